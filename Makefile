@@ -1,0 +1,25 @@
+# One command runs the server, one command runs every test; both make the venv first.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test check-config clean
+
+run: $(STAMP)
+	$(BIN)/giliran serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check-config: $(STAMP)
+	$(BIN)/giliran check-config examples/mpp-purwakarta.toml
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

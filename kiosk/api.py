@@ -1,0 +1,300 @@
+"""HTTP routes: the public API for kiosks and citizens, the staff API, and small pages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from aiohttp_sse import EventSourceResponse
+
+from kiosk import __version__
+from kiosk.auth import require_counter, require_role
+from kiosk.errors import BadRequest, Unauthorized
+from kiosk.i18n import format_datetime, format_wait
+from kiosk.models import ROLES, User
+from kiosk.pages import render
+from kiosk.typedefs import AUTH, BUS, CONFIG, QUEUE, STORE, TICKET_LIMITER
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+STAFF_ROLES = ROLES
+
+
+def _dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def ok(data: Any, status: int = 200) -> web.Response:
+    """A JSON answer."""
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object, or 400 `bad_request`."""
+    try:
+        data = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BadRequest("Isi permintaan harus JSON yang valid.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("Isi permintaan harus berupa objek JSON.")
+    return data
+
+
+def field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], *, required: bool = False,
+          max_len: int = 200) -> Any:
+    """One checked field of a JSON body; 400 `bad_request` naming it when wrong."""
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise BadRequest(f"Kolom '{name}' wajib diisi.")
+        return None
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise BadRequest(f"Kolom '{name}' tidak sesuai jenisnya.")
+    if isinstance(value, str) and len(value) > max_len:
+        raise BadRequest(f"Kolom '{name}' terlalu panjang.")
+    return value
+
+
+def bearer(request: web.Request) -> str | None:
+    """The bearer token of the request, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def staff(request: web.Request, roles: tuple[str, ...] = STAFF_ROLES) -> User:
+    """The logged-in staff user with one of the roles; 401/403 otherwise."""
+    try:
+        user = await request.app[AUTH].user_for(bearer(request))
+    except Unauthorized as exc:
+        exc.headers.setdefault("WWW-Authenticate", 'Bearer realm="giliran"')
+        raise
+    require_role(user, roles)
+    return user
+
+
+# --- public ------------------------------------------------------------------------------
+@routes.get("/api/health")
+async def health(request: web.Request) -> web.Response:
+    """Liveness: the server answers and its database reads."""
+    await request.app[STORE].reads.last_event_id()
+    return ok({"status": "ok", "version": __version__})
+
+
+@routes.get("/api/hall")
+async def hall(request: web.Request) -> web.Response:
+    """The hall's name, time and agencies."""
+    config = request.app[CONFIG]
+    queue = request.app[QUEUE]
+    return ok({
+        "name": config.hall.name,
+        "timezone": config.hall.timezone,
+        "now": queue.local_now().isoformat(timespec="seconds"),
+        "agencies": [{"code": a.code, "name": a.name} for a in config.agencies],
+        "counters": [{"id": c.id, "name": c.name, "services": list(c.services)} for c in config.counters],
+    })
+
+
+@routes.get("/api/services")
+async def services(request: web.Request) -> web.Response:
+    """Every service with whether it is open, people waiting, quota left and estimated wait."""
+    return ok(await request.app[QUEUE].services_overview())
+
+
+@routes.post("/api/tickets")
+async def take_ticket(request: web.Request) -> web.Response:
+    """Take a number (201 once it is durably stored)."""
+    data = await json_body(request)
+    service = field(data, "service", str, required=True, max_len=8)
+    priority = field(data, "priority", bool) or False
+    reason = field(data, "priority_reason", str, max_len=32)
+    phone = field(data, "phone", str, max_len=40)
+    kiosk = field(data, "kiosk", str, max_len=32)
+    request.app[TICKET_LIMITER].take(
+        request.remote or "?", "Terlalu banyak nomor diambil dari perangkat ini. Tunggu sebentar.")
+    queue = request.app[QUEUE]
+    ticket = await queue.issue(service, priority=priority, priority_reason=reason, phone=phone, kiosk=kiosk)
+    return ok(await queue.ticket_view(ticket), status=201)
+
+
+@routes.get("/api/tickets/{token}")
+async def ticket_status(request: web.Request) -> web.Response:
+    """A ticket's state, people ahead, estimated wait and counter."""
+    queue = request.app[QUEUE]
+    return ok(await queue.ticket_view(await queue.ticket(request.match_info["token"])))
+
+
+@routes.delete("/api/tickets/{token}")
+async def cancel_ticket(request: web.Request) -> web.Response:
+    """The citizen cancels a waiting ticket."""
+    queue = request.app[QUEUE]
+    return ok(await queue.ticket_view(await queue.cancel(request.match_info["token"])))
+
+
+@routes.get("/api/events")
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-sent events of public happenings; resumes from Last-Event-ID."""
+    queue = request.app[QUEUE]
+    reads = request.app[STORE].reads
+    subscription = request.app[BUS].subscribe()
+    stream = EventSourceResponse()
+    await stream.prepare(request)
+    # The ping task ends when the client goes away; then the subscription ends too.
+    watcher = asyncio.create_task(_close_when_gone(stream, subscription))
+    try:
+        last = stream.last_event_id or request.query.get("last_event_id")
+        sent = int(last) if last and last.isdigit() else None
+        newest = await reads.last_event_id()
+        if sent is None or sent > newest:
+            snapshot = {"hall": request.app[CONFIG].hall.name,
+                        "services": await queue.services_overview(),
+                        "recent_calls": await queue.recent_calls()}
+            await stream.send(_dumps(snapshot), id=str(newest), event="snapshot")
+            sent = newest
+        else:
+            while backlog := await reads.events_after(sent):
+                for event in backlog:
+                    await stream.send(_dumps(event.data), id=str(event.id), event=event.type)
+                    sent = event.id
+        async for event in subscription:
+            if event.id > sent:
+                await stream.send(_dumps(event.data), id=str(event.id), event=event.type)
+                sent = event.id
+    except (ConnectionResetError, TimeoutError):
+        pass
+    finally:
+        subscription.close()
+        watcher.cancel()
+        stream.stop_streaming()
+    return stream
+
+
+async def _close_when_gone(stream: EventSourceResponse, subscription) -> None:
+    await stream.wait()
+    subscription.close()
+
+
+# --- staff ----------------------------------------------------------------------------------
+@routes.post("/api/login")
+async def login(request: web.Request) -> web.Response:
+    """Username and password -> bearer token."""
+    data = await json_body(request)
+    username = field(data, "username", str, required=True, max_len=64)
+    password = field(data, "password", str, required=True, max_len=1024)
+    token, user = await request.app[AUTH].login(username, password, request.remote or "?")
+    return ok({"token": token, "role": user.role, "username": user.username, "counters": list(user.counters)})
+
+
+@routes.post("/api/logout")
+async def logout(request: web.Request) -> web.Response:
+    """End the current session."""
+    await staff(request)
+    token = bearer(request)
+    assert token is not None
+    await request.app[AUTH].logout(token)
+    return ok({"status": "logged_out"})
+
+
+@routes.get("/api/me")
+async def me(request: web.Request) -> web.Response:
+    """Who is logged in."""
+    user = await staff(request)
+    return ok({"username": user.username, "role": user.role, "counters": list(user.counters)})
+
+
+@routes.get("/api/counters")
+async def counters(request: web.Request) -> web.Response:
+    """Every counter with its current ticket and queue."""
+    user = await staff(request)
+    rows = await request.app[QUEUE].counters_overview()
+    for row in rows:
+        row["mine"] = user.may_work(row["id"])
+    return ok(rows)
+
+
+def _counter_action(action: str):
+    async def handler(request: web.Request) -> web.StreamResponse:
+        user = await staff(request)
+        counter_id = request.match_info["id"]
+        queue = request.app[QUEUE]
+        if request.app[CONFIG].counter(counter_id) is not None:
+            require_counter(user, counter_id)
+        if action == "next":
+            ticket, closed = await queue.call_next(counter_id, user.username)
+            if ticket is None:
+                return web.Response(status=204)
+            closed_view = None if closed is None else {"number": closed.number, "state": closed.state}
+            return ok({"ticket": await queue.ticket_view(ticket), "closed": closed_view})
+        if action in ("pause", "resume"):
+            await (queue.pause if action == "pause" else queue.resume)(counter_id, user.username)
+            row = next(r for r in await queue.counters_overview() if r["id"] == counter_id)
+            return ok(row)
+        if action == "transfer":
+            data = await json_body(request)
+            target = field(data, "service", str, required=True, max_len=8)
+            ticket = await queue.transfer(counter_id, target, user.username)
+        else:
+            method = {"recall": queue.recall, "start": queue.start_service, "finish": queue.finish,
+                      "no-show": queue.no_show}[action]
+            ticket = await method(counter_id, user.username)
+        return ok({"ticket": await queue.ticket_view(ticket)})
+
+    handler.__name__ = f"counter_{action.replace('-', '_')}"
+    handler.__doc__ = f"Staff: '{action}' at a counter."
+    return handler
+
+
+COUNTER_ACTIONS = ("next", "recall", "start", "finish", "no-show", "transfer", "pause", "resume")
+for _action in COUNTER_ACTIONS:
+    routes.post(f"/api/counters/{{id}}/{_action}")(_counter_action(_action))
+
+
+@routes.post("/api/tickets/{token}/requeue")
+async def requeue(request: web.Request) -> web.Response:
+    """Staff: put a no-show back into its queue."""
+    user = await staff(request)
+    queue = request.app[QUEUE]
+    ticket = await queue.ticket(request.match_info["token"])
+    if not any(user.may_work(c.id) for c in request.app[CONFIG].counters_for(ticket.service)):
+        require_role(user, ("admin", "supervisor"))
+    return ok(await queue.ticket_view(await queue.requeue(ticket.token, user.username)))
+
+
+@routes.get("/api/audit")
+async def audit(request: web.Request) -> web.Response:
+    """Admin and supervisor: the newest staff actions."""
+    await staff(request, ("admin", "supervisor"))
+    limit_text = request.query.get("limit", "100")
+    limit = min(int(limit_text), 1000) if limit_text.isdigit() else 100
+    entries = await request.app[STORE].reads.audit_entries(limit)
+    queue = request.app[QUEUE]
+    for entry in entries:
+        entry["at"] = queue.iso(entry["at"])
+    return ok(entries)
+
+
+# --- pages -------------------------------------------------------------------------------------
+@routes.get("/")
+async def index(request: web.Request) -> web.Response:
+    """A landing page naming the hall."""
+    config = request.app[CONFIG]
+    html = render("index.html", hall=config.hall, services=config.services, agencies=config.agencies,
+                  counters=config.counters)
+    return web.Response(text=html, content_type="text/html")
+
+
+@routes.get("/t/{token}")
+async def ticket_page(request: web.Request) -> web.Response:
+    """The citizen's ticket page (what the QR code opens); never shows a phone or a name."""
+    queue = request.app[QUEUE]
+    view = await queue.ticket_view(await queue.ticket(request.match_info["token"]))
+    issued = datetime.fromisoformat(view["issued_at"])
+    html = render("ticket.html", t=view, hall=request.app[CONFIG].hall, wait_text=format_wait(
+        view["estimated_wait_s"]), issued_text=format_datetime(issued))
+    return web.Response(text=html, content_type="text/html")

@@ -1,0 +1,129 @@
+"""Staff accounts: argon2 password hashes, bearer session tokens, login throttling."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from kiosk.clock import Clock
+from kiosk.config import HallConfig
+from kiosk.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized, Unprocessable
+from kiosk.models import ROLES, User
+from kiosk.ratelimit import RateLimiter
+from kiosk.store import Store
+
+SESSION_SECONDS = 12 * 3600
+MIN_PASSWORD = 8
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("giliran-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+def password_matches(stored_hash: str, password: str) -> bool:
+    """Whether a password fits its stored hash."""
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    """What the database keeps of a session token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_new_user(username: str, role: str, counters: Iterable[str], password: str, config: HallConfig) -> None:
+    """Refuse a bad new account with an Indonesian message."""
+    if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum() \
+            or len(username) > 64:
+        raise Unprocessable("Nama pengguna hanya boleh huruf, angka, titik, '-' atau '_'.", code="invalid_username")
+    if role not in ROLES:
+        raise Unprocessable(f"Peran harus salah satu dari: {', '.join(ROLES)}.", code="invalid_role")
+    for counter_id in counters:
+        if config.counter(counter_id) is None:
+            raise Unprocessable(f"Loket '{counter_id}' tidak ada di berkas aula.", code="unknown_counter")
+    if len(password) < MIN_PASSWORD:
+        raise Unprocessable(f"Kata sandi minimal {MIN_PASSWORD} karakter.", code="weak_password")
+
+
+class StaffAuth:
+    """Logs staff in and finds the user behind a bearer token."""
+
+    def __init__(self, store: Store, config: HallConfig, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        window = config.limits.login_window_s
+        per_minute = config.limits.login_failures * 60.0 / window
+        self._failures = RateLimiter(per_minute, config.limits.login_failures, clock.now)
+
+    async def add_user(self, username: str, password: str, role: str, counters: Iterable[str],
+                       config: HallConfig) -> User:
+        """Create an account with a hashed password."""
+        counters = list(counters)
+        check_new_user(username, role, counters, password, config)
+        password_hash = await asyncio.to_thread(hash_password, password)
+        async with self.store.transaction() as q:
+            if await q.user_by_name(username):
+                raise Unprocessable(f"Pengguna '{username}' sudah ada.", code="user_exists")
+            return await q.add_user(username, password_hash, role, counters, self.clock.now())
+
+    async def login(self, username: str, password: str, client: str) -> tuple[str, User]:
+        """A new session token for right credentials; 401 or 429 otherwise."""
+        if not isinstance(username, str) or not isinstance(password, str) or not username:
+            raise BadRequest("Isi nama pengguna dan kata sandi.")
+        keys = (f"user:{username.lower()}", f"addr:{client}")
+        waits = [self._failures.retry_after(k) for k in keys]
+        if max(waits) > 0:
+            raise TooManyRequests("Terlalu banyak percobaan masuk yang gagal. Coba lagi nanti.", max(waits),
+                                  code="too_many_attempts")
+        user = await self.store.reads.user_by_name(username)
+        stored = user.password_hash if user else _DUMMY_HASH
+        ok = await asyncio.to_thread(password_matches, stored, password)
+        if not ok or user is None or user.disabled:
+            for key in keys:
+                try:
+                    self._failures.take(key, "")
+                except TooManyRequests:
+                    pass
+            raise Unauthorized("Nama pengguna atau kata sandi salah.", code="invalid_credentials")
+        token = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        async with self.store.transaction() as q:
+            await q.add_session(token_digest(token), user.id, now, now + SESSION_SECONDS)
+            await q.audit(at=now, username=user.username, action="login", detail=client)
+        return token, user
+
+    async def user_for(self, token: str | None) -> User:
+        """The user behind a bearer token; 401 when there is none."""
+        if not token:
+            raise Unauthorized("Silakan masuk (login) terlebih dahulu.")
+        user = await self.store.reads.session_user(token_digest(token), self.clock.now())
+        if user is None:
+            raise Unauthorized("Sesi tidak berlaku atau sudah habis; silakan masuk lagi.")
+        return user
+
+    async def logout(self, token: str) -> None:
+        """End a session."""
+        async with self.store.transaction() as q:
+            await q.end_session(token_digest(token))
+
+
+def require_role(user: User, roles: Iterable[str]) -> None:
+    """403 unless the user has one of the roles."""
+    if user.role not in tuple(roles):
+        raise Forbidden("Peran Anda tidak diizinkan melakukan ini.")
+
+
+def require_counter(user: User, counter_id: str) -> None:
+    """403 unless the user may work that counter."""
+    if not user.may_work(counter_id):
+        raise Forbidden(f"Anda tidak ditugaskan di loket {counter_id}.", code="forbidden_counter")

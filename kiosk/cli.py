@@ -1,0 +1,155 @@
+"""The `giliran` command: serve, check-config, user add, user list."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from kiosk import __version__
+from kiosk.app import create_app
+from kiosk.auth import StaffAuth
+from kiosk.clock import SystemClock
+from kiosk.config import ConfigError, load_hall
+from kiosk.errors import DomainError
+from kiosk.models import ROLES
+from kiosk.settings import Settings, SettingsError
+from kiosk.store import Store
+
+log = logging.getLogger("giliran")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="giliran", description="Giliran: sistem antrean Mal Pelayanan Publik.")
+    parser.add_argument("--version", action="version", version=f"giliran {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server (GILIRAN_CONFIG, GILIRAN_DB, GILIRAN_HOST, GILIRAN_PORT)")
+    serve.add_argument("--config", help="hall file (default: the bundled MPP Purwakarta demo)")
+    serve.add_argument("--db", help="SQLite database file (default: var/giliran.sqlite3)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the hall network)")
+    serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
+
+    check = sub.add_parser("check-config", help="check a hall file and summarise it")
+    check.add_argument("file")
+
+    user = sub.add_parser("user", help="manage staff accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="create a staff account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--counters", default="", help="comma-separated counter ids an officer works, e.g. 1,2")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    listing = user_sub.add_parser("list", help="list staff accounts")
+    for p in (add, listing):
+        p.add_argument("--config", help="hall file (default: the bundled demo)")
+        p.add_argument("--db", help="SQLite database file (default: var/giliran.sqlite3)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.load(config=getattr(args, "config", None), db=getattr(args, "db", None),
+                                 host=getattr(args, "host", None), port=getattr(args, "port", None))
+    except SettingsError as exc:
+        print(f"giliran: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    try:
+        if args.command == "serve":
+            asyncio.run(_serve(settings))
+        elif args.command == "check-config":
+            return _check_config(args.file)
+        elif args.user_command == "add":
+            return asyncio.run(_user_add(settings, args))
+        elif args.user_command == "list":
+            return asyncio.run(_user_list(settings))
+    except ConfigError as exc:
+        print(f"giliran: hall file error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _check_config(path: str) -> int:
+    config = load_hall(path)
+    quotas = sum(1 for s in config.services if s.daily_quota)
+    print(f"{path}: OK: {config.hall.name} ({config.hall.timezone}); {len(config.agencies)} agencies, "
+          f"{len(config.services)} services ({quotas} with a daily quota), {len(config.counters)} counters")
+    return 0
+
+
+async def _serve(settings: Settings) -> None:
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    for address in runner.addresses:
+        host, port = address[0], address[1]
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::1", "::") else host
+        log.info("Giliran berjalan di http://%s:%d (listening on %s:%d)", shown, port, host, port)
+    print(f"GILIRAN_READY port={runner.addresses[0][1]}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        log.info("Giliran berhenti")
+        await runner.cleanup()
+
+
+async def _open_for_users(settings: Settings):
+    config = load_hall(settings.config)
+    store = Store(settings.db)
+    await store.open()
+    return config, store
+
+
+async def _user_add(settings: Settings, args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Kata sandi: ")
+        if password != getpass.getpass("Ulangi kata sandi: "):
+            print("giliran: kata sandi tidak sama", file=sys.stderr)
+            return 1
+    counters = [c.strip() for c in args.counters.split(",") if c.strip()]
+    config, store = await _open_for_users(settings)
+    try:
+        user = await StaffAuth(store, config, SystemClock()).add_user(args.name, password, args.role, counters,
+                                                                     config)
+    except DomainError as exc:
+        print(f"giliran: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        await store.close()
+    print(f"user {user.username} added ({user.role}; counters: {', '.join(user.counters) or 'all'})")
+    return 0
+
+
+async def _user_list(settings: Settings) -> int:
+    _, store = await _open_for_users(settings)
+    try:
+        users = await store.reads.users()
+    finally:
+        await store.close()
+    for user in users:
+        counters = ",".join(user.counters) or "-"
+        state = "disabled" if user.disabled else "active"
+        print(f"{user.username}\t{user.role}\t{counters}\t{state}")
+    if not users:
+        print("no users yet: giliran user add NAME --role admin --password-stdin")
+    return 0

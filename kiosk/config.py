@@ -1,0 +1,325 @@
+"""The hall file: one TOML file describing a hall, read once into frozen dataclasses."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SERVICE_CODE = re.compile(r"^[A-Z]{1,2}$")
+AGENCY_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+COUNTER_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+HOURS_RANGE = re.compile(r"^\s*(\d{2}):(\d{2})\s*-\s*(\d{2}):(\d{2})\s*$")
+
+DEMO_HALL = Path(__file__).parent / "demo" / "mpp-purwakarta.toml"
+
+
+class ConfigError(Exception):
+    """A hall file that cannot be used; the message names the file, the entry and the key."""
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Opening windows of a service, in the hall's local time."""
+
+    windows: tuple[tuple[time, time], ...]
+    text: str
+
+    def is_open(self, local: time) -> bool:
+        """Whether tickets may be taken at this local time of day."""
+        return any(start <= local < end for start, end in self.windows)
+
+
+@dataclass(frozen=True)
+class Agency:
+    """An agency (instansi) with its counters in the hall."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service (layanan) citizens take numbers for."""
+
+    code: str
+    name: str
+    agency: str
+    daily_quota: int | None = None
+    hours: Hours | None = None
+    service_minutes: float | None = None
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A counter (loket) and the services it calls."""
+
+    id: str
+    name: str
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QueueRules:
+    """How the queue is ordered and estimated."""
+
+    priority_max_in_row: int = 2
+    default_service_minutes: float = 6.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Flood and brute-force limits."""
+
+    tickets_per_minute: float = 20.0
+    ticket_burst: int = 10
+    login_failures: int = 5
+    login_window_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class HallInfo:
+    """The hall itself."""
+
+    name: str
+    timezone: str
+    public_url: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The hall's time zone."""
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class HallConfig:
+    """Everything the hall file says."""
+
+    source: str
+    hall: HallInfo
+    agencies: tuple[Agency, ...]
+    services: tuple[Service, ...]
+    counters: tuple[Counter, ...]
+    queue: QueueRules = field(default_factory=QueueRules)
+    limits: Limits = field(default_factory=Limits)
+
+    def service(self, code: str) -> Service | None:
+        """The service with this code, if any."""
+        return self._services_by_code.get(code)
+
+    def counter(self, counter_id: str) -> Counter | None:
+        """The counter with this id, if any."""
+        return self._counters_by_id.get(counter_id)
+
+    def agency(self, code: str) -> Agency | None:
+        """The agency with this code, if any."""
+        return self._agencies_by_code.get(code)
+
+    def counters_for(self, service_code: str) -> tuple[Counter, ...]:
+        """Counters that call this service."""
+        return tuple(c for c in self.counters if service_code in c.services)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_services_by_code", {s.code: s for s in self.services})
+        object.__setattr__(self, "_counters_by_id", {c.id: c for c in self.counters})
+        object.__setattr__(self, "_agencies_by_code", {a.code: a for a in self.agencies})
+
+
+class _Reader:
+    """Checks one table of the file, naming where a problem is."""
+
+    def __init__(self, source: str, where: str, table: Any) -> None:
+        self.source = source
+        self.where = where
+        if not isinstance(table, dict):
+            self.fail(None, "must be a table")
+        self.table: dict[str, Any] = table
+
+    def fail(self, key: str | None, problem: str) -> None:
+        place = f"{self.where}, key '{key}'" if key else self.where
+        raise ConfigError(f"{self.source}: {place}: {problem}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., *, required: bool = False) -> Any:
+        if key not in self.table:
+            if required or default is ...:
+                self.fail(key, "is missing")
+            return default
+        value = self.table[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            self.fail(key, f"must be {_kind_name(kinds)}, not {value!r}")
+        if not isinstance(value, kinds):
+            self.fail(key, f"must be {_kind_name(kinds)}, not {value!r}")
+        return value
+
+    def text(self, key: str, default: Any = ...) -> Any:
+        value = self.get(key, str, default)
+        if isinstance(value, str) and not value.strip():
+            self.fail(key, "must not be empty")
+        return value
+
+    def unknown_keys(self, allowed: set[str]) -> None:
+        for key in self.table:
+            if key not in allowed:
+                self.fail(key, f"is not a known key (known: {', '.join(sorted(allowed))})")
+
+
+def _kind_name(kinds: tuple[type, ...]) -> str:
+    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false", list: "a list"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def parse_hours(text: str) -> Hours:
+    """Parse "08:00-15:00" or "08:00-12:00, 13:00-15:00"; raises ValueError."""
+    windows = []
+    for part in text.split(","):
+        m = HOURS_RANGE.match(part)
+        if not m:
+            raise ValueError(f"'{part.strip()}' is not HH:MM-HH:MM")
+        h1, m1, h2, m2 = (int(g) for g in m.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+            raise ValueError(f"'{part.strip()}' is not a time of day")
+        start = time(h1, m1)
+        end = time.max if h2 == 24 else time(h2, m2)
+        if end <= start:
+            raise ValueError(f"'{part.strip()}' ends before it starts")
+        windows.append((start, end))
+    return Hours(tuple(windows), text)
+
+
+def load_hall(path: str | Path) -> HallConfig:
+    """Read and check a hall file; raises ConfigError naming file, entry and key."""
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source}: cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    return parse_hall(raw, source)
+
+
+def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
+    """Check a parsed hall document; raises ConfigError naming file, entry and key."""
+    top = _Reader(source, "top level", raw)
+    top.unknown_keys({"hall", "agencies", "services", "counters", "queue", "limits"})
+
+    h = _Reader(source, "[hall]", top.get("hall", dict, required=True))
+    h.unknown_keys({"name", "timezone", "public_url"})
+    tz_name = h.text("timezone", "Asia/Jakarta")
+    try:
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        h.fail("timezone", f"unknown time zone '{tz_name}' (for example 'Asia/Jakarta')")
+    public_url = h.text("public_url", "http://localhost:8080").rstrip("/")
+    if not re.match(r"^https?://[^\s/]+", public_url):
+        h.fail("public_url", f"must start with http:// or https://, not '{public_url}'")
+    hall = HallInfo(name=h.text("name"), timezone=tz_name, public_url=public_url)
+
+    agencies: list[Agency] = []
+    for i, entry in enumerate(top.get("agencies", list, required=True)):
+        r = _Reader(source, f"agencies[{i}]", entry)
+        r.unknown_keys({"code", "name"})
+        code = r.text("code")
+        r.where = f"agencies[{i}] (code '{code}')"
+        if not AGENCY_CODE.match(code):
+            r.fail("code", f"'{code}' must be letters, digits, '-' or '_' (at most 32)")
+        if any(a.code == code for a in agencies):
+            r.fail("code", f"duplicate agency code '{code}'")
+        agencies.append(Agency(code=code, name=r.text("name")))
+    if not agencies:
+        top.fail("agencies", "at least one agency is needed")
+
+    services: list[Service] = []
+    agency_codes = {a.code for a in agencies}
+    for i, entry in enumerate(top.get("services", list, required=True)):
+        r = _Reader(source, f"services[{i}]", entry)
+        r.unknown_keys({"code", "name", "agency", "daily_quota", "hours", "service_minutes"})
+        code = r.text("code")
+        r.where = f"services[{i}] (code '{code}')"
+        if not SERVICE_CODE.match(code):
+            r.fail("code", f"'{code}' must be 1-2 capital letters (the ticket prefix)")
+        if any(s.code == code for s in services):
+            r.fail("code", f"duplicate service code '{code}'")
+        agency = r.text("agency")
+        if agency not in agency_codes:
+            r.fail("agency", f"unknown agency '{agency}'")
+        quota = r.get("daily_quota", int, None)
+        if quota is not None and quota < 1:
+            r.fail("daily_quota", "must be at least 1 (leave it out for no quota)")
+        hours = None
+        hours_text = r.text("hours", None)
+        if hours_text is not None:
+            try:
+                hours = parse_hours(hours_text)
+            except ValueError as exc:
+                r.fail("hours", str(exc))
+        minutes = r.get("service_minutes", (int, float), None)
+        if minutes is not None and not 0 < minutes <= 480:
+            r.fail("service_minutes", "must be between 0 and 480")
+        services.append(Service(code=code, name=r.text("name"), agency=agency, daily_quota=quota,
+                                hours=hours, service_minutes=float(minutes) if minutes else None))
+    if not services:
+        top.fail("services", "at least one service is needed")
+
+    counters: list[Counter] = []
+    service_codes = {s.code for s in services}
+    for i, entry in enumerate(top.get("counters", list, required=True)):
+        r = _Reader(source, f"counters[{i}]", entry)
+        r.unknown_keys({"id", "name", "services"})
+        cid = r.get("id", (str, int))
+        cid = str(cid)
+        r.where = f"counters[{i}] (id '{cid}')"
+        if not COUNTER_ID.match(cid):
+            r.fail("id", f"'{cid}' must be letters, digits, '-' or '_' (at most 16)")
+        if any(c.id == cid for c in counters):
+            r.fail("id", f"duplicate counter id '{cid}'")
+        codes = r.get("services", list)
+        if not codes:
+            r.fail("services", "must list at least one service")
+        for code in codes:
+            if code not in service_codes:
+                r.fail("services", f"unknown service '{code}'")
+        if len(set(codes)) != len(codes):
+            r.fail("services", "lists a service twice")
+        counters.append(Counter(id=cid, name=r.text("name", f"Loket {cid}"), services=tuple(codes)))
+    if not counters:
+        top.fail("counters", "at least one counter is needed")
+
+    q = _Reader(source, "[queue]", top.get("queue", dict, {}))
+    q.unknown_keys({"priority_max_in_row", "default_service_minutes"})
+    in_row = q.get("priority_max_in_row", int, QueueRules.priority_max_in_row)
+    if in_row < 1:
+        q.fail("priority_max_in_row", "must be at least 1")
+    default_minutes = q.get("default_service_minutes", (int, float), QueueRules.default_service_minutes)
+    if not 0 < default_minutes <= 480:
+        q.fail("default_service_minutes", "must be between 0 and 480")
+
+    lim = _Reader(source, "[limits]", top.get("limits", dict, {}))
+    lim.unknown_keys({"tickets_per_minute", "ticket_burst", "login_failures", "login_window_s"})
+    limits = Limits(
+        tickets_per_minute=float(lim.get("tickets_per_minute", (int, float), Limits.tickets_per_minute)),
+        ticket_burst=lim.get("ticket_burst", int, Limits.ticket_burst),
+        login_failures=lim.get("login_failures", int, Limits.login_failures),
+        login_window_s=float(lim.get("login_window_s", (int, float), Limits.login_window_s)),
+    )
+    for key in ("tickets_per_minute", "ticket_burst", "login_failures", "login_window_s"):
+        if getattr(limits, key) <= 0:
+            lim.fail(key, "must be greater than 0")
+
+    return HallConfig(
+        source=source,
+        hall=hall,
+        agencies=tuple(agencies),
+        services=tuple(services),
+        counters=tuple(counters),
+        queue=QueueRules(priority_max_in_row=in_row, default_service_minutes=float(default_minutes)),
+        limits=limits,
+    )

@@ -1,0 +1,480 @@
+"""The queue domain: issuing tickets and working counters, one write transaction per action.
+
+Every change runs inside `Store.transaction()`; its events are written in the same
+transaction and published on the bus only after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from kiosk.clock import Clock, to_local
+from kiosk.config import HallConfig, Service
+from kiosk.errors import Conflict, InvalidTransition, NotFound, Unprocessable
+from kiosk.estimate import estimated_wait_seconds, mean_service_seconds
+from kiosk.events import EventBus
+from kiosk.models import (
+    CALLED, CANCELLED, DONE, NO_SHOW, PRIORITY_REASONS, SERVING, STATE_LABELS, WAITING, CounterState,
+    Event, Ticket,
+)
+from kiosk.phone import normalise_phone
+from kiosk.store import Queries, Store
+
+log = logging.getLogger(__name__)
+
+TOKEN_BYTES = 18  # 144 bits; 24 URL-safe characters, fits a Telegram deep link
+EVENT_RETENTION_S = 3 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ServiceLoad:
+    """How busy one service is right now."""
+
+    waiting: int
+    servers: int
+    mean_service_s: float
+
+    def wait_for(self, ahead: int) -> int:
+        """Estimated seconds for someone with `ahead` people before them."""
+        return estimated_wait_seconds(ahead, self.servers, self.mean_service_s)
+
+
+@dataclass
+class _Work:
+    """One write transaction of the domain: its queries, time and pending events."""
+
+    q: Queries
+    now: float
+    day: str
+    events: list[Event] = field(default_factory=list)
+
+    async def emit(self, type_: str, data: dict[str, Any]) -> None:
+        self.events.append(await self.q.insert_event(type_, data, self.now))
+
+
+class QueueService:
+    """Issues tickets and moves them through counters; the only writer of tickets."""
+
+    def __init__(self, store: Store, config: HallConfig, clock: Clock, bus: EventBus) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.bus = bus
+        self._day: str | None = None
+
+    # --- time ----------------------------------------------------------------------
+    def local_now(self):
+        """The hall's local time now."""
+        return to_local(self.clock.now(), self.config.hall.tz)
+
+    def today(self) -> str:
+        """The hall's local date now, as YYYY-MM-DD."""
+        return self.local_now().date().isoformat()
+
+    def iso(self, epoch: float | None) -> str | None:
+        """An epoch time as ISO 8601 with the hall's offset."""
+        return None if epoch is None else to_local(epoch, self.config.hall.tz).isoformat(timespec="seconds")
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[_Work]:
+        now = self.clock.now()
+        day = to_local(now, self.config.hall.tz).date().isoformat()
+        async with self.store.transaction() as q:
+            work = _Work(q, now, day)
+            if day != self._day:
+                await self._roll_over(work)
+            yield work
+        for event in work.events:
+            self.bus.publish(event)
+        if day != self._day:
+            self._day = day
+
+    async def _roll_over(self, work: _Work) -> None:
+        expired = await work.q.expire_before(work.day)
+        await work.q.prune_events(work.now - EVENT_RETENTION_S)
+        if expired:
+            log.info("day %s begins: %d open tickets of earlier days expired", work.day, expired)
+
+    async def start(self) -> None:
+        """Bring the database to today (expire earlier days' open tickets)."""
+        async with self._write():
+            pass
+
+    # --- look-ups ----------------------------------------------------------------------
+    def _service(self, code: str) -> Service:
+        service = self.config.service(code)
+        if service is None:
+            raise NotFound(f"Layanan '{code}' tidak dikenal.", code="unknown_service")
+        return service
+
+    def _counter(self, counter_id: str):
+        counter = self.config.counter(counter_id)
+        if counter is None:
+            raise NotFound(f"Loket '{counter_id}' tidak dikenal.", code="unknown_counter")
+        return counter
+
+    async def ticket(self, token: str) -> Ticket:
+        """The ticket with this token, or 404 `unknown_ticket`."""
+        ticket = await self.store.reads.ticket_by_token(token) if token else None
+        if ticket is None:
+            raise NotFound("Nomor antrean tidak ditemukan.", code="unknown_ticket")
+        return ticket
+
+    async def loads(self, q: Queries | None = None) -> dict[str, ServiceLoad]:
+        """Per service: people waiting, counters working it and mean service time."""
+        q = q or self.store.reads
+        day = self.today()
+        waiting = await q.waiting_counts(day)
+        durations = await q.recent_durations(day)
+        states = await q.counter_states()
+        loads = {}
+        for service in self.config.services:
+            counters = self.config.counters_for(service.code)
+            working = [c for c in counters
+                       if (s := states.get(c.id)) and s.active_day == day and not s.paused]
+            prior_s = 60 * (service.service_minutes or self.config.queue.default_service_minutes)
+            loads[service.code] = ServiceLoad(
+                waiting=waiting.get(service.code, 0),
+                servers=len(working) or len(counters),
+                mean_service_s=mean_service_seconds(prior_s, durations.get(service.code)),
+            )
+        return loads
+
+    def availability(self, service: Service, issued: int) -> tuple[bool, int | None, str | None]:
+        """(open by hours, quota left, why no ticket can be taken now or None)."""
+        open_now = service.hours is None or service.hours.is_open(self.local_now().time())
+        quota_left = None if service.daily_quota is None else max(0, service.daily_quota - issued)
+        reason = None
+        if not open_now:
+            reason = "service_closed"
+        elif quota_left == 0:
+            reason = "quota_exhausted"
+        return open_now, quota_left, reason
+
+    async def services_overview(self) -> list[dict[str, Any]]:
+        """What a kiosk shows per service."""
+        loads = await self.loads()
+        issued = await self.store.reads.issued_counts(self.today())
+        rows = []
+        for service in self.config.services:
+            load = loads[service.code]
+            open_now, quota_left, reason = self.availability(service, issued.get(service.code, 0))
+            agency = self.config.agency(service.agency)
+            rows.append({
+                "code": service.code,
+                "name": service.name,
+                "agency": service.agency,
+                "agency_name": agency.name if agency else service.agency,
+                "open": open_now,
+                "hours": service.hours.text if service.hours else None,
+                "waiting": load.waiting,
+                "daily_quota": service.daily_quota,
+                "quota_left": quota_left,
+                "estimated_wait_s": load.wait_for(load.waiting),
+                "unavailable_reason": reason,
+            })
+        return rows
+
+    async def ticket_view(self, ticket: Ticket, q: Queries | None = None) -> dict[str, Any]:
+        """A ticket as the citizen and the API see it (no phone, no name)."""
+        q = q or self.store.reads
+        ahead, wait = 0, 0
+        if ticket.state == WAITING:
+            ahead = await q.ahead_of(ticket)
+            wait = (await self.loads(q))[ticket.service].wait_for(ahead)
+        service = self.config.service(ticket.service)
+        counter = self.config.counter(ticket.counter_id) if ticket.counter_id else None
+        return {
+            "number": ticket.number,
+            "service": ticket.service,
+            "service_name": service.name if service else ticket.service,
+            "state": ticket.state,
+            "state_label": STATE_LABELS[ticket.state],
+            "priority": ticket.priority,
+            "priority_reason": ticket.priority_reason,
+            "ahead": ahead,
+            "estimated_wait_s": wait,
+            "counter": ticket.counter_id if ticket.state in (CALLED, SERVING) else None,
+            "counter_name": counter.name if counter and ticket.state in (CALLED, SERVING) else None,
+            "issued_at": self.iso(ticket.issued_at),
+            "called_at": self.iso(ticket.called_at),
+            "recalls": ticket.recalls,
+            "token": ticket.token,
+            "status_url": self.status_url(ticket),
+        }
+
+    def status_url(self, ticket: Ticket) -> str:
+        """The citizen's page for this ticket (what the QR code opens)."""
+        return f"{self.config.hall.public_url}/t/{ticket.token}"
+
+    # --- issuing ---------------------------------------------------------------------------
+    async def issue(self, service_code: str, *, priority: bool = False, priority_reason: str | None = None,
+                    phone: str | None = None, kiosk: str | None = None) -> Ticket:
+        """Take a number: enforces hours and quota; the ticket exists once this returns."""
+        service = self._service(service_code)
+        if priority_reason is not None:
+            if priority_reason not in PRIORITY_REASONS:
+                raise Unprocessable(
+                    f"Alasan prioritas harus salah satu dari: {', '.join(PRIORITY_REASONS)}.",
+                    code="invalid_priority")
+            priority = True
+        e164 = check_phone(phone)
+        async with self._write() as w:
+            issued = await w.q.issued_count(w.day, service.code)
+            open_now, _, reason = self.availability(service, issued)
+            if reason == "service_closed":
+                raise Conflict(f"Layanan {service.name} sedang tutup (jam layanan {service.hours.text}).",
+                               code="service_closed")
+            if reason == "quota_exhausted":
+                raise Conflict(f"Kuota harian layanan {service.name} sudah habis. Silakan datang besok.",
+                               code="quota_exhausted")
+            seq = await w.q.next_seq(w.day, service.code)
+            ticket = await w.q.insert_ticket(
+                token=secrets.token_urlsafe(TOKEN_BYTES), day=w.day, prefix=service.code, seq=seq,
+                number=f"{service.code}{seq:03d}", service=service.code, priority=priority,
+                priority_reason=priority_reason, issued_at=w.now, phone=e164, kiosk=kiosk)
+            await self._queue_changed(w, service.code)
+        return ticket
+
+    async def cancel(self, token: str) -> Ticket:
+        """The citizen gives up a waiting ticket."""
+        async with self._write() as w:
+            ticket = await self._ticket_in_tx(w, token)
+            self._require(ticket, (WAITING,), "dibatalkan")
+            ticket = await w.q.update_ticket(ticket, WAITING, state=CANCELLED, finished_at=w.now)
+            await w.q.audit(at=w.now, username=None, action="cancel", ticket_number=ticket.number)
+            await self._queue_changed(w, ticket.service)
+        return ticket
+
+    async def requeue(self, token: str, actor: str) -> Ticket:
+        """Put a no-show back in its queue, in its original place."""
+        async with self._write() as w:
+            ticket = await self._ticket_in_tx(w, token)
+            self._require(ticket, (NO_SHOW,), "dimasukkan kembali ke antrean")
+            if ticket.day != w.day:
+                raise InvalidTransition(f"Nomor {ticket.number} berasal dari hari lain.")
+            ticket = await w.q.update_ticket(ticket, NO_SHOW, state=WAITING, counter_id=None, called_at=None,
+                                             started_at=None, finished_at=None)
+            await w.q.audit(at=w.now, username=actor, action="requeue", ticket_number=ticket.number)
+            await self._queue_changed(w, ticket.service)
+        return ticket
+
+    # --- counters ---------------------------------------------------------------------------
+    async def call_next(self, counter_id: str, actor: str | None) -> tuple[Ticket | None, Ticket | None]:
+        """Close the counter's current ticket and call the next one; (called, closed)."""
+        counter = self._counter(counter_id)
+        async with self._write() as w:
+            state = await w.q.counter_state(counter.id)
+            if state.paused:
+                raise Conflict(f"{counter.name} sedang istirahat; tekan Lanjutkan dulu.", code="counter_paused")
+            closed = await w.q.counter_ticket(counter.id)
+            if closed is not None:
+                # Next ends the current visit: served means done, never started means no-show.
+                outcome = DONE if closed.state == SERVING else NO_SHOW
+                closed = await w.q.update_ticket(closed, closed.state, state=outcome, finished_at=w.now)
+                await w.q.log_service(closed, ended_at=w.now, outcome=outcome, username=actor)
+            ticket, streak = await self._choose(w, counter.services, state)
+            if ticket is not None:
+                ticket = await w.q.update_ticket(ticket, WAITING, state=CALLED, counter_id=counter.id,
+                                                 called_at=w.now, started_at=None, finished_at=None)
+                await self._announce(w, ticket, recall=False)
+                await self._queue_changed(w, ticket.service)
+            await w.q.save_counter_state(replace(state, priority_streak=streak, active_day=w.day))
+            await w.q.audit(at=w.now, username=actor, action="next", counter_id=counter.id,
+                            ticket_number=ticket.number if ticket else None,
+                            detail=f"{closed.number} -> {closed.state}" if closed else None)
+        return ticket, closed
+
+    async def _choose(self, w: _Work, services: tuple[str, ...], state: CounterState) -> tuple[Ticket | None, int]:
+        """The priority rule: priority first, but at most N in a row while normal tickets wait."""
+        first_priority = await w.q.oldest_waiting(w.day, services, priority=True)
+        first_normal = await w.q.oldest_waiting(w.day, services, priority=False)
+        if first_priority and first_normal:
+            if state.priority_streak < self.config.queue.priority_max_in_row:
+                return first_priority, state.priority_streak + 1
+            return first_normal, 0
+        if first_priority:
+            return first_priority, 0
+        if first_normal:
+            return first_normal, 0
+        return None, state.priority_streak
+
+    async def recall(self, counter_id: str, actor: str | None) -> Ticket:
+        """Call the counter's called ticket again."""
+        counter = self._counter(counter_id)
+        async with self._write() as w:
+            ticket = await self._current(w, counter)
+            self._require(ticket, (CALLED,), "dipanggil ulang")
+            ticket = await w.q.update_ticket(ticket, CALLED, recalls=ticket.recalls + 1)
+            await self._announce(w, ticket, recall=True)
+            await w.q.audit(at=w.now, username=actor, action="recall", counter_id=counter.id,
+                            ticket_number=ticket.number)
+        return ticket
+
+    async def start_service(self, counter_id: str, actor: str | None) -> Ticket:
+        """The citizen arrived at the counter: serving starts."""
+        counter = self._counter(counter_id)
+        async with self._write() as w:
+            ticket = await self._current(w, counter)
+            self._require(ticket, (CALLED,), "mulai dilayani")
+            ticket = await w.q.update_ticket(ticket, CALLED, state=SERVING, started_at=w.now)
+            await w.q.audit(at=w.now, username=actor, action="start", counter_id=counter.id,
+                            ticket_number=ticket.number)
+        return ticket
+
+    async def finish(self, counter_id: str, actor: str | None) -> Ticket:
+        """Serving is over."""
+        counter = self._counter(counter_id)
+        async with self._write() as w:
+            ticket = await self._current(w, counter)
+            self._require(ticket, (SERVING,), "diselesaikan")
+            ticket = await w.q.update_ticket(ticket, SERVING, state=DONE, finished_at=w.now)
+            await w.q.log_service(ticket, ended_at=w.now, outcome=DONE, username=actor)
+            await w.q.audit(at=w.now, username=actor, action="finish", counter_id=counter.id,
+                            ticket_number=ticket.number)
+            await self._queue_changed(w, ticket.service)
+        return ticket
+
+    async def no_show(self, counter_id: str, actor: str | None) -> Ticket:
+        """The called citizen did not come."""
+        counter = self._counter(counter_id)
+        async with self._write() as w:
+            ticket = await self._current(w, counter)
+            self._require(ticket, (CALLED,), "ditandai tidak hadir")
+            ticket = await w.q.update_ticket(ticket, CALLED, state=NO_SHOW, finished_at=w.now)
+            await w.q.log_service(ticket, ended_at=w.now, outcome=NO_SHOW, username=actor)
+            await w.q.audit(at=w.now, username=actor, action="no_show", counter_id=counter.id,
+                            ticket_number=ticket.number)
+        return ticket
+
+    async def transfer(self, counter_id: str, service_code: str, actor: str | None) -> Ticket:
+        """Send the counter's ticket to another service's queue, keeping its number and place."""
+        counter = self._counter(counter_id)
+        target = self._service(service_code)
+        async with self._write() as w:
+            ticket = await self._current(w, counter)
+            self._require(ticket, (CALLED, SERVING), "dialihkan")
+            if ticket.service == target.code:
+                raise Conflict(f"Nomor {ticket.number} sudah di layanan {target.name}.", code="same_service")
+            await w.q.log_service(ticket, ended_at=w.now, outcome="transferred", username=actor)
+            source = ticket.service
+            ticket = await w.q.update_ticket(ticket, ticket.state, state=WAITING, service=target.code,
+                                             counter_id=None, called_at=None, started_at=None,
+                                             transfers=ticket.transfers + 1)
+            await w.q.audit(at=w.now, username=actor, action="transfer", counter_id=counter.id,
+                            ticket_number=ticket.number, detail=f"{source} -> {target.code}")
+            await self._queue_changed(w, source)
+            await self._queue_changed(w, target.code)
+        return ticket
+
+    async def pause(self, counter_id: str, actor: str | None) -> CounterState:
+        """The counter takes a break (istirahat)."""
+        counter = self._counter(counter_id)
+        async with self._write() as w:
+            current = await w.q.counter_ticket(counter.id)
+            if current is not None:
+                raise Conflict(f"Selesaikan nomor {current.number} sebelum istirahat.", code="counter_busy")
+            state = replace(await w.q.counter_state(counter.id), paused=True)
+            await w.q.save_counter_state(state)
+            await w.q.audit(at=w.now, username=actor, action="pause", counter_id=counter.id)
+            await self._queue_changed_for_counter(w, counter)
+        return state
+
+    async def resume(self, counter_id: str, actor: str | None) -> CounterState:
+        """The counter is back from its break."""
+        counter = self._counter(counter_id)
+        async with self._write() as w:
+            state = replace(await w.q.counter_state(counter.id), paused=False, active_day=w.day)
+            await w.q.save_counter_state(state)
+            await w.q.audit(at=w.now, username=actor, action="resume", counter_id=counter.id)
+            await self._queue_changed_for_counter(w, counter)
+        return state
+
+    async def counters_overview(self) -> list[dict[str, Any]]:
+        """Every counter: its services, pause state, current ticket, waiting count, served today."""
+        reads = self.store.reads
+        day = self.today()
+        states = await reads.counter_states()
+        current = await reads.counter_tickets()
+        waiting = await reads.waiting_counts(day)
+        served = await reads.served_today(day)
+        rows = []
+        for counter in self.config.counters:
+            state = states.get(counter.id) or CounterState(counter.id, False, 0, None)
+            ticket = current.get(counter.id)
+            n, total = served.get(counter.id, (0, 0.0))
+            rows.append({
+                "id": counter.id,
+                "name": counter.name,
+                "services": list(counter.services),
+                "paused": state.paused,
+                "current": None if ticket is None else {
+                    "number": ticket.number, "service": ticket.service, "state": ticket.state,
+                    "token": ticket.token, "priority": ticket.priority,
+                    "since": self.iso(ticket.started_at or ticket.called_at),
+                },
+                "waiting": sum(waiting.get(code, 0) for code in counter.services),
+                "served_today": n,
+                "mean_service_s": round(total / n) if n else None,
+            })
+        return rows
+
+    # --- helpers ------------------------------------------------------------------------------
+    async def _ticket_in_tx(self, w: _Work, token: str) -> Ticket:
+        ticket = await w.q.ticket_by_token(token) if token else None
+        if ticket is None:
+            raise NotFound("Nomor antrean tidak ditemukan.", code="unknown_ticket")
+        return ticket
+
+    async def _current(self, w: _Work, counter) -> Ticket | None:
+        return await w.q.counter_ticket(counter.id)
+
+    @staticmethod
+    def _require(ticket: Ticket | None, states: tuple[str, ...], action: str) -> None:
+        if ticket is None:
+            raise Conflict(f"Tidak ada nomor di loket ini yang bisa {action}.", code="no_current_ticket")
+        if ticket.state not in states:
+            raise InvalidTransition(
+                f"Nomor {ticket.number} berstatus '{STATE_LABELS[ticket.state]}', tidak bisa {action}.")
+
+    async def _announce(self, w: _Work, ticket: Ticket, *, recall: bool) -> None:
+        service = self.config.service(ticket.service)
+        counter = self.config.counter(ticket.counter_id or "")
+        await w.emit("ticket.called", {
+            "number": ticket.number,
+            "service": ticket.service,
+            "service_name": service.name if service else ticket.service,
+            "counter": ticket.counter_id,
+            "counter_name": counter.name if counter else ticket.counter_id,
+            "recall": recall,
+            "priority": ticket.priority,
+        })
+
+    async def _queue_changed(self, w: _Work, service_code: str) -> None:
+        load = (await self.loads(w.q))[service_code]
+        await w.emit("queue.changed", {"service": service_code, "waiting": load.waiting,
+                                       "estimated_wait_s": load.wait_for(load.waiting)})
+
+    async def _queue_changed_for_counter(self, w: _Work, counter) -> None:
+        for code in counter.services:
+            await self._queue_changed(w, code)
+
+    async def recent_calls(self, limit: int = 10) -> list[dict[str, Any]]:
+        """Today's latest calls, newest first (for display snapshots)."""
+        midnight = self.local_now().replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        events = await self.store.reads.recent_events("ticket.called", midnight, limit)
+        return [e.data | {"at": self.iso(e.at), "id": e.id} for e in events]
+
+
+def check_phone(value: Any) -> str | None:
+    """A phone field from a request: None, or a normalised +62 number (422 otherwise)."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise Unprocessable("Nomor HP harus berupa teks.", code="invalid_phone")
+    return normalise_phone(value)

@@ -1,0 +1,90 @@
+"""In-process fan-out of committed events to subscribers (SSE streams, reacting rooms)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from kiosk.models import Event
+
+log = logging.getLogger(__name__)
+
+_CLOSED = object()
+
+
+class Subscription:
+    """One subscriber's queue of events; iterate it, then leave it."""
+
+    def __init__(self, bus: EventBus, maxsize: int) -> None:
+        self._bus = bus
+        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize)
+        self.overflowed = False
+
+    def _offer(self, item: object) -> None:
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            # A subscriber that cannot keep up is dropped; it reconnects and resumes by event id.
+            self.overflowed = True
+            self._bus.unsubscribe(self)
+            self._force_close()
+
+    def _force_close(self) -> None:
+        while True:
+            try:
+                self._queue.put_nowait(_CLOSED)
+                return
+            except asyncio.QueueFull:
+                self._queue.get_nowait()
+
+    async def __aiter__(self) -> AsyncIterator[Event]:
+        while True:
+            item = await self._queue.get()
+            if item is _CLOSED:
+                return
+            assert isinstance(item, Event)
+            yield item
+
+    def close(self) -> None:
+        """Stop this subscription."""
+        self._bus.unsubscribe(self)
+        self._force_close()
+
+
+class EventBus:
+    """Publishes committed events to every current subscriber, never blocking the publisher."""
+
+    def __init__(self, maxsize: int = 1000) -> None:
+        self._subscribers: set[Subscription] = set()
+        self._maxsize = maxsize
+        self.closed = False
+
+    def subscribe(self) -> Subscription:
+        """A new subscription that sees every event published from now on."""
+        sub = Subscription(self, self._maxsize)
+        if self.closed:
+            sub._force_close()
+        else:
+            self._subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Forget a subscription."""
+        self._subscribers.discard(sub)
+
+    def publish(self, event: Event) -> None:
+        """Hand an event to every subscriber."""
+        for sub in list(self._subscribers):
+            sub._offer(event)
+
+    @property
+    def subscriber_count(self) -> int:
+        """How many subscriptions are live."""
+        return len(self._subscribers)
+
+    def close(self) -> None:
+        """End every subscription (on shutdown), so streams finish promptly."""
+        self.closed = True
+        for sub in list(self._subscribers):
+            sub.close()

@@ -1,0 +1,83 @@
+"""The one place where errors become HTTP answers, plus headers every answer carries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from kiosk.errors import DomainError
+from kiosk.pages import render_error
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: ("bad_request", "Permintaan tidak dapat dipahami."),
+    401: ("unauthorized", "Silakan masuk (login) terlebih dahulu."),
+    403: ("forbidden", "Anda tidak diizinkan melakukan ini."),
+    404: ("not_found", "Halaman atau data yang dicari tidak ada."),
+    405: ("method_not_allowed", "Metode permintaan ini tidak didukung di alamat ini."),
+    413: ("payload_too_large", "Data yang dikirim terlalu besar."),
+    415: ("unsupported_media_type", "Kirim data sebagai JSON."),
+}
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                               "base-uri 'none'; form-action 'self'",
+}
+
+
+def is_api(request: web.Request) -> bool:
+    """Whether the request is for the JSON API."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def error_response(request: web.Request, status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None) -> web.StreamResponse:
+    """JSON `{"error": {...}}` for the API, a friendly Indonesian page otherwise."""
+    if is_api(request):
+        return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers,
+                                 dumps=_dumps)
+    return web.Response(text=render_error(status, message), status=status, content_type="text/html",
+                        headers=headers)
+
+
+def _dumps(obj: object) -> str:
+    import json
+    return json.dumps(obj, ensure_ascii=False)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Map domain errors, HTTP errors and crashes to answers without tracebacks."""
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        if exc.status >= 500:
+            log.warning("%s %s -> %s %s", request.method, request.path, exc.status, exc.code)
+        return error_response(request, exc.status, exc.code, exc.message, exc.headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code, message = HTTP_CODES.get(exc.status, ("http_error", exc.reason))
+        headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After", "WWW-Authenticate")}
+        return error_response(request, exc.status, code, message, headers)
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(request, 500, "internal_error",
+                              "Terjadi kesalahan di server. Petugas sudah dapat melihatnya di log.")
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer: no sniffing, no framing, no referrer leaking ticket tokens."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if is_api(request):
+        response.headers.setdefault("Cache-Control", "no-store")

@@ -1,0 +1,103 @@
+"""Rows as dataclasses: what the store hands to the domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+WAITING = "waiting"
+CALLED = "called"
+SERVING = "serving"
+DONE = "done"
+NO_SHOW = "no_show"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+
+STATES = (WAITING, CALLED, SERVING, DONE, NO_SHOW, CANCELLED, EXPIRED)
+OPEN_STATES = (WAITING, CALLED, SERVING)
+AT_COUNTER = (CALLED, SERVING)
+
+STATE_LABELS = {
+    WAITING: "menunggu",
+    CALLED: "dipanggil",
+    SERVING: "sedang dilayani",
+    DONE: "selesai",
+    NO_SHOW: "tidak hadir",
+    CANCELLED: "dibatalkan",
+    EXPIRED: "kedaluwarsa",
+}
+
+PRIORITY_REASONS = {
+    "lansia": "Lansia",
+    "disabilitas": "Penyandang disabilitas",
+    "ibu_hamil": "Ibu hamil",
+    "ibu_balita": "Ibu dengan balita",
+}
+
+ROLES = ("admin", "supervisor", "officer")
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One queue number on one day."""
+
+    id: int
+    token: str
+    day: str
+    prefix: str
+    seq: int
+    number: str
+    service: str
+    priority: bool
+    priority_reason: str | None
+    state: str
+    issued_at: float
+    called_at: float | None
+    started_at: float | None
+    finished_at: float | None
+    counter_id: str | None
+    recalls: int
+    transfers: int
+    phone: str | None
+    kiosk: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Ticket:
+        """Build from a sqlite3.Row of the tickets table."""
+        return cls(**{k: row[k] for k in row.keys()} | {"priority": bool(row["priority"])})
+
+
+@dataclass(frozen=True)
+class CounterState:
+    """What a counter is doing besides its current ticket."""
+
+    counter_id: str
+    paused: bool
+    priority_streak: int
+    active_day: str | None
+
+
+@dataclass(frozen=True)
+class User:
+    """A staff account."""
+
+    id: int
+    username: str
+    role: str
+    counters: tuple[str, ...]
+    disabled: bool
+    password_hash: str
+
+    def may_work(self, counter_id: str) -> bool:
+        """Whether this user may act on that counter."""
+        return self.role in ("admin", "supervisor") or counter_id in self.counters
+
+
+@dataclass(frozen=True)
+class Event:
+    """A public happening, committed before it is published."""
+
+    id: int
+    type: str
+    data: dict[str, Any]
+    at: float

@@ -1,0 +1,35 @@
+"""Server-rendered pages (Jinja2, always autoescaped)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+ERROR_TITLES = {
+    400: "Permintaan tidak valid",
+    401: "Perlu masuk",
+    403: "Tidak diizinkan",
+    404: "Tidak ditemukan",
+    409: "Tidak dapat diproses",
+    429: "Terlalu banyak permintaan",
+    503: "Layanan sementara terganggu",
+}
+
+
+@cache
+def environment() -> Environment:
+    """The template environment."""
+    return Environment(loader=PackageLoader("kiosk", "templates"), autoescape=select_autoescape(default=True),
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def render(name: str, **context: object) -> str:
+    """Render a template to HTML."""
+    return environment().get_template(name).render(**context)
+
+
+def render_error(status: int, message: str) -> str:
+    """The friendly Indonesian error page."""
+    return render("error.html", status=status, title=ERROR_TITLES.get(status, "Terjadi kesalahan"),
+                  message=message)

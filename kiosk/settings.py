@@ -1,0 +1,51 @@
+"""Server settings: read once from command-line flags and GILIRAN_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.config import DEMO_HALL
+
+DEFAULT_DB = Path("var") / "giliran.sqlite3"
+
+
+class SettingsError(Exception):
+    """A setting with a wrong value; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the hall file and database are, and where to listen."""
+
+    config: Path = DEMO_HALL
+    db: Path = DEFAULT_DB
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: str = "INFO"
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **flags: object) -> Settings:
+        """Flags win over environment variables, which win over the defaults."""
+        env = os.environ if env is None else env
+
+        def pick(name: str, default: object) -> object:
+            flag = flags.get(name)
+            if flag is not None:
+                return flag
+            return env.get(f"GILIRAN_{name.upper()}", default)
+
+        port_text = pick("port", cls.port)
+        try:
+            port = int(port_text)  # type: ignore[arg-type]
+            if not 0 <= port <= 65535:
+                raise ValueError
+        except ValueError:
+            raise SettingsError(f"GILIRAN_PORT / --port: '{port_text}' is not a port number") from None
+        level = str(pick("log_level", cls.log_level)).upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError(f"GILIRAN_LOG_LEVEL: '{level}' is not DEBUG, INFO, WARNING or ERROR")
+        return cls(config=Path(str(pick("config", cls.config))), db=Path(str(pick("db", cls.db))),
+                   host=str(pick("host", cls.host)), port=port, log_level=level)

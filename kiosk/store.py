@@ -1,0 +1,480 @@
+"""SQLite store: one writer connection behind a lock, one reader, versioned migrations.
+
+All SQL of the project lives here. The domain calls `Queries` methods, either inside
+`Store.transaction()` (the single writer, `BEGIN IMMEDIATE`) or on `Store.reads`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from kiosk.errors import Unavailable
+from kiosk.models import AT_COUNTER, OPEN_STATES, CounterState, Event, Ticket, User
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: tickets, counters, staff, events, audit
+    """
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY,
+        token TEXT NOT NULL UNIQUE,
+        day TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        number TEXT NOT NULL,
+        service TEXT NOT NULL,
+        priority INTEGER NOT NULL DEFAULT 0,
+        priority_reason TEXT,
+        state TEXT NOT NULL,
+        issued_at REAL NOT NULL,
+        called_at REAL,
+        started_at REAL,
+        finished_at REAL,
+        counter_id TEXT,
+        recalls INTEGER NOT NULL DEFAULT 0,
+        transfers INTEGER NOT NULL DEFAULT 0,
+        phone TEXT,
+        kiosk TEXT,
+        UNIQUE (day, prefix, seq)
+    );
+    CREATE INDEX tickets_queue ON tickets (day, state, service, priority, id);
+    CREATE INDEX tickets_counter ON tickets (counter_id, state);
+    CREATE TABLE service_log (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+        day TEXT NOT NULL,
+        service TEXT NOT NULL,
+        counter_id TEXT NOT NULL,
+        username TEXT,
+        called_at REAL NOT NULL,
+        started_at REAL,
+        ended_at REAL NOT NULL,
+        outcome TEXT NOT NULL
+    );
+    CREATE INDEX service_log_day ON service_log (day, service, outcome, ended_at);
+    CREATE TABLE counter_state (
+        counter_id TEXT PRIMARY KEY,
+        paused INTEGER NOT NULL DEFAULT 0,
+        priority_streak INTEGER NOT NULL DEFAULT 0,
+        active_day TEXT
+    );
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        counters TEXT NOT NULL DEFAULT '[]',
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        username TEXT,
+        action TEXT NOT NULL,
+        counter_id TEXT,
+        ticket_number TEXT,
+        detail TEXT
+    );
+    CREATE INDEX audit_at ON audit (at);
+    """,
+)
+
+TICKET_COLUMNS = {
+    "service", "state", "called_at", "started_at", "finished_at", "counter_id", "recalls",
+    "transfers", "phone",
+}
+
+
+class Queries:
+    """The SQL of Giliran, on one connection (the writer inside a transaction, or the reader)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def _one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        async with self.conn.execute(sql, tuple(params)) as cur:
+            return await cur.fetchone()
+
+    async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        async with self.conn.execute(sql, tuple(params)) as cur:
+            return list(await cur.fetchall())
+
+    # --- tickets -----------------------------------------------------------------
+    async def next_seq(self, day: str, prefix: str) -> int:
+        """The next daily sequence number for a prefix."""
+        row = await self._one("SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE day = ? AND prefix = ?",
+                              (day, prefix))
+        assert row is not None
+        return int(row[0])
+
+    async def issued_count(self, day: str, prefix: str) -> int:
+        """Tickets issued today under a prefix, not counting cancelled ones."""
+        row = await self._one(
+            "SELECT COUNT(*) FROM tickets WHERE day = ? AND prefix = ? AND state != 'cancelled'", (day, prefix))
+        assert row is not None
+        return int(row[0])
+
+    async def issued_counts(self, day: str) -> dict[str, int]:
+        """Per prefix, today's tickets that count against the quota."""
+        rows = await self._all(
+            "SELECT prefix, COUNT(*) FROM tickets WHERE day = ? AND state != 'cancelled' GROUP BY prefix", (day,))
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def insert_ticket(self, *, token: str, day: str, prefix: str, seq: int, number: str, service: str,
+                            priority: bool, priority_reason: str | None, issued_at: float, phone: str | None,
+                            kiosk: str | None) -> Ticket:
+        """Insert a new waiting ticket."""
+        row = await self._one(
+            """INSERT INTO tickets (token, day, prefix, seq, number, service, priority, priority_reason,
+                                    state, issued_at, phone, kiosk)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?) RETURNING *""",
+            (token, day, prefix, seq, number, service, int(priority), priority_reason, issued_at, phone, kiosk))
+        assert row is not None
+        return Ticket.from_row(row)
+
+    async def ticket_by_token(self, token: str) -> Ticket | None:
+        """The ticket with this citizen token."""
+        row = await self._one("SELECT * FROM tickets WHERE token = ?", (token,))
+        return Ticket.from_row(row) if row else None
+
+    async def ticket_by_id(self, ticket_id: int) -> Ticket | None:
+        """The ticket with this id."""
+        row = await self._one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        return Ticket.from_row(row) if row else None
+
+    async def update_ticket(self, ticket: Ticket, expect_state: str, **fields: Any) -> Ticket:
+        """Change a ticket that is still in `expect_state`; raises if it moved meanwhile."""
+        bad = set(fields) - TICKET_COLUMNS
+        if bad:
+            raise ValueError(f"not updatable: {bad}")
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        row = await self._one(f"UPDATE tickets SET {sets} WHERE id = ? AND state = ? RETURNING *",
+                              (*fields.values(), ticket.id, expect_state))
+        if row is None:
+            raise RuntimeError(f"ticket {ticket.number} left state {expect_state} inside a write transaction")
+        return Ticket.from_row(row)
+
+    async def counter_ticket(self, counter_id: str) -> Ticket | None:
+        """The ticket a counter has called or is serving."""
+        row = await self._one(
+            f"SELECT * FROM tickets WHERE counter_id = ? AND state IN {AT_COUNTER!r} ORDER BY id DESC LIMIT 1",
+            (counter_id,))
+        return Ticket.from_row(row) if row else None
+
+    async def counter_tickets(self) -> dict[str, Ticket]:
+        """Every counter's current ticket."""
+        rows = await self._all(f"SELECT * FROM tickets WHERE state IN {AT_COUNTER!r} AND counter_id IS NOT NULL")
+        return {r["counter_id"]: Ticket.from_row(r) for r in rows}
+
+    async def oldest_waiting(self, day: str, services: Iterable[str], priority: bool) -> Ticket | None:
+        """The first-come waiting ticket of one class across several services."""
+        codes = tuple(services)
+        marks = ",".join("?" * len(codes))
+        row = await self._one(
+            f"""SELECT * FROM tickets WHERE day = ? AND state = 'waiting' AND priority = ?
+                AND service IN ({marks}) ORDER BY id LIMIT 1""", (day, int(priority), *codes))
+        return Ticket.from_row(row) if row else None
+
+    async def waiting_counts(self, day: str) -> dict[str, int]:
+        """Per service, how many wait today."""
+        rows = await self._all(
+            "SELECT service, COUNT(*) FROM tickets WHERE day = ? AND state = 'waiting' GROUP BY service", (day,))
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def waiting_list(self, day: str, services: Iterable[str]) -> list[Ticket]:
+        """Today's waiting tickets of these services, oldest first."""
+        codes = tuple(services)
+        marks = ",".join("?" * len(codes))
+        rows = await self._all(
+            f"SELECT * FROM tickets WHERE day = ? AND state = 'waiting' AND service IN ({marks}) ORDER BY id",
+            (day, *codes))
+        return [Ticket.from_row(r) for r in rows]
+
+    async def ahead_of(self, ticket: Ticket) -> int:
+        """Waiting tickets of the same service that will be called before this one."""
+        if ticket.priority:
+            sql = ("SELECT COUNT(*) FROM tickets WHERE day = ? AND state = 'waiting' AND service = ? "
+                   "AND priority = 1 AND id < ?")
+        else:
+            sql = ("SELECT COUNT(*) FROM tickets WHERE day = ? AND state = 'waiting' AND service = ? "
+                   "AND (priority = 1 OR id < ?)")
+        row = await self._one(sql, (ticket.day, ticket.service, ticket.id))
+        assert row is not None
+        return int(row[0])
+
+    async def expire_before(self, day: str) -> int:
+        """End tickets left open on earlier days as expired and forget their phone numbers."""
+        cur = await self.conn.execute(
+            f"UPDATE tickets SET state = 'expired' WHERE day < ? AND state IN {OPEN_STATES!r}", (day,))
+        expired = cur.rowcount
+        await cur.close()
+        await self.conn.execute("UPDATE tickets SET phone = NULL WHERE day < ? AND phone IS NOT NULL", (day,))
+        return expired
+
+    # --- service durations --------------------------------------------------------
+    async def log_service(self, ticket: Ticket, *, ended_at: float, outcome: str, username: str | None) -> None:
+        """Record one visit of a ticket at a counter."""
+        assert ticket.counter_id is not None and ticket.called_at is not None
+        await self.conn.execute(
+            """INSERT INTO service_log (ticket_id, day, service, counter_id, username, called_at, started_at,
+                                        ended_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (ticket.id, ticket.day, ticket.service, ticket.counter_id, username, ticket.called_at,
+             ticket.started_at, ended_at, outcome))
+
+    async def recent_durations(self, day: str, last: int = 20) -> dict[str, tuple[int, float]]:
+        """Per service, the count and sum of the last finished visits' durations today."""
+        rows = await self._all(
+            """SELECT service, COUNT(*), SUM(d) FROM (
+                   SELECT service, ended_at - called_at AS d,
+                          ROW_NUMBER() OVER (PARTITION BY service ORDER BY ended_at DESC) AS rn
+                   FROM service_log WHERE day = ? AND outcome = 'done')
+               WHERE rn <= ? GROUP BY service""", (day, last))
+        return {r[0]: (int(r[1]), float(r[2])) for r in rows}
+
+    async def served_today(self, day: str) -> dict[str, tuple[int, float]]:
+        """Per counter, today's finished visits and their total duration."""
+        rows = await self._all(
+            """SELECT counter_id, COUNT(*), SUM(ended_at - called_at) FROM service_log
+               WHERE day = ? AND outcome = 'done' GROUP BY counter_id""", (day,))
+        return {r[0]: (int(r[1]), float(r[2])) for r in rows}
+
+    # --- counters ------------------------------------------------------------------
+    async def counter_state(self, counter_id: str) -> CounterState:
+        """A counter's state (a fresh counter is open, not paused)."""
+        row = await self._one("SELECT * FROM counter_state WHERE counter_id = ?", (counter_id,))
+        if row is None:
+            return CounterState(counter_id, False, 0, None)
+        return CounterState(row["counter_id"], bool(row["paused"]), row["priority_streak"], row["active_day"])
+
+    async def counter_states(self) -> dict[str, CounterState]:
+        """All counters' states that were ever stored."""
+        rows = await self._all("SELECT * FROM counter_state")
+        return {r["counter_id"]: CounterState(r["counter_id"], bool(r["paused"]), r["priority_streak"],
+                                              r["active_day"]) for r in rows}
+
+    async def save_counter_state(self, state: CounterState) -> None:
+        """Store a counter's state."""
+        await self.conn.execute(
+            """INSERT INTO counter_state (counter_id, paused, priority_streak, active_day) VALUES (?, ?, ?, ?)
+               ON CONFLICT (counter_id) DO UPDATE SET paused = excluded.paused,
+               priority_streak = excluded.priority_streak, active_day = excluded.active_day""",
+            (state.counter_id, int(state.paused), state.priority_streak, state.active_day))
+
+    # --- events and audit --------------------------------------------------------------
+    async def insert_event(self, type_: str, data: dict[str, Any], at: float) -> Event:
+        """Record a public event; its id orders the stream."""
+        row = await self._one("INSERT INTO events (at, type, data) VALUES (?, ?, ?) RETURNING id",
+                              (at, type_, json.dumps(data, ensure_ascii=False)))
+        assert row is not None
+        return Event(id=int(row[0]), type=type_, data=data, at=at)
+
+    async def events_after(self, event_id: int, limit: int = 1000) -> list[Event]:
+        """Events newer than an id, oldest first."""
+        rows = await self._all("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", (event_id, limit))
+        return [Event(r["id"], r["type"], json.loads(r["data"]), r["at"]) for r in rows]
+
+    async def last_event_id(self) -> int:
+        """The newest event id (0 when none)."""
+        row = await self._one("SELECT COALESCE(MAX(id), 0) FROM events")
+        assert row is not None
+        return int(row[0])
+
+    async def recent_events(self, type_: str, since: float, limit: int) -> list[Event]:
+        """The newest events of one type since a time, newest first."""
+        rows = await self._all("SELECT * FROM events WHERE type = ? AND at >= ? ORDER BY id DESC LIMIT ?",
+                               (type_, since, limit))
+        return [Event(r["id"], r["type"], json.loads(r["data"]), r["at"]) for r in rows]
+
+    async def prune_events(self, before: float) -> None:
+        """Forget events older than a time."""
+        await self.conn.execute("DELETE FROM events WHERE at < ?", (before,))
+
+    async def audit(self, *, at: float, username: str | None, action: str, counter_id: str | None = None,
+                    ticket_number: str | None = None, detail: str | None = None) -> None:
+        """Record who did what."""
+        await self.conn.execute(
+            "INSERT INTO audit (at, username, action, counter_id, ticket_number, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            (at, username, action, counter_id, ticket_number, detail))
+
+    async def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest audit entries."""
+        rows = await self._all("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+    # --- users and sessions ------------------------------------------------------------
+    @staticmethod
+    def _user(row: sqlite3.Row) -> User:
+        return User(id=row["id"], username=row["username"], role=row["role"],
+                    counters=tuple(json.loads(row["counters"])), disabled=bool(row["disabled"]),
+                    password_hash=row["password_hash"])
+
+    async def add_user(self, username: str, password_hash: str, role: str, counters: Iterable[str],
+                       at: float) -> User:
+        """Create a staff account."""
+        row = await self._one(
+            "INSERT INTO users (username, password_hash, role, counters, created_at) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING *", (username, password_hash, role, json.dumps(list(counters)), at))
+        assert row is not None
+        return self._user(row)
+
+    async def user_by_name(self, username: str) -> User | None:
+        """The account with this username (case-insensitive)."""
+        row = await self._one("SELECT * FROM users WHERE username = ?", (username,))
+        return self._user(row) if row else None
+
+    async def users(self) -> list[User]:
+        """All accounts."""
+        return [self._user(r) for r in await self._all("SELECT * FROM users ORDER BY username")]
+
+    async def set_password(self, user_id: int, password_hash: str) -> None:
+        """Replace a password hash (and end the user's sessions)."""
+        await self.conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+        await self.conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+
+    async def add_session(self, token_hash: str, user_id: int, at: float, expires_at: float) -> None:
+        """Start a login session."""
+        await self.conn.execute("DELETE FROM sessions WHERE expires_at < ?", (at,))
+        await self.conn.execute(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            (token_hash, user_id, at, expires_at))
+
+    async def session_user(self, token_hash: str, now: float) -> User | None:
+        """The enabled user behind a live session."""
+        row = await self._one(
+            """SELECT users.* FROM sessions JOIN users ON users.id = sessions.user_id
+               WHERE sessions.token_hash = ? AND sessions.expires_at > ? AND users.disabled = 0""",
+            (token_hash, now))
+        return self._user(row) if row else None
+
+    async def end_session(self, token_hash: str) -> None:
+        """Log a session out."""
+        await self.conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+
+WRITE_FAILURES = ("disk is full", "readonly", "read-only", "disk i/o error", "locked", "unable to open")
+
+
+class Store:
+    """The hall's database: `transaction()` for the single writer, `reads` for everything else."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+        self.path = str(path)
+        self.synchronous = synchronous
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        """Connect, switch to WAL and apply migrations."""
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await aiosqlite.connect(self.path, isolation_level=None)
+        self._writer.row_factory = sqlite3.Row
+        await self._writer.execute("PRAGMA busy_timeout = 5000")
+        await self._writer.execute("PRAGMA journal_mode = WAL")
+        await self._writer.execute(f"PRAGMA synchronous = {self.synchronous}")
+        await self._writer.execute("PRAGMA foreign_keys = ON")
+        await self._migrate()
+        self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+        self._reader.row_factory = sqlite3.Row
+        await self._reader.execute("PRAGMA busy_timeout = 5000")
+        await self._reader.execute("PRAGMA query_only = ON")
+
+    async def _migrate(self) -> None:
+        assert self._writer is not None
+        async with self._writer.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise RuntimeError(f"{self.path}: database schema {version} is newer than this Giliran "
+                               f"({len(MIGRATIONS)}); upgrade Giliran")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        await self._writer.execute(statement)
+                await self._writer.execute(f"PRAGMA user_version = {number}")
+                await self._writer.execute("COMMIT")
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            log.info("database %s migrated to schema %d", self.path, number)
+
+    async def close(self) -> None:
+        """Close both connections."""
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @property
+    def reads(self) -> Queries:
+        """Queries on the reader connection (sees every committed write)."""
+        assert self._reader is not None, "store is not open"
+        return Queries(self._reader)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Queries]:
+        """One write transaction on the single writer; commits durably on leaving."""
+        assert self._writer is not None, "store is not open"
+        async with self._lock:
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self._unavailable(exc) from exc
+            try:
+                yield Queries(self._writer)
+            except sqlite3.OperationalError as exc:
+                await self._rollback()
+                if self.is_storage_failure(exc):
+                    raise self._unavailable(exc) from exc
+                raise
+            except BaseException:
+                await self._rollback()
+                raise
+            try:
+                await self._writer.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                await self._rollback()
+                raise self._unavailable(exc) from exc
+
+    async def _rollback(self) -> None:
+        assert self._writer is not None
+        if self._writer.in_transaction:
+            try:
+                await self._writer.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.exception("rollback failed")
+
+    def _unavailable(self, exc: sqlite3.Error) -> Unavailable:
+        log.error("database write failed: %s", exc)
+        return Unavailable("Penyimpanan data sedang bermasalah; coba lagi sebentar lagi.")
+
+    @staticmethod
+    def is_storage_failure(exc: BaseException) -> bool:
+        """Whether an sqlite error means the disk or file refuses writes."""
+        return isinstance(exc, sqlite3.OperationalError) and any(w in str(exc).lower() for w in WRITE_FAILURES)
