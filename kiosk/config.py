@@ -226,9 +226,9 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
     agencies: list[Agency] = []
     for i, entry in enumerate(top.get("agencies", list, required=True)):
         r = _Reader(source, f"agencies[{i}]", entry)
-        r.unknown_keys({"code", "name"})
         code = r.text("code")
         r.where = f"agencies[{i}] (code '{code}')"
+        r.unknown_keys({"code", "name"})
         if not AGENCY_CODE.match(code):
             r.fail("code", f"'{code}' must be letters, digits, '-' or '_' (at most 32)")
         if any(a.code == code for a in agencies):
@@ -241,9 +241,9 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
     agency_codes = {a.code for a in agencies}
     for i, entry in enumerate(top.get("services", list, required=True)):
         r = _Reader(source, f"services[{i}]", entry)
-        r.unknown_keys({"code", "name", "agency", "daily_quota", "hours", "service_minutes"})
         code = r.text("code")
         r.where = f"services[{i}] (code '{code}')"
+        r.unknown_keys({"code", "name", "agency", "daily_quota", "hours", "service_minutes"})
         if not SERVICE_CODE.match(code):
             r.fail("code", f"'{code}' must be 1-2 capital letters (the ticket prefix)")
         if any(s.code == code for s in services):
@@ -273,10 +273,9 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
     service_codes = {s.code for s in services}
     for i, entry in enumerate(top.get("counters", list, required=True)):
         r = _Reader(source, f"counters[{i}]", entry)
-        r.unknown_keys({"id", "name", "services"})
-        cid = r.get("id", (str, int))
-        cid = str(cid)
+        cid = str(r.get("id", (str, int)))
         r.where = f"counters[{i}] (id '{cid}')"
+        r.unknown_keys({"id", "name", "services"})
         if not COUNTER_ID.match(cid):
             r.fail("id", f"'{cid}' must be letters, digits, '-' or '_' (at most 16)")
         if any(c.id == cid for c in counters):

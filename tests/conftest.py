@@ -1,0 +1,113 @@
+"""Shared fixtures: a small test hall, a movable clock, the app and a logged-in staff client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from kiosk.app import create_app
+from kiosk.clock import FakeClock
+from kiosk.config import HallConfig, parse_hall
+from kiosk.domain import QueueService
+from kiosk.events import EventBus
+from kiosk.settings import Settings
+from kiosk.store import Store
+from kiosk.typedefs import AUTH, CONFIG
+
+WIB = ZoneInfo("Asia/Jakarta")
+PASSWORD = "rahasia-123"
+
+
+def hall_dict(**overrides: Any) -> dict[str, Any]:
+    """A small hall: services A (quota 5), B, P (morning only), ten counters."""
+    doc: dict[str, Any] = {
+        "hall": {"name": "MPP Uji <b>Coba</b>", "timezone": "Asia/Jakarta", "public_url": "http://hall.test"},
+        "queue": {"priority_max_in_row": 2, "default_service_minutes": 5},
+        "limits": {"tickets_per_minute": 100000, "ticket_burst": 100000},
+        "agencies": [{"code": "DUKCAPIL", "name": "Disdukcapil"}, {"code": "IMIGRASI", "name": "Imigrasi"}],
+        "services": [
+            {"code": "A", "name": "KTP Elektronik", "agency": "DUKCAPIL", "daily_quota": 5},
+            {"code": "B", "name": "Kartu Keluarga", "agency": "DUKCAPIL"},
+            {"code": "P", "name": "Paspor", "agency": "IMIGRASI", "hours": "08:00-12:00"},
+        ],
+        "counters": [{"id": "1", "name": "Loket 1", "services": ["A", "B"]},
+                     {"id": "2", "name": "Loket 2", "services": ["A"]},
+                     {"id": "3", "name": "Loket 3", "services": ["P"]}]
+        + [{"id": str(i), "name": f"Loket {i}", "services": ["A", "B"]} for i in range(4, 11)],
+    }
+    doc.update(overrides)
+    return doc
+
+
+def wib(*args: int) -> datetime:
+    """An aware datetime in the hall's zone."""
+    return datetime(*args, tzinfo=WIB)
+
+
+@pytest.fixture
+def config() -> HallConfig:
+    return parse_hall(hall_dict(), "test-hall.toml")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(wib(2026, 11, 25, 9, 0))
+
+
+@pytest.fixture
+async def queue_factory(tmp_path: Path, clock: FakeClock):
+    """Builds queue services on fresh databases; closes them all afterwards."""
+    stores: list[Store] = []
+
+    async def make(config: HallConfig) -> QueueService:
+        store = Store(tmp_path / f"q{len(stores)}.sqlite3", synchronous="NORMAL")
+        stores.append(store)
+        await store.open()
+        service = QueueService(store, config, clock, EventBus())
+        await service.start()
+        return service
+
+    yield make
+    for store in stores:
+        await store.close()
+
+
+@pytest.fixture
+async def queue(queue_factory, config: HallConfig) -> QueueService:
+    return await queue_factory(config)
+
+
+@pytest.fixture
+def app(tmp_path: Path, config: HallConfig, clock: FakeClock):
+    return create_app(Settings(db=tmp_path / "app.sqlite3"), config=config, clock=clock, synchronous="NORMAL")
+
+
+@pytest.fixture
+async def client(aiohttp_client, app):
+    return await aiohttp_client(app)
+
+
+async def login(client, username: str, role: str, counters: tuple[str, ...] = ()) -> dict[str, str]:
+    """Create a user and return the Authorization header of a fresh session."""
+    app = client.server.app
+    await app[AUTH].add_user(username, PASSWORD, role, counters, app[CONFIG])
+    resp = await client.post("/api/login", json={"username": username, "password": PASSWORD})
+    assert resp.status == 200, await resp.text()
+    return {"Authorization": f"Bearer {(await resp.json())['token']}"}
+
+
+@pytest.fixture
+async def admin(client) -> dict[str, str]:
+    return await login(client, "admin", "admin")
+
+
+async def take(client, service: str = "A", **extra: Any) -> dict[str, Any]:
+    """Take a ticket through the API, expecting 201."""
+    resp = await client.post("/api/tickets", json={"service": service, **extra})
+    assert resp.status == 201, await resp.text()
+    return await resp.json()

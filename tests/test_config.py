@@ -1,0 +1,92 @@
+"""The hall file: the demo loads, and wrong files name the file, the entry and the key."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import DEMO_HALL, ConfigError, load_hall, parse_hall
+from tests.conftest import hall_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bundled_demo_is_a_realistic_mpp():
+    config = load_hall(ROOT / "examples" / "mpp-purwakarta.toml")
+    assert config.hall.name == "Mal Pelayanan Publik Kabupaten Purwakarta"
+    assert len(config.agencies) >= 8
+    assert len(config.services) >= 25
+    assert 18 <= len(config.counters) <= 25
+    assert {"DUKCAPIL", "DPMPTSP", "ATRBPN", "IMIGRASI", "SAMSAT", "POLRES", "BPJSKES", "BAPENDA"} <= {
+        a.code for a in config.agencies}
+    assert all(config.counters_for(s.code) for s in config.services), "every service has a counter"
+    assert replace(load_hall(DEMO_HALL), source=config.source) == config, "examples/ points at the bundled demo"
+
+
+def _error(doc, source="hall.toml") -> str:
+    with pytest.raises(ConfigError) as info:
+        parse_hall(doc, source)
+    return str(info.value)
+
+
+def _with(path: str, value, *, delete: bool = False):
+    doc = copy.deepcopy(hall_dict())
+    *parents, last = path.split(".")
+    node = doc
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    if delete:
+        del node[last]
+    else:
+        node[last] = value
+    return doc
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), [
+    ("counters.0.services", ["A", "X"], "counters[0] (id '1'), key 'services': unknown service 'X'"),
+    ("services.1.code", "A", "services[1] (code 'A'), key 'code': duplicate service code 'A'"),
+    ("services.0.hours", "8-15", "services[0] (code 'A'), key 'hours': '8-15' is not HH:MM-HH:MM"),
+    ("services.0.hours", "15:00-08:00", "key 'hours': '15:00-08:00' ends before it starts"),
+    ("services.0.hours", "25:00-26:00", "key 'hours': '25:00-26:00' is not a time of day"),
+    ("hall.timezone", "Asia/Jakartaa", "[hall], key 'timezone': unknown time zone 'Asia/Jakartaa'"),
+    ("services.0.code", "abc", "key 'code': 'abc' must be 1-2 capital letters"),
+    ("services.0.agency", "NOPE", "services[0] (code 'A'), key 'agency': unknown agency 'NOPE'"),
+    ("services.0.daily_quota", 0, "key 'daily_quota': must be at least 1"),
+    ("services.0.daily_quota", "lots", "key 'daily_quota': must be a whole number, not 'lots'"),
+    ("counters.1.id", "1", "counters[1] (id '1'), key 'id': duplicate counter id '1'"),
+    ("agencies.1.code", "DUKCAPIL", "agencies[1] (code 'DUKCAPIL'), key 'code': duplicate agency code"),
+    ("hall.public_url", "hall.local", "key 'public_url': must start with http:// or https://"),
+    ("queue.priority_max_in_row", 0, "[queue], key 'priority_max_in_row': must be at least 1"),
+    ("services.0.colour", "red", "services[0] (code 'A'), key 'colour': is not a known key"),
+])
+def test_wrong_values_are_named(path, value, expected):
+    message = _error(_with(path, value))
+    assert message.startswith("hall.toml: ")
+    assert expected in message
+
+
+def test_missing_keys_are_named():
+    assert "hall.toml: [hall], key 'name': is missing" in _error(_with("hall.name", None, delete=True))
+    assert "services[2] (code 'P'), key 'name': is missing" in _error(_with("services.2.name", None, delete=True))
+    assert "top level, key 'counters': is missing" in _error(_with("counters", None, delete=True))
+
+
+def test_file_level_errors_name_the_file(tmp_path):
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError, match=f"^{missing}: file not found"):
+        load_hall(missing)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[hall\nname = 'x'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"^{broken}: not valid TOML"):
+        load_hall(broken)
+
+
+def test_hours_windows():
+    config = parse_hall(_with("services.0.hours", "08:00-12:00, 13:00-15:30"))
+    hours = config.service("A").hours
+    from datetime import time
+    assert hours.is_open(time(8, 0)) and hours.is_open(time(15, 29))
+    assert not hours.is_open(time(12, 30)) and not hours.is_open(time(15, 30)) and not hours.is_open(time(7, 59))

@@ -1,0 +1,95 @@
+"""Numbers per service per local day, the midnight rollover, quotas and opening hours."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.errors import Conflict
+from kiosk.models import EXPIRED, WAITING
+from tests.conftest import wib
+
+
+async def test_numbers_are_per_service_and_zero_padded(queue):
+    numbers = [(await queue.issue(code)).number for code in ("A", "A", "B", "A", "B")]
+    assert numbers == ["A001", "A002", "B001", "A003", "B002"]
+
+
+async def test_numbering_restarts_at_local_midnight(queue, clock):
+    clock.set(wib(2026, 11, 25, 23, 58))
+    await queue.issue("B")
+    last = await queue.issue("B")
+    await queue.call_next("1", "siti")  # B001 is being called when midnight passes
+    assert last.number == "B002" and last.day == "2026-11-25"
+    clock.set(wib(2026, 11, 26, 0, 1))  # 17:01 UTC the previous day: the local day decides
+    fresh = await queue.issue("B")
+    assert (fresh.number, fresh.day) == ("B001", "2026-11-26")
+    reads = queue.store.reads
+    assert (await reads.ticket_by_token(last.token)).state == EXPIRED
+    old_called = await reads.ticket_by_id(last.id - 1)
+    assert old_called.state == EXPIRED, "a ticket still called at midnight ends as expired"
+    called, closed = await queue.call_next("1", "siti")
+    assert called.id == fresh.id and closed is None, "yesterday's tickets never block today"
+
+
+async def test_phone_numbers_are_erased_when_the_day_is_over(queue, clock):
+    ticket = await queue.issue("A", phone="0812-3456-7890")
+    assert (await queue.store.reads.ticket_by_token(ticket.token)).phone == "+6281234567890"
+    clock.advance(24 * 3600)
+    await queue.issue("A")
+    assert (await queue.store.reads.ticket_by_token(ticket.token)).phone is None
+
+
+async def test_daily_quota(queue, clock):
+    tickets = [await queue.issue("A") for _ in range(5)]
+    with pytest.raises(Conflict) as info:
+        await queue.issue("A")
+    assert info.value.code == "quota_exhausted" and "Kuota" in info.value.message
+    overview = {s["code"]: s for s in await queue.services_overview()}
+    assert overview["A"]["quota_left"] == 0 and overview["A"]["unavailable_reason"] == "quota_exhausted"
+    await queue.cancel(tickets[0].token)
+    assert (await queue.issue("A")).number == "A006", "a cancelled number frees quota, numbers never repeat"
+    clock.advance(24 * 3600)
+    assert (await queue.issue("A")).number == "A001", "the quota is per day"
+
+
+async def test_opening_hours(queue, clock):
+    clock.set(wib(2026, 11, 25, 7, 59))
+    with pytest.raises(Conflict) as info:
+        await queue.issue("P")
+    assert info.value.code == "service_closed" and "08:00-12:00" in info.value.message
+    clock.set(wib(2026, 11, 25, 8, 0))
+    assert (await queue.issue("P")).state == WAITING
+    clock.set(wib(2026, 11, 25, 12, 0))
+    with pytest.raises(Conflict):
+        await queue.issue("P")
+    overview = {s["code"]: s for s in await queue.services_overview()}
+    assert overview["P"]["open"] is False and overview["P"]["unavailable_reason"] == "service_closed"
+    assert overview["B"]["open"] is True and overview["B"]["quota_left"] is None
+
+
+async def test_clock_jumping_back_neither_reorders_nor_renumbers(queue, clock):
+    first = await queue.issue("B")
+    clock.advance(-3600)  # an NTP correction
+    second = await queue.issue("B")
+    assert second.number == "B002"
+    called, _ = await queue.call_next("1", "siti")
+    assert called.id == first.id
+
+
+async def test_estimates_use_live_service_times(queue, clock):
+    # Prior: 5 minutes per ticket, 8 counters serve B (none active yet).
+    for _ in range(8):
+        await queue.issue("B")
+    view = await queue.ticket_view(await queue.issue("B"))
+    assert view["ahead"] == 8
+    assert view["estimated_wait_s"] == round(8 * 300 / 8)
+    # Only counter 1 works today, and it takes 20 minutes per ticket.
+    for _ in range(6):
+        await queue.call_next("1", "siti")
+        await queue.start_service("1", "siti")
+        clock.advance(1200)
+        await queue.finish("1", "siti")
+    view = await queue.ticket_view(await queue.store.reads.ticket_by_token(view["token"]))
+    assert view["ahead"] == 2
+    mean = (300 * 3 + 6 * 1200) / 9
+    assert view["estimated_wait_s"] == round(2 * mean / 1)
