@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
 from kiosk import __version__
+from kiosk.clock import to_local
 from kiosk.auth import require_counter, require_role
 from kiosk.errors import BadRequest, Unauthorized
 from kiosk.i18n import format_datetime, format_wait
@@ -293,8 +293,9 @@ async def index(request: web.Request) -> web.Response:
 async def ticket_page(request: web.Request) -> web.Response:
     """The citizen's ticket page (what the QR code opens); never shows a phone or a name."""
     queue = request.app[QUEUE]
-    view = await queue.ticket_view(await queue.ticket(request.match_info["token"]))
-    issued = datetime.fromisoformat(view["issued_at"])
-    html = render("ticket.html", t=view, hall=request.app[CONFIG].hall, wait_text=format_wait(
-        view["estimated_wait_s"]), issued_text=format_datetime(issued))
+    ticket = await queue.ticket(request.match_info["token"])
+    view = await queue.ticket_view(ticket)
+    issued = to_local(ticket.issued_at, request.app[CONFIG].hall.tz)
+    html = render("ticket.html", t=view, hall=request.app[CONFIG].hall,
+                  wait_text=format_wait(view["estimated_wait_s"]), issued_text=format_datetime(issued))
     return web.Response(text=html, content_type="text/html")

@@ -1,0 +1,144 @@
+"""Every staff route refuses anonymous callers and wrong roles; logins are throttled."""
+
+from __future__ import annotations
+
+import re
+
+from kiosk.auth import SESSION_SECONDS
+from kiosk.store import Queries
+from kiosk.typedefs import STORE
+from tests.conftest import PASSWORD, login, take
+
+# Routes anybody may use. A new route is staff-only unless it is added here on purpose.
+PUBLIC = {
+    ("GET", "/"), ("GET", "/api/health"), ("GET", "/api/hall"), ("GET", "/api/services"),
+    ("POST", "/api/tickets"), ("GET", "/api/tickets/{token}"), ("DELETE", "/api/tickets/{token}"),
+    ("GET", "/api/events"), ("POST", "/api/login"), ("GET", "/t/{token}"), ("GET", "/static/"),
+}
+SUPERVISORS_ONLY = {("GET", "/api/audit")}
+
+
+def _routes(app):
+    for route in app.router.routes():
+        if route.method == "HEAD":
+            continue
+        info = route.resource.get_info()
+        path = info.get("formatter") or info.get("path") or info.get("prefix") + "/"
+        yield route.method, path
+
+
+def _concrete(path: str, token: str) -> str:
+    return path.replace("{id}", "1").replace("{token}", token)
+
+
+async def test_every_staff_route_needs_a_login(client):
+    ticket = await take(client, "A")
+    staff_routes = [r for r in _routes(client.server.app) if r not in PUBLIC]
+    assert len(staff_routes) >= 12, staff_routes
+    for method, path in staff_routes:
+        url = _concrete(path, ticket["token"])
+        for headers in ({}, {"Authorization": "Bearer not-a-session"}, {"Authorization": "Basic YTpi"}):
+            resp = await client.request(method, url, headers=headers, json={"service": "B"})
+            body = await resp.json()
+            assert resp.status == 401, (method, path, headers)
+            assert body["error"]["code"] == "unauthorized"
+            assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+    assert (await (await client.get("/api/tickets/" + ticket["token"])).json())["state"] == "waiting", \
+        "refused calls changed nothing"
+
+
+async def test_officers_work_only_their_counters(client):
+    officer = await login(client, "siti", "officer", ("2",))
+    await take(client, "A")
+    counter_routes = [(m, p) for m, p in _routes(client.server.app) if "{id}" in p]
+    assert len(counter_routes) == 8
+    for method, path in counter_routes:
+        resp = await client.request(method, path.replace("{id}", "1"), headers=officer, json={"service": "B"})
+        assert resp.status == 403, path
+        assert (await resp.json())["error"]["code"] == "forbidden_counter"
+    for method, path in SUPERVISORS_ONLY:
+        resp = await client.request(method, path, headers=officer)
+        assert resp.status == 403 and (await resp.json())["error"]["code"] == "forbidden"
+    resp = await client.post("/api/counters/2/next", headers=officer)
+    assert resp.status == 200, "their own counter works"
+    ticket = (await resp.json())["ticket"]
+    await client.post("/api/counters/2/no-show", headers=officer)
+    stranger = await login(client, "joko", "officer", ("3",))  # counter 3 serves only P
+    resp = await client.post(f"/api/tickets/{ticket['token']}/requeue", headers=stranger)
+    assert resp.status == 403
+
+
+async def test_supervisors_and_admins_work_every_counter(client):
+    await take(client, "A")
+    await take(client, "A")
+    for name, role in (("sri", "supervisor"), ("adi", "admin")):
+        headers = await login(client, name, role)
+        resp = await client.post("/api/counters/7/next", headers=headers)
+        assert resp.status == 200, role
+        assert (await client.get("/api/audit", headers=headers)).status == 200
+
+
+async def test_login_failures_and_throttling(client):
+    await login(client, "siti", "officer", ("1",))
+    resp = await client.post("/api/login", json={"username": "siti", "password": "salah-sekali"})
+    body = await resp.json()
+    assert resp.status == 401 and body["error"]["code"] == "invalid_credentials"
+    assert "salah" in body["error"]["message"]
+    resp = await client.post("/api/login", json={"username": "nobody", "password": "whatever1"})
+    assert resp.status == 401 and (await resp.json())["error"]["code"] == "invalid_credentials"
+    statuses = []
+    for _ in range(10):
+        resp = await client.post("/api/login", json={"username": "siti", "password": "tebak-tebak"})
+        statuses.append(resp.status)
+    assert statuses[:3] == [401, 401, 401] and set(statuses[4:]) == {429}, statuses
+    resp = await client.post("/api/login", json={"username": "siti", "password": PASSWORD})
+    assert resp.status == 429, "even the right password waits out the lock"
+    assert (await resp.json())["error"]["code"] == "too_many_attempts" and int(resp.headers["Retry-After"]) > 0
+
+
+async def test_throttle_lifts_after_the_window(client, clock):
+    await login(client, "siti", "officer", ("1",))
+    for _ in range(6):
+        await client.post("/api/login", json={"username": "siti", "password": "tebak-tebak"})
+    clock.advance(61)  # 5 failures per 300 s: one more try every 60 s
+    resp = await client.post("/api/login", json={"username": "siti", "password": PASSWORD})
+    assert resp.status == 200
+
+
+async def test_sessions_expire_and_log_out(client, clock):
+    headers = await login(client, "siti", "officer", ("1",))
+    assert (await client.get("/api/me", headers=headers)).status == 200
+    resp = await client.post("/api/logout", headers=headers)
+    assert resp.status == 200
+    assert (await client.get("/api/me", headers=headers)).status == 401
+    resp = await client.post("/api/login", json={"username": "siti", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {(await resp.json())['token']}"}
+    clock.advance(SESSION_SECONDS + 1)
+    assert (await client.get("/api/me", headers=headers)).status == 401
+
+
+async def test_passwords_and_tokens_are_stored_hashed(client):
+    headers = await login(client, "siti", "officer", ("1",))
+    q: Queries = client.server.app[STORE].reads
+    user = await q.user_by_name("SITI")
+    assert user is not None and user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+    token = headers["Authorization"].split()[1]
+    async with q.conn.execute("SELECT token_hash FROM sessions") as cur:
+        stored = [row[0] for row in await cur.fetchall()]
+    assert token not in stored and all(re.fullmatch(r"[0-9a-f]{64}", s) for s in stored)
+
+
+async def test_bad_new_accounts_are_refused(client):
+    from kiosk.errors import Unprocessable
+    from kiosk.typedefs import AUTH, CONFIG
+    app = client.server.app
+    for args, code in ((("a b", "rahasia-123", "officer", ()), "invalid_username"),
+                       (("siti", "pendek", "officer", ()), "weak_password"),
+                       (("siti", "rahasia-123", "boss", ()), "invalid_role"),
+                       (("siti", "rahasia-123", "officer", ("99",)), "unknown_counter")):
+        try:
+            await app[AUTH].add_user(*args, app[CONFIG])
+        except Unprocessable as exc:
+            assert exc.code == code
+        else:
+            raise AssertionError(f"{args} was accepted")
