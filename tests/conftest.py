@@ -92,6 +92,17 @@ async def client(aiohttp_client, app):
     return await aiohttp_client(app)
 
 
+@pytest.fixture
+def client_for(aiohttp_client, tmp_path: Path, clock: FakeClock):
+    """A client of a server for a hall built from `hall_dict(**overrides)`."""
+    async def make(**overrides: Any):
+        config = parse_hall(hall_dict(**overrides), "test-hall.toml")
+        app = create_app(Settings(db=tmp_path / "custom.sqlite3"), config=config, clock=clock,
+                         synchronous="NORMAL")
+        return await aiohttp_client(app)
+    return make
+
+
 async def login(client, username: str, role: str, counters: tuple[str, ...] = ()) -> dict[str, str]:
     """Create a user and return the Authorization header of a fresh session."""
     app = client.server.app

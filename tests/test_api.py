@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kiosk.app import create_app
-from kiosk.config import parse_hall
-from kiosk.settings import Settings
-from tests.conftest import hall_dict, login, take, wib
+from tests.conftest import login, take, wib
 
 
 def _error(body):
@@ -97,10 +94,8 @@ async def test_closed_and_full_services(client, clock):
     assert "Kuota harian" in body["error"]["message"]
 
 
-async def test_one_client_flooding_is_limited(aiohttp_client, tmp_path, clock):
-    config = parse_hall(hall_dict(limits={"tickets_per_minute": 6, "ticket_burst": 3}))
-    client = await aiohttp_client(create_app(Settings(db=tmp_path / "f.sqlite3"), config=config, clock=clock,
-                                             synchronous="NORMAL"))
+async def test_one_client_flooding_is_limited(client_for, clock):
+    client = await client_for(limits={"tickets_per_minute": 6, "ticket_burst": 3})
     statuses = [(await client.post("/api/tickets", json={"service": "B"})).status for _ in range(5)]
     assert statuses == [201, 201, 201, 429, 429]
     resp = await client.post("/api/tickets", json={"service": "B"})
