@@ -4,13 +4,16 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check-config clean
+.PHONY: run test bench check-config clean
 
 run: $(STAMP)
 	$(BIN)/giliran serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.print_bench
 
 check-config: $(STAMP)
 	$(BIN)/giliran check-config examples/mpp-purwakarta.toml

@@ -120,7 +120,26 @@ async def take_ticket(request: web.Request) -> web.Response:
         request.remote or "?", "Terlalu banyak nomor diambil dari perangkat ini. Tunggu sebentar.")
     queue = request.app[QUEUE]
     ticket = await queue.issue(service, priority=priority, priority_reason=reason, phone=phone, kiosk=kiosk)
-    return ok(await queue.ticket_view(ticket), status=201)
+    view = await queue.ticket_view(ticket)
+    view["print"] = await _print_outcome(request, ticket)
+    return ok(view, status=201)
+
+
+async def _print_outcome(request: web.Request, ticket) -> dict[str, Any] | None:
+    """Whether the kiosk's printer confirmed the ticket within its short wait, or it is still queued."""
+    config = request.app[CONFIG]
+    station = config.kiosk(ticket.kiosk) if ticket.kiosk else None
+    printer = config.printer(station.printer) if station and station.printer else None
+    if printer is None:
+        return None
+    job = await request.app[QUEUE].wait_for_print(ticket, printer.confirm_wait_s)
+    if job is None:
+        return None
+    printed = job.state == "sent"
+    return {"printer": printer.id, "state": "printed" if printed else "queued",
+            "message": None if printed else "Printer bermasalah; tiket akan dicetak saat printer siap. "
+                                            "Simpan nomor antrean yang tampil di layar.",
+            "error": job.last_error}
 
 
 @routes.get("/api/tickets/{token}")
@@ -163,7 +182,7 @@ async def events(request: web.Request) -> web.StreamResponse:
                     await stream.send(_dumps(event.data), id=str(event.id), event=event.type)
                     sent = event.id
         async for event in subscription:
-            if event.id > sent:
+            if event.public and event.id > sent:
                 await stream.send(_dumps(event.data), id=str(event.id), event=event.type)
                 sent = event.id
     except (ConnectionResetError, TimeoutError):
@@ -264,6 +283,17 @@ async def requeue(request: web.Request) -> web.Response:
     if not any(user.may_work(c.id) for c in request.app[CONFIG].counters_for(ticket.service)):
         require_role(user, ("admin", "supervisor"))
     return ok(await queue.ticket_view(await queue.requeue(ticket.token, user.username)))
+
+
+@routes.post("/api/tickets/{token}/reprint")
+async def reprint(request: web.Request) -> web.Response:
+    """Staff: print a ticket again (on its kiosk's printer, or `{"printer": "P1"}`)."""
+    user = await staff(request)
+    printer = None
+    if request.can_read_body:
+        printer = field(await json_body(request), "printer", str, max_len=16)
+    job = await request.app[QUEUE].reprint(request.match_info["token"], user.username, printer)
+    return ok({"job": job.id, "printer": job.printer_id, "state": job.state}, status=202)
 
 
 @routes.get("/api/audit")

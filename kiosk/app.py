@@ -26,7 +26,7 @@ STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings, *, config: HallConfig | None = None, clock: Clock | None = None,
-               synchronous: str = "FULL") -> web.Application:
+               synchronous: str = "FULL", printing: bool = True) -> web.Application:
     """Build the server for one hall; raises ConfigError for a wrong hall file."""
     config = config or load_hall(settings.config)
     clock = clock or SystemClock()
@@ -45,6 +45,9 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.on_shutdown.append(_close_streams)
     app.on_response_prepare.append(add_security_headers)
     app.add_routes(routes)
+    if config.printers and printing:
+        from printers.web import setup_printing  # the composition root is the one place rooms are wired in
+        setup_printing(app)
     app.router.add_static("/static/", STATIC, name="static")
     return app
 

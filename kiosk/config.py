@@ -81,6 +81,51 @@ class Limits:
     login_window_s: float = 300.0
 
 
+PRINTER_DRIVERS = ("network", "usb", "serial", "file", "cups", "preview")
+PRINTER_OPTIONS = {
+    "network": {"host", "port"},
+    "usb": {"vendor_id", "product_id", "interface", "in_ep", "out_ep"},
+    "serial": {"devfile", "baudrate", "bytesize", "parity", "stopbits", "dsrdtr"},
+    "file": {"devfile"},
+    "cups": {"printer_name", "host", "port"},
+    "preview": {"directory"},
+}
+
+
+@dataclass(frozen=True)
+class Printer:
+    """A thermal printer and how to reach it (options follow python-escpos's parameters)."""
+
+    id: str
+    driver: str
+    profile: str
+    options: dict[str, Any]
+    timeout_s: float = 10.0
+    status_queries: bool = True
+    confirm_wait_s: float = 1.5
+    retry_max_s: float = 10.0
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+@dataclass(frozen=True)
+class Kiosk:
+    """A ticket machine, with the printer its tickets come out of."""
+
+    id: str
+    name: str
+    printer: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketText:
+    """Words printed on every ticket."""
+
+    footer: str = "Terima kasih. Simpan tiket ini sampai layanan selesai."
+    alert_hint: str = "Pindai kode QR untuk melihat giliran Anda dan menerima pemberitahuan."
+
+
 @dataclass(frozen=True)
 class HallInfo:
     """The hall itself."""
@@ -106,6 +151,17 @@ class HallConfig:
     counters: tuple[Counter, ...]
     queue: QueueRules = field(default_factory=QueueRules)
     limits: Limits = field(default_factory=Limits)
+    printers: tuple[Printer, ...] = ()
+    kiosks: tuple[Kiosk, ...] = ()
+    tickets: TicketText = field(default_factory=TicketText)
+
+    def printer(self, printer_id: str) -> Printer | None:
+        """The printer with this id, if any."""
+        return next((p for p in self.printers if p.id == printer_id), None)
+
+    def kiosk(self, kiosk_id: str) -> Kiosk | None:
+        """The kiosk with this id, if any."""
+        return next((k for k in self.kiosks if k.id == kiosk_id), None)
 
     def service(self, code: str) -> Service | None:
         """The service with this code, if any."""
@@ -173,6 +229,62 @@ def _kind_name(kinds: tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
+def _parse_printers(source: str, entries: list[Any]) -> tuple[Printer, ...]:
+    from escpos.capabilities import CAPABILITIES  # the profiles python-escpos knows
+
+    profiles = CAPABILITIES["profiles"]
+
+    printers: list[Printer] = []
+    for i, entry in enumerate(entries):
+        r = _Reader(source, f"printers[{i}]", entry)
+        pid = str(r.get("id", (str, int)))
+        r.where = f"printers[{i}] (id '{pid}')"
+        if not COUNTER_ID.match(pid):
+            r.fail("id", f"'{pid}' must be letters, digits, '-' or '_' (at most 16)")
+        if any(p.id == pid for p in printers):
+            r.fail("id", f"duplicate printer id '{pid}'")
+        driver = r.text("driver")
+        if driver not in PRINTER_DRIVERS:
+            r.fail("driver", f"'{driver}' is not one of {', '.join(PRINTER_DRIVERS)}")
+        common = {"id", "driver", "profile", "timeout_s", "status_queries", "confirm_wait_s", "retry_max_s"}
+        r.unknown_keys(common | PRINTER_OPTIONS[driver])
+        profile = r.text("profile", "TM-T88V" if driver != "preview" else "TM-T88V")
+        if profile not in profiles:
+            r.fail("profile", f"unknown python-escpos profile '{profile}' (for example TM-T88V, TM-T20II, "
+                              "POS-5890, ZJ-5870)")
+        options = {k: v for k, v in r.table.items() if k in PRINTER_OPTIONS[driver]}
+        if driver == "network":
+            r.text("host")
+            port = r.get("port", int, 9100)
+            if not 0 < port < 65536:
+                r.fail("port", f"{port} is not a port number")
+            options["port"] = port
+        elif driver == "usb":
+            for key in ("vendor_id", "product_id"):
+                value = r.get(key, (int, str))
+                try:
+                    options[key] = value if isinstance(value, int) else int(value, 16)
+                except ValueError:
+                    r.fail(key, f"'{value}' is not a USB id like 0x04b8")
+        elif driver in ("serial", "file"):
+            r.text("devfile")
+        elif driver == "cups":
+            r.text("printer_name")
+        timeout = float(r.get("timeout_s", (int, float), 10.0))
+        wait = float(r.get("confirm_wait_s", (int, float), 1.5))
+        if not 0 < timeout <= 120:
+            r.fail("timeout_s", "must be between 0 and 120 seconds")
+        if not 0 <= wait <= 10:
+            r.fail("confirm_wait_s", "must be between 0 and 10 seconds")
+        retry_max = float(r.get("retry_max_s", (int, float), 10.0))
+        if not 0.1 <= retry_max <= 600:
+            r.fail("retry_max_s", "must be between 0.1 and 600 seconds")
+        printers.append(Printer(id=pid, driver=driver, profile=profile, options=options, timeout_s=timeout,
+                                status_queries=r.get("status_queries", bool, driver == "network"),
+                                confirm_wait_s=wait, retry_max_s=retry_max))
+    return tuple(printers)
+
+
 def parse_hours(text: str) -> Hours:
     """Parse "08:00-15:00" or "08:00-12:00, 13:00-15:00"; raises ValueError."""
     windows = []
@@ -209,7 +321,8 @@ def load_hall(path: str | Path) -> HallConfig:
 def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
     """Check a parsed hall document; raises ConfigError naming file, entry and key."""
     top = _Reader(source, "top level", raw)
-    top.unknown_keys({"hall", "agencies", "services", "counters", "queue", "limits"})
+    top.unknown_keys({"hall", "agencies", "services", "counters", "queue", "limits", "printers", "kiosks",
+                      "tickets"})
 
     h = _Reader(source, "[hall]", top.get("hall", dict, required=True))
     h.unknown_keys({"name", "timezone", "public_url"})
@@ -313,8 +426,31 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
         if getattr(limits, key) <= 0:
             lim.fail(key, "must be greater than 0")
 
+    printers = _parse_printers(source, top.get("printers", list, []))
+    kiosks: list[Kiosk] = []
+    for i, entry in enumerate(top.get("kiosks", list, [])):
+        r = _Reader(source, f"kiosks[{i}]", entry)
+        kid = str(r.get("id", (str, int)))
+        r.where = f"kiosks[{i}] (id '{kid}')"
+        r.unknown_keys({"id", "name", "printer"})
+        if not COUNTER_ID.match(kid):
+            r.fail("id", f"'{kid}' must be letters, digits, '-' or '_' (at most 16)")
+        if any(k.id == kid for k in kiosks):
+            r.fail("id", f"duplicate kiosk id '{kid}'")
+        printer = r.text("printer", None)
+        if printer is not None and not any(p.id == printer for p in printers):
+            r.fail("printer", f"unknown printer '{printer}'")
+        kiosks.append(Kiosk(id=kid, name=r.text("name", f"Kios {kid}"), printer=printer))
+    t = _Reader(source, "[tickets]", top.get("tickets", dict, {}))
+    t.unknown_keys({"footer", "alert_hint"})
+    tickets = TicketText(footer=t.get("footer", str, TicketText.footer),
+                         alert_hint=t.get("alert_hint", str, TicketText.alert_hint))
+
     return HallConfig(
         source=source,
+        printers=printers,
+        kiosks=tuple(kiosks),
+        tickets=tickets,
         hall=hall,
         agencies=tuple(agencies),
         services=tuple(services),

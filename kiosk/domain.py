@@ -6,6 +6,7 @@ transaction and published on the bus only after the commit.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -20,7 +21,7 @@ from kiosk.estimate import estimated_wait_seconds, mean_service_seconds
 from kiosk.events import EventBus
 from kiosk.models import (
     CALLED, CANCELLED, DONE, NO_SHOW, PRIORITY_REASONS, SERVING, STATE_LABELS, WAITING, CounterState,
-    Event, Ticket,
+    Event, PrintJob, Ticket,
 )
 from kiosk.phone import normalise_phone
 from kiosk.store import Queries, Store
@@ -54,7 +55,12 @@ class _Work:
     events: list[Event] = field(default_factory=list)
 
     async def emit(self, type_: str, data: dict[str, Any]) -> None:
+        """A public event, stored with the change and published after the commit."""
         self.events.append(await self.q.insert_event(type_, data, self.now))
+
+    def notify(self, type_: str, data: dict[str, Any]) -> None:
+        """An in-process event for the reacting rooms, published after the commit, never stored."""
+        self.events.append(Event(id=0, type=type_, data=data, at=self.now, public=False))
 
 
 class QueueService:
@@ -66,6 +72,7 @@ class QueueService:
         self.clock = clock
         self.bus = bus
         self._day: str | None = None
+        self._print_waiters: dict[int, list[asyncio.Future[PrintJob]]] = {}
 
     # --- time ----------------------------------------------------------------------
     def local_now(self):
@@ -96,6 +103,7 @@ class QueueService:
 
     async def _roll_over(self, work: _Work) -> None:
         expired = await work.q.expire_before(work.day)
+        await work.q.expire_print_jobs_before(work.day)
         await work.q.prune_events(work.now - EVENT_RETENTION_S)
         if expired:
             log.info("day %s begins: %d open tickets of earlier days expired", work.day, expired)
@@ -224,6 +232,12 @@ class QueueService:
                     code="invalid_priority")
             priority = True
         e164 = check_phone(phone)
+        printer = None
+        if kiosk is not None:
+            station = self.config.kiosk(kiosk)
+            if station is None:
+                raise Unprocessable(f"Kios '{kiosk}' tidak dikenal.", code="unknown_kiosk")
+            printer = station.printer
         async with self._write() as w:
             issued = await w.q.issued_count(w.day, service.code)
             open_now, _, reason = self.availability(service, issued)
@@ -238,8 +252,83 @@ class QueueService:
                 token=secrets.token_urlsafe(TOKEN_BYTES), day=w.day, prefix=service.code, seq=seq,
                 number=f"{service.code}{seq:03d}", service=service.code, priority=priority,
                 priority_reason=priority_reason, issued_at=w.now, phone=e164, kiosk=kiosk)
+            if printer is not None:
+                await self._queue_print(w, printer, ticket, "ticket")
             await self._queue_changed(w, service.code)
         return ticket
+
+    # --- printing (the printers room reads and reports through these) -------------------------
+    async def _queue_print(self, w: _Work, printer_id: str, ticket: Ticket, kind: str) -> PrintJob:
+        job = await w.q.add_print_job(printer_id, ticket.id, kind, w.now)
+        w.notify("print.queued", {"job": job.id, "printer": printer_id})
+        return job
+
+    async def reprint(self, token: str, actor: str, printer_id: str | None = None) -> PrintJob:
+        """Staff print a ticket again, on its kiosk's printer or on the one named."""
+        ticket = await self.ticket(token)
+        if printer_id is None:
+            station = self.config.kiosk(ticket.kiosk) if ticket.kiosk else None
+            printer_id = station.printer if station else None
+        if printer_id is None:
+            raise Conflict(f"Nomor {ticket.number} tidak diambil di kios berprinter; pilih printer.",
+                           code="no_printer")
+        if self.config.printer(printer_id) is None:
+            raise NotFound(f"Printer '{printer_id}' tidak dikenal.", code="unknown_printer")
+        async with self._write() as w:
+            job = await self._queue_print(w, printer_id, ticket, "reprint")
+            await w.q.audit(at=w.now, username=actor, action="reprint", ticket_number=ticket.number,
+                            detail=printer_id)
+        return job
+
+    async def next_print_job(self, printer_id: str) -> tuple[PrintJob, Ticket] | None:
+        """The oldest unprinted job of a printer, with its ticket."""
+        reads = self.store.reads
+        job = await reads.next_print_job(printer_id)
+        if job is None:
+            return None
+        ticket = await reads.ticket_by_id(job.ticket_id)
+        assert ticket is not None
+        return job, ticket
+
+    async def record_print(self, job: PrintJob, *, sent: bool, error: str | None = None,
+                           partial: bool = False) -> None:
+        """The printers room reports an attempt: sent (confirmed) or failed (the job stays pending).
+
+        `partial` marks a failed attempt during which bytes reached the printer: the retry is
+        printed as a reprint, since half a ticket may already be out.
+        """
+        async with self._write() as w:
+            await w.q.finish_print_job(job.id, state="sent" if sent else "pending", at=w.now, error=error,
+                                       partial=partial)
+            w.notify("print.done" if sent else "print.failed",
+                     {"job": job.id, "printer": job.printer_id, "error": error})
+        if sent or error:
+            updated = await self.store.reads.print_job(job.id)
+            for waiter in self._print_waiters.pop(job.id, []):
+                if not waiter.done() and updated is not None:
+                    waiter.set_result(updated)
+
+    async def wait_for_print(self, ticket: Ticket, timeout: float) -> PrintJob | None:
+        """The ticket's print job once its first attempt ended, or as it is after `timeout` seconds."""
+        reads = self.store.reads
+        job = await reads.job_for_ticket(ticket.id)
+        if job is None or job.state != "pending" or job.attempts or timeout <= 0:
+            return job
+        first = await reads.next_print_job(job.printer_id)
+        if first is not None and first.id != job.id and first.attempts:
+            return job  # the printer is already failing on an earlier ticket: say "queued" at once
+        waiter: asyncio.Future[PrintJob] = asyncio.get_running_loop().create_future()
+        self._print_waiters.setdefault(job.id, []).append(waiter)
+        try:
+            return await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            return await self.store.reads.print_job(job.id)
+        finally:
+            waiters = self._print_waiters.get(job.id, [])
+            if waiter in waiters:
+                waiters.remove(waiter)
+            if not waiters:
+                self._print_waiters.pop(job.id, None)
 
     async def cancel(self, token: str) -> Ticket:
         """The citizen gives up a waiting ticket."""

@@ -101,3 +101,25 @@ class Event:
     type: str
     data: dict[str, Any]
     at: float
+    public: bool = True
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    """A ticket waiting to come out of a printer (or already out)."""
+
+    id: int
+    printer_id: str
+    ticket_id: int
+    kind: str
+    state: str
+    attempts: int
+    partial: bool
+    last_error: str | None
+    created_at: float
+    sent_at: float | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> PrintJob:
+        """Build from a sqlite3.Row of the print_jobs table."""
+        return cls(**{k: row[k] for k in row.keys()} | {"partial": bool(row["partial"])})

@@ -18,7 +18,7 @@ from typing import Any
 import aiosqlite
 
 from kiosk.errors import Unavailable
-from kiosk.models import AT_COUNTER, OPEN_STATES, CounterState, Event, Ticket, User
+from kiosk.models import AT_COUNTER, OPEN_STATES, CounterState, Event, PrintJob, Ticket, User
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,22 @@ MIGRATIONS: tuple[str, ...] = (
         detail TEXT
     );
     CREATE INDEX audit_at ON audit (at);
+    """,
+    # 2: durable print jobs
+    """
+    CREATE TABLE print_jobs (
+        id INTEGER PRIMARY KEY,
+        printer_id TEXT NOT NULL,
+        ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        partial INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at REAL NOT NULL,
+        sent_at REAL
+    );
+    CREATE INDEX print_jobs_pending ON print_jobs (printer_id, state, id);
     """,
 )
 
@@ -233,6 +249,51 @@ class Queries:
         await cur.close()
         await self.conn.execute("UPDATE tickets SET phone = NULL WHERE day < ? AND phone IS NOT NULL", (day,))
         return expired
+
+    # --- print jobs -------------------------------------------------------------------
+    async def add_print_job(self, printer_id: str, ticket_id: int, kind: str, at: float) -> PrintJob:
+        """Queue a ticket for a printer."""
+        row = await self._one(
+            "INSERT INTO print_jobs (printer_id, ticket_id, kind, created_at) VALUES (?, ?, ?, ?) RETURNING *",
+            (printer_id, ticket_id, kind, at))
+        assert row is not None
+        return PrintJob.from_row(row)
+
+    async def next_print_job(self, printer_id: str) -> PrintJob | None:
+        """The oldest job a printer still has to print."""
+        row = await self._one("SELECT * FROM print_jobs WHERE printer_id = ? AND state = 'pending' "
+                              "ORDER BY id LIMIT 1", (printer_id,))
+        return PrintJob.from_row(row) if row else None
+
+    async def print_job(self, job_id: int) -> PrintJob | None:
+        """One print job."""
+        row = await self._one("SELECT * FROM print_jobs WHERE id = ?", (job_id,))
+        return PrintJob.from_row(row) if row else None
+
+    async def finish_print_job(self, job_id: int, *, state: str, at: float, error: str | None,
+                               partial: bool) -> None:
+        """Record a job's outcome: sent, or still pending after a failed attempt."""
+        await self.conn.execute(
+            "UPDATE print_jobs SET state = ?, attempts = attempts + 1, last_error = ?, partial = MAX(partial, ?), "
+            "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
+            (state, error, int(partial), state, at, job_id))
+
+    async def job_for_ticket(self, ticket_id: int) -> PrintJob | None:
+        """The first print job of a ticket."""
+        row = await self._one("SELECT * FROM print_jobs WHERE ticket_id = ? ORDER BY id LIMIT 1", (ticket_id,))
+        return PrintJob.from_row(row) if row else None
+
+    async def expire_print_jobs_before(self, day: str) -> None:
+        """Jobs of earlier days' tickets are not printed any more."""
+        await self.conn.execute(
+            "UPDATE print_jobs SET state = 'expired' WHERE state = 'pending' AND ticket_id IN "
+            "(SELECT id FROM tickets WHERE day < ?)", (day,))
+
+    async def pending_print_counts(self) -> dict[str, int]:
+        """Per printer, jobs waiting to be printed."""
+        rows = await self._all("SELECT printer_id, COUNT(*) FROM print_jobs WHERE state = 'pending' "
+                               "GROUP BY printer_id")
+        return {r[0]: int(r[1]) for r in rows}
 
     # --- service durations --------------------------------------------------------
     async def log_service(self, ticket: Ticket, *, ended_at: float, outcome: str, username: str | None) -> None:

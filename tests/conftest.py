@@ -39,6 +39,9 @@ def hall_dict(**overrides: Any) -> dict[str, Any]:
                      {"id": "2", "name": "Loket 2", "services": ["A"]},
                      {"id": "3", "name": "Loket 3", "services": ["P"]}]
         + [{"id": str(i), "name": f"Loket {i}", "services": ["A", "B"]} for i in range(4, 11)],
+        # A preview printer writes under the database's folder (the test's tmp_path).
+        "printers": [{"id": "PV", "driver": "preview", "profile": "TM-T88V"}],
+        "kiosks": [{"id": "KV", "name": "Kios Uji", "printer": "PV"}],
     }
     doc.update(overrides)
     return doc

@@ -34,7 +34,8 @@ def _concrete(path: str, token: str) -> str:
 async def test_every_staff_route_needs_a_login(client):
     ticket = await take(client, "A")
     staff_routes = [r for r in _routes(client.server.app) if r not in PUBLIC]
-    assert len(staff_routes) >= 12, staff_routes
+    assert ("GET", "/api/printers") in staff_routes and ("POST", "/api/tickets/{token}/reprint") in staff_routes
+    assert len(staff_routes) >= 14, staff_routes
     for method, path in staff_routes:
         url = _concrete(path, ticket["token"])
         for headers in ({}, {"Authorization": "Bearer not-a-session"}, {"Authorization": "Basic YTpi"}):

@@ -1,0 +1,185 @@
+"""The print spool: one worker per printer sends its durable jobs in order, retrying with back-off."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from kiosk.clock import to_local
+from kiosk.config import HallConfig, Printer
+from kiosk.domain import QueueService
+from kiosk.events import EventBus
+from kiosk.models import PRIORITY_REASONS, PrintJob, Ticket
+from printers.drivers import DRIVERS, OK, UNKNOWN, Driver, PrinterFault, Rendered
+from printers.encode import escpos_bytes
+from printers.layout import TicketFacts, paper_for, ticket_layout
+
+log = logging.getLogger(__name__)
+
+IDLE_PROBE_S = 30.0
+
+
+@dataclass
+class PrinterHealth:
+    """What staff see of a printer."""
+
+    state: str = UNKNOWN
+    last_error: str | None = None
+    last_printed_at: float | None = None
+    checked_at: float | None = None
+
+
+class PrinterWorker:
+    """Prints one printer's jobs strictly in order; a job leaves the queue only once confirmed."""
+
+    def __init__(self, printer: Printer, driver: Driver, queue: QueueService, config: HallConfig) -> None:
+        self.printer = printer
+        self.driver = driver
+        self.queue = queue
+        self.config = config
+        self.health = PrinterHealth()
+        self.wake = asyncio.Event()
+        self.backoff = min(1.0, printer.retry_max_s)
+
+    async def render(self, job: PrintJob, ticket: Ticket) -> Rendered:
+        """Lay out and encode a ticket for this printer."""
+        view = await self.queue.ticket_view(ticket)
+        service = self.config.service(ticket.service)
+        agency = self.config.agency(service.agency) if service else None
+        facts = TicketFacts(
+            hall=self.config.hall.name,
+            agency=agency.name if agency else "",
+            service=view["service_name"],
+            number=ticket.number,
+            priority_label=PRIORITY_REASONS.get(ticket.priority_reason or "", "Prioritas") if ticket.priority else None,
+            issued=to_local(ticket.issued_at, self.config.hall.tz),
+            ahead=view["ahead"],
+            estimated_wait_s=view["estimated_wait_s"],
+            status_url=view["status_url"],
+            alert_hint=self.config.tickets.alert_hint,
+            footer=self.config.tickets.footer,
+            reprint=job.kind == "reprint" or job.partial,
+        )
+        paper = self.driver.paper
+        layout = ticket_layout(facts, paper)
+        data = await asyncio.to_thread(escpos_bytes, layout, paper) if not paper.native_qr \
+            else escpos_bytes(layout, paper)
+        return Rendered(name=f"{job.id:06d}-{ticket.number}", layout=layout, data=data)
+
+    async def run(self) -> None:
+        """Work until cancelled."""
+        while True:
+            try:
+                item = await self.queue.next_print_job(self.printer.id)
+                if item is None:
+                    await self._idle()
+                    continue
+                job, ticket = item
+                await self._print(job, ticket)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A bug or a database hiccup must not end printing for the day.
+                log.exception("printer %s: worker error; retrying", self.printer.id)
+                await asyncio.sleep(self.backoff)
+                self.backoff = min(self.backoff * 2, self.printer.retry_max_s)
+
+    async def _print(self, job: PrintJob, ticket: Ticket) -> None:
+        rendered = await self.render(job, ticket)
+        try:
+            await self.driver.deliver(rendered)
+        except PrinterFault as fault:
+            if (fault.state, fault.message) != (self.health.state, self.health.last_error):
+                log.warning("printer %s: %s (%s); %s stays queued and is retried", self.printer.id, fault.message,
+                            fault.state, ticket.number)
+            self.health = replace(self.health, state=fault.state, last_error=fault.message, checked_at=time.time())
+            await self.queue.record_print(job, sent=False, error=fault.message, partial=fault.partial)
+            # New tickets do not cut the back-off short: they queue behind this one, in order.
+            await asyncio.sleep(self.backoff)
+            self.backoff = min(self.backoff * 2, self.printer.retry_max_s)
+            return
+        await self.queue.record_print(job, sent=True)
+        self.backoff = min(1.0, self.printer.retry_max_s)
+        if self.health.state != OK:
+            log.info("printer %s: printing again (%s)", self.printer.id, ticket.number)
+        now = time.time()
+        self.health = PrinterHealth(state=OK, last_error=None, last_printed_at=now, checked_at=now)
+
+    async def _idle(self) -> None:
+        woke = await self._sleep(IDLE_PROBE_S)
+        if not woke:
+            state = await self.driver.status()
+            self.health = replace(self.health, state=state, checked_at=time.time())
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Wait for a wake-up or the time; True when woken."""
+        try:
+            await asyncio.wait_for(self.wake.wait(), seconds)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self.wake.clear()
+
+
+class PrintSpool:
+    """Starts a worker per printer and wakes it when the domain queues a job."""
+
+    def __init__(self, config: HallConfig, queue: QueueService, bus: EventBus, var_dir: Path) -> None:
+        self.config = config
+        self.queue = queue
+        self.bus = bus
+        self.workers: dict[str, PrinterWorker] = {}
+        for printer in config.printers:
+            if printer.driver == "preview" and "directory" not in printer.options:
+                printer = replace(printer, options=printer.options | {"directory": str(var_dir / "prints")})
+            driver = DRIVERS[printer.driver](printer, paper_for(printer.profile))
+            self.workers[printer.id] = PrinterWorker(printer, driver, queue, config)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Start the workers; unfinished jobs from before a restart are picked up at once."""
+        for worker in self.workers.values():
+            self._tasks.append(asyncio.create_task(worker.run(), name=f"printer-{worker.printer.id}"))
+        self._tasks.append(asyncio.create_task(self._listen(), name="print-spool"))
+
+    async def _listen(self) -> None:
+        while True:
+            subscription = self.bus.subscribe()
+            async for event in subscription:
+                if event.type == "print.queued" and (worker := self.workers.get(event.data["printer"])):
+                    worker.wake.set()
+            if self.bus.closed:
+                return
+            # Dropped for falling behind: wake everyone (they read the jobs table) and listen again.
+            for worker in self.workers.values():
+                worker.wake.set()
+
+    async def stop(self) -> None:
+        """Cancel the workers; pending jobs stay in the database."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def overview(self) -> list[dict[str, object]]:
+        """Each printer's state, jobs waiting and last error."""
+        pending = await self.queue.store.reads.pending_print_counts()
+        rows = []
+        for pid, worker in self.workers.items():
+            h = worker.health
+            rows.append({
+                "id": pid,
+                "driver": worker.printer.driver,
+                "profile": worker.printer.profile,
+                "state": h.state,
+                "pending": pending.get(pid, 0),
+                "last_error": h.last_error,
+                "last_printed_at": self.queue.iso(h.last_printed_at),
+                "checked_at": self.queue.iso(h.checked_at),
+                "kiosks": [k.id for k in self.config.kiosks if k.printer == pid],
+            })
+        return rows

@@ -1,0 +1,191 @@
+"""Kiosk tickets reach a real TCP 9100 printer stand-in: once, in order, through outages and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+from PIL import Image
+
+from kiosk.app import create_app
+from kiosk.config import parse_hall
+from kiosk.settings import Settings
+from printers.web import SPOOL
+from tests.conftest import hall_dict, login, take
+from tests.escpos_reader import read_escpos
+from tests.printer_standin import PrinterStandIn
+
+
+@pytest.fixture
+async def printer():
+    standin = PrinterStandIn()
+    await standin.start()
+    yield standin
+    await standin.stop()
+
+
+def printing_hall(port: int, tmp_path, **printer_extra) -> dict:
+    return hall_dict(
+        printers=[{"id": "P1", "driver": "network", "host": "127.0.0.1", "port": port, "profile": "TM-T88V",
+                   "timeout_s": 2, "confirm_wait_s": 2, "retry_max_s": 1, **printer_extra},
+                  {"id": "P2", "driver": "preview", "profile": "POS-5890", "directory": str(tmp_path / "prints")}],
+        kiosks=[{"id": "K1", "name": "Kios Lobi", "printer": "P1"},
+                {"id": "K2", "name": "Kios Lantai 2", "printer": "P2"},
+                {"id": "K3", "name": "Kios tanpa printer"}],
+    )
+
+
+@pytest.fixture
+def make_client(aiohttp_client, tmp_path, clock):
+    async def make(port: int, db: str = "print.sqlite3", **printer_extra):
+        config = parse_hall(printing_hall(port, tmp_path, **printer_extra))
+        app = create_app(Settings(db=tmp_path / db), config=config, clock=clock, synchronous="NORMAL")
+        return await aiohttp_client(app)
+    return make
+
+
+async def until(condition, timeout: float = 15.0, step: float = 0.05):
+    """Wait (bounded) until condition() is true."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(step)
+
+
+async def test_kiosk_ticket_comes_out_of_its_printer(printer, make_client):
+    client = await make_client(printer.port)
+    ticket = await take(client, "A", kiosk="K1", priority_reason="lansia")
+    assert ticket["print"] == {"printer": "P1", "state": "printed", "message": None, "error": None}
+    assert len(printer.printed) == 1
+    out = read_escpos(printer.printed[0])
+    assert out.qr_codes == [ticket["status_url"]]
+    assert out.cuts == 1
+    assert ("A001", 4) in out.lines, "the number in the largest size"
+    text = out.text
+    assert "MPP Uji <b>Coba</b>" in text and "Disdukcapil" in text and "KTP Elektronik" in text
+    assert "PRIORITAS: LANSIA" in text and "Rabu, 25 November 2026, 09.00 WIB" in text
+    assert "Orang di depan Anda: 0" in text and "Perkiraan waktu tunggu" in text
+    assert "Pindai kode QR" in text and "Terima kasih" in text
+    assert out.widest() <= 42
+    # Tickets without a kiosk printer are not printed.
+    assert (await take(client, "A"))["print"] is None
+    assert (await take(client, "A", kiosk="K3"))["print"] is None
+    assert len(printer.jobs) == 1
+    resp = await client.post("/api/tickets", json={"service": "A", "kiosk": "K9"})
+    assert resp.status == 422 and (await resp.json())["error"]["code"] == "unknown_kiosk"
+
+
+async def test_printer_down_then_up_prints_every_ticket_once_in_order(printer, make_client):
+    client = await make_client(printer.port)
+    await printer.stop()
+    queued = []
+    for _ in range(4):
+        body = await take(client, "B", kiosk="K1")
+        assert body["print"]["state"] == "queued" and "Printer bermasalah" in body["print"]["message"]
+        queued.append(body["number"])
+    headers = await login(client, "sri", "supervisor")
+    status = (await (await client.get("/api/printers", headers=headers)).json())
+    p1 = next(p for p in status if p["id"] == "P1")
+    assert p1["state"] == "offline" and p1["pending"] == 4 and p1["last_error"]
+    await printer.start()
+    await until(lambda: len(printer.printed) == 4)
+    await asyncio.sleep(0.3)
+    numbers = [next(t for t, size in read_escpos(d).lines if size == 4) for d in printer.printed]
+    assert numbers == queued, "in order, each once"
+    assert all("CETAK ULANG" not in read_escpos(d).text for d in printer.printed), \
+        "refused connections sent nothing, so nothing is a reprint"
+    status = (await (await client.get("/api/printers", headers=headers)).json())
+    assert next(p for p in status if p["id"] == "P1")["pending"] == 0
+
+
+async def test_restart_while_printer_is_down_loses_nothing(printer, make_client):
+    await printer.stop()
+    client = await make_client(printer.port, db="restart.sqlite3")
+    numbers = [(await take(client, "B", kiosk="K1"))["number"] for _ in range(3)]
+    await client.close()  # the server stops with three tickets unprinted
+    await printer.start()
+    client = await make_client(printer.port, db="restart.sqlite3")
+    await until(lambda: len(printer.printed) == 3)
+    more = await take(client, "B", kiosk="K1")
+    assert more["print"]["state"] == "printed"
+    printed = [next(t for t, size in read_escpos(d).lines if size == 4) for d in printer.printed]
+    assert printed == numbers + [more["number"]]
+
+
+async def test_paper_out_is_reported_and_printing_resumes(printer, make_client):
+    client = await make_client(printer.port)
+    printer.paper_out = True
+    body = await take(client, "A", kiosk="K1")
+    assert body["print"]["state"] == "queued"
+    assert printer.printed == [], "nothing is sent to a printer without paper"
+    headers = await login(client, "siti", "officer", ("1",))
+    p1 = next(p for p in await (await client.get("/api/printers", headers=headers)).json() if p["id"] == "P1")
+    assert p1["state"] == "paper_out" and p1["pending"] == 1
+    printer.paper_out = False
+    await until(lambda: len(printer.printed) == 1)
+
+
+async def test_a_ticket_cut_mid_print_is_printed_again_as_a_reprint(printer, make_client):
+    client = await make_client(printer.port)
+    printer.mode = "drop"
+    body = await take(client, "A", kiosk="K1")
+    assert body["print"]["state"] == "queued"
+    printer.mode = "ok"
+    await until(lambda: len(printer.printed) == 1)
+    out = read_escpos(printer.printed[0])
+    assert "*** CETAK ULANG ***" in out.text and ("A001", 4) in out.lines
+
+
+async def test_a_printer_that_never_answers_does_not_hold_up_the_kiosk(printer, make_client):
+    client = await make_client(printer.port, confirm_wait_s=0.5)
+    printer.mode = "silent"
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    body = await take(client, "A", kiosk="K1")
+    assert loop.time() - started < 2 and body["print"]["state"] == "queued"
+    other = await take(client, "B")  # the rest of the hall goes on
+    assert other["number"] == "B001"
+
+
+async def test_reprint_by_staff(printer, make_client):
+    client = await make_client(printer.port)
+    ticket = await take(client, "A", kiosk="K1")
+    resp = await client.post(f"/api/tickets/{ticket['token']}/reprint")
+    assert resp.status == 401
+    headers = await login(client, "siti", "officer", ("1",))
+    resp = await client.post(f"/api/tickets/{ticket['token']}/reprint", headers=headers)
+    assert resp.status == 202
+    await until(lambda: len(printer.printed) == 2)
+    assert "CETAK ULANG" in read_escpos(printer.printed[1]).text
+    phone_ticket = await take(client, "A")
+    resp = await client.post(f"/api/tickets/{phone_ticket['token']}/reprint", headers=headers)
+    assert resp.status == 409 and (await resp.json())["error"]["code"] == "no_printer"
+    resp = await client.post(f"/api/tickets/{phone_ticket['token']}/reprint", headers=headers,
+                             json={"printer": "P1"})
+    assert resp.status == 202
+    await until(lambda: len(printer.printed) == 3)
+
+
+async def test_58mm_preview_printer_writes_bytes_and_a_png_of_the_paper_width(printer, make_client, tmp_path):
+    client = await make_client(printer.port)
+    body = await take(client, "B", kiosk="K2")
+    assert body["print"]["state"] == "printed"
+    prints = tmp_path / "prints"
+    (png,) = prints.glob("*-B001.png")
+    (raw,) = prints.glob("*-B001.bin")
+    image = Image.open(io.BytesIO(png.read_bytes()))
+    assert image.width == 384 and image.height > 600
+    out = read_escpos(raw.read_bytes())
+    assert out.widest() <= 32, "no line wider than a 58 mm printer's 32 columns"
+    assert out.images == 1 and out.qr_codes == [], "no native QR on this profile: an image"
+    assert out.cuts == 0 and raw.read_bytes().endswith(b"\x1bd\x06"), "no cutter: feed instead"
+
+
+async def test_printer_health_lists_every_printer(printer, make_client):
+    client = await make_client(printer.port)
+    headers = await login(client, "siti", "officer", ("1",))
+    rows = {p["id"]: p for p in await (await client.get("/api/printers", headers=headers)).json()}
+    assert set(rows) == {"P1", "P2"} and rows["P1"]["kiosks"] == ["K1"]
+    assert rows["P1"]["state"] in ("unknown", "ok")
+    assert client.server.app[SPOOL].workers["P2"].printer.options["directory"].endswith("prints")
+    assert (await client.get("/api/printers")).status == 401
