@@ -103,7 +103,7 @@ class PrinterWorker:
             return
         await self.queue.record_print(job, sent=True)
         self.backoff = min(1.0, self.printer.retry_max_s)
-        if self.health.state != OK:
+        if self.health.last_error:
             log.info("printer %s: printing again (%s)", self.printer.id, ticket.number)
         now = time.time()
         self.health = PrinterHealth(state=OK, last_error=None, last_printed_at=now, checked_at=now)
