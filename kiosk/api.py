@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
 
 from aiohttp import web
-from aiohttp_sse import EventSourceResponse
 
 from kiosk import __version__
 from kiosk.clock import to_local
@@ -17,7 +15,8 @@ from kiosk.errors import BadRequest, Unauthorized
 from kiosk.i18n import format_datetime, format_wait
 from kiosk.models import ROLES, User
 from kiosk.pages import render
-from kiosk.typedefs import AUTH, BUS, CONFIG, QUEUE, STORE, TICKET_LIMITER
+from kiosk.sse import stream_events
+from kiosk.typedefs import AUTH, CONFIG, QUEUE, STORE, TICKET_LIMITER
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -159,44 +158,7 @@ async def cancel_ticket(request: web.Request) -> web.Response:
 @routes.get("/api/events")
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events of public happenings; resumes from Last-Event-ID."""
-    queue = request.app[QUEUE]
-    reads = request.app[STORE].reads
-    subscription = request.app[BUS].subscribe()
-    stream = EventSourceResponse()
-    await stream.prepare(request)
-    # The ping task ends when the client goes away; then the subscription ends too.
-    watcher = asyncio.create_task(_close_when_gone(stream, subscription))
-    try:
-        last = stream.last_event_id or request.query.get("last_event_id")
-        sent = int(last) if last and last.isdigit() else None
-        newest = await reads.last_event_id()
-        if sent is None or sent > newest:
-            snapshot = {"hall": request.app[CONFIG].hall.name,
-                        "services": await queue.services_overview(),
-                        "recent_calls": await queue.recent_calls()}
-            await stream.send(_dumps(snapshot), id=str(newest), event="snapshot")
-            sent = newest
-        else:
-            while backlog := await reads.events_after(sent):
-                for event in backlog:
-                    await stream.send(_dumps(event.data), id=str(event.id), event=event.type)
-                    sent = event.id
-        async for event in subscription:
-            if event.public and event.id > sent:
-                await stream.send(_dumps(event.data), id=str(event.id), event=event.type)
-                sent = event.id
-    except (ConnectionResetError, TimeoutError):
-        pass
-    finally:
-        subscription.close()
-        watcher.cancel()
-        stream.stop_streaming()
-    return stream
-
-
-async def _close_when_gone(stream: EventSourceResponse, subscription) -> None:
-    await stream.wait()
-    subscription.close()
+    return await stream_events(request)
 
 
 # --- staff ----------------------------------------------------------------------------------

@@ -127,6 +127,27 @@ class TicketText:
 
 
 @dataclass(frozen=True)
+class Zone:
+    """A part of the hall with its own display: a set of agencies or counters."""
+
+    id: str
+    name: str
+    counters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DisplaySettings:
+    """How the hall TV speaks and what it shows."""
+
+    phrase: str = "Nomor antrean {number}, silakan menuju {counter}."
+    read_numbers: str = "words"  # words: "A dua belas"; digits: "A nol satu dua"
+    ticker: str = "Selamat datang di Mal Pelayanan Publik. Budayakan antre dengan tertib."
+    recent_calls: int = 8
+    stale_after_s: float = 30.0
+    voice: str = "id"
+
+
+@dataclass(frozen=True)
 class HallInfo:
     """The hall itself."""
 
@@ -154,6 +175,12 @@ class HallConfig:
     printers: tuple[Printer, ...] = ()
     kiosks: tuple[Kiosk, ...] = ()
     tickets: TicketText = field(default_factory=TicketText)
+    zones: tuple[Zone, ...] = ()
+    display: DisplaySettings = field(default_factory=DisplaySettings)
+
+    def zone(self, zone_id: str) -> Zone | None:
+        """The zone with this id, if any."""
+        return next((z for z in self.zones if z.id == zone_id), None)
 
     def printer(self, printer_id: str) -> Printer | None:
         """The printer with this id, if any."""
@@ -322,7 +349,7 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
     """Check a parsed hall document; raises ConfigError naming file, entry and key."""
     top = _Reader(source, "top level", raw)
     top.unknown_keys({"hall", "agencies", "services", "counters", "queue", "limits", "printers", "kiosks",
-                      "tickets"})
+                      "tickets", "zones", "display"})
 
     h = _Reader(source, "[hall]", top.get("hall", dict, required=True))
     h.unknown_keys({"name", "timezone", "public_url"})
@@ -446,8 +473,56 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
     tickets = TicketText(footer=t.get("footer", str, TicketText.footer),
                          alert_hint=t.get("alert_hint", str, TicketText.alert_hint))
 
+    zones: list[Zone] = []
+    for i, entry in enumerate(top.get("zones", list, [])):
+        r = _Reader(source, f"zones[{i}]", entry)
+        zid = str(r.get("id", (str, int)))
+        r.where = f"zones[{i}] (id '{zid}')"
+        r.unknown_keys({"id", "name", "agencies", "counters"})
+        if not COUNTER_ID.match(zid):
+            r.fail("id", f"'{zid}' must be letters, digits, '-' or '_' (at most 16)")
+        if any(z.id == zid for z in zones):
+            r.fail("id", f"duplicate zone id '{zid}'")
+        if ("agencies" in r.table) == ("counters" in r.table):
+            r.fail("agencies", "give either 'agencies' or 'counters'")
+        members: list[str] = []
+        if "agencies" in r.table:
+            for code in r.get("agencies", list):
+                if code not in agency_codes:
+                    r.fail("agencies", f"unknown agency '{code}'")
+                agency_services = {s.code for s in services if s.agency == code}
+                members += [c.id for c in counters if set(c.services) & agency_services and c.id not in members]
+        else:
+            for cid in r.get("counters", list):
+                if not any(c.id == str(cid) for c in counters):
+                    r.fail("counters", f"unknown counter '{cid}'")
+                members.append(str(cid))
+        if not members:
+            r.fail("agencies", "the zone has no counters")
+        zones.append(Zone(id=zid, name=r.text("name"), counters=tuple(members)))
+    d = _Reader(source, "[display]", top.get("display", dict, {}))
+    d.unknown_keys({"phrase", "read_numbers", "ticker", "recent_calls", "stale_after_s", "voice"})
+    phrase = d.text("phrase", DisplaySettings.phrase)
+    try:
+        phrase.format(number="A1", counter="Loket 1", service="KTP")
+    except (KeyError, IndexError, ValueError) as exc:
+        d.fail("phrase", f"may use only {{number}}, {{counter}} and {{service}} ({exc})")
+    read = d.text("read_numbers", DisplaySettings.read_numbers)
+    if read not in ("words", "digits"):
+        d.fail("read_numbers", f"must be 'words' or 'digits', not '{read}'")
+    recent = d.get("recent_calls", int, DisplaySettings.recent_calls)
+    if not 1 <= recent <= 20:
+        d.fail("recent_calls", "must be between 1 and 20")
+    stale = float(d.get("stale_after_s", (int, float), DisplaySettings.stale_after_s))
+    if not 5 <= stale <= 600:
+        d.fail("stale_after_s", "must be between 5 and 600 seconds")
+    display = DisplaySettings(phrase=phrase, read_numbers=read, ticker=d.get("ticker", str, DisplaySettings.ticker),
+                              recent_calls=recent, stale_after_s=stale, voice=d.text("voice", "id"))
+
     return HallConfig(
         source=source,
+        zones=tuple(zones),
+        display=display,
         printers=printers,
         kiosks=tuple(kiosks),
         tickets=tickets,

@@ -553,6 +553,22 @@ class QueueService:
         for code in counter.services:
             await self._queue_changed(w, code)
 
+    async def ticker(self) -> str:
+        """The display's running text."""
+        stored = await self.store.reads.setting("display.ticker")
+        return self.config.display.ticker if stored is None else stored
+
+    async def set_ticker(self, text: str, actor: str) -> str:
+        """Change the running text on every display, now."""
+        text = " ".join(text.split())
+        if len(text) > 500:
+            raise Unprocessable("Teks berjalan paling banyak 500 karakter.", code="ticker_too_long")
+        async with self._write() as w:
+            await w.q.set_setting("display.ticker", text, w.now, actor)
+            await w.q.audit(at=w.now, username=actor, action="ticker", detail=text[:200])
+            await w.emit("display.ticker", {"text": text})
+        return text
+
     async def recent_calls(self, limit: int = 10) -> list[dict[str, Any]]:
         """Today's latest calls, newest first (for display snapshots)."""
         midnight = self.local_now().replace(hour=0, minute=0, second=0, microsecond=0).timestamp()

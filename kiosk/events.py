@@ -38,6 +38,18 @@ class Subscription:
             except asyncio.QueueFull:
                 self._queue.get_nowait()
 
+    async def next(self, timeout: float) -> Event | None:
+        """The next event, or None after `timeout` seconds; raises StopAsyncIteration once closed."""
+        try:
+            item = await asyncio.wait_for(self._queue.get(), timeout)
+        except TimeoutError:
+            return None
+        if item is _CLOSED:
+            self._queue.put_nowait(_CLOSED)
+            raise StopAsyncIteration
+        assert isinstance(item, Event)
+        return item
+
     async def __aiter__(self) -> AsyncIterator[Event]:
         while True:
             item = await self._queue.get()

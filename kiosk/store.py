@@ -116,6 +116,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX print_jobs_pending ON print_jobs (printer_id, state, id);
     """,
+    # 3: settings changed at run time (display running text)
+    """
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        updated_by TEXT
+    );
+    """,
 )
 
 TICKET_COLUMNS = {
@@ -384,6 +393,19 @@ class Queries:
         """The newest audit entries."""
         rows = await self._all("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
         return [dict(r) for r in rows]
+
+    # --- run-time settings ----------------------------------------------------------------
+    async def setting(self, key: str) -> str | None:
+        """A run-time setting, if set."""
+        row = await self._one("SELECT value FROM settings WHERE key = ?", (key,))
+        return row[0] if row else None
+
+    async def set_setting(self, key: str, value: str, at: float, by: str | None) -> None:
+        """Store a run-time setting."""
+        await self.conn.execute(
+            "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?) ON CONFLICT (key) "
+            "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            (key, value, at, by))
 
     # --- users and sessions ------------------------------------------------------------
     @staticmethod

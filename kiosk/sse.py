@@ -1,0 +1,86 @@
+"""The server-sent event stream of public events: snapshot or resume, then live, with heartbeats."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp_sse import EventSourceResponse
+
+from kiosk.events import Subscription
+from kiosk.models import Event
+from kiosk.typedefs import BUS, CONFIG, QUEUE, STORE
+
+HEARTBEAT_S = 10.0
+Transform = Callable[[Event], Awaitable[dict[str, Any]]]
+
+
+async def _same(event: Event) -> dict[str, Any]:
+    return event.data
+
+
+def _dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+async def snapshot(request: web.Request) -> dict[str, Any]:
+    """What a new client needs before the live events: services, the day's last calls, running text."""
+    queue = request.app[QUEUE]
+    return {"hall": request.app[CONFIG].hall.name,
+            "services": await queue.services_overview(),
+            "recent_calls": await queue.recent_calls(),
+            "ticker": await queue.ticker()}
+
+
+async def stream_events(request: web.Request, transform: Transform = _same,
+                        extend_snapshot: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None,
+                        ) -> web.StreamResponse:
+    """Stream public events; a client resuming with Last-Event-ID gets every event it missed."""
+    reads = request.app[STORE].reads
+    subscription = request.app[BUS].subscribe()
+    stream = EventSourceResponse()
+    await stream.prepare(request)
+    # The ping task ends when the client goes away; then the subscription ends too.
+    watcher = asyncio.create_task(_close_when_gone(stream, subscription))
+    try:
+        last = stream.last_event_id or request.query.get("last_event_id")
+        sent = int(last) if last and last.isdigit() else None
+        newest = await reads.last_event_id()
+        if sent is None or sent > newest:
+            data = await snapshot(request)
+            if extend_snapshot is not None:
+                data = await extend_snapshot(data)
+            await stream.send(_dumps(data), id=str(newest), event="snapshot")
+            sent = newest
+        else:
+            while backlog := await reads.events_after(sent):
+                for event in backlog:
+                    await stream.send(_dumps(await transform(event)), id=str(event.id), event=event.type)
+                    sent = event.id
+        while True:
+            try:
+                event = await subscription.next(HEARTBEAT_S)
+            except StopAsyncIteration:
+                break
+            if event is None:
+                # A named event (not a comment) so pages can tell a live but quiet hall from a dead link.
+                await stream.send(_dumps({"at": request.app[QUEUE].iso(request.app[QUEUE].clock.now())}),
+                                  event="heartbeat")
+            elif event.public and event.id > sent:
+                await stream.send(_dumps(await transform(event)), id=str(event.id), event=event.type)
+                sent = event.id
+    except (ConnectionResetError, TimeoutError):
+        pass
+    finally:
+        subscription.close()
+        watcher.cancel()
+        stream.stop_streaming()
+    return stream
+
+
+async def _close_when_gone(stream: EventSourceResponse, subscription: Subscription) -> None:
+    await stream.wait()
+    subscription.close()
