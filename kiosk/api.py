@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -279,6 +280,13 @@ async def index(request: web.Request) -> web.Response:
     html = render("index.html", hall=config.hall, services=config.services, agencies=config.agencies,
                   counters=config.counters)
     return web.Response(text=html, content_type="text/html")
+
+
+@routes.get("/favicon.ico")
+async def favicon(request: web.Request) -> web.StreamResponse:
+    """The browser's tab icon."""
+    return web.FileResponse(Path(__file__).parent / "static" / "favicon.svg",
+                            headers={"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"})
 
 
 @routes.get("/t/{token}")

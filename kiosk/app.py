@@ -45,8 +45,10 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.on_shutdown.append(_close_streams)
     app.on_response_prepare.append(add_security_headers)
     app.add_routes(routes)
+    from display.web import setup_display  # the composition root is the one place rooms are wired in
+    setup_display(app)
     if config.printers and printing:
-        from printers.web import setup_printing  # the composition root is the one place rooms are wired in
+        from printers.web import setup_printing
         setup_printing(app)
     app.router.add_static("/static/", STATIC, name="static")
     return app

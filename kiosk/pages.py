@@ -18,15 +18,15 @@ ERROR_TITLES = {
 
 
 @cache
-def environment() -> Environment:
-    """The template environment."""
-    return Environment(loader=PackageLoader("kiosk", "templates"), autoescape=select_autoescape(default=True),
+def environment(package: str = "kiosk") -> Environment:
+    """The template environment of a package's `templates/` folder."""
+    return Environment(loader=PackageLoader(package, "templates"), autoescape=select_autoescape(default=True),
                        trim_blocks=True, lstrip_blocks=True)
 
 
-def render(name: str, **context: object) -> str:
+def render(name: str, package: str = "kiosk", **context: object) -> str:
     """Render a template to HTML."""
-    return environment().get_template(name).render(**context)
+    return environment(package).get_template(name).render(**context)
 
 
 def render_error(status: int, message: str) -> str:

@@ -15,10 +15,10 @@ from kiosk.models import Event
 from kiosk.typedefs import BUS, CONFIG, QUEUE, STORE
 
 HEARTBEAT_S = 10.0
-Transform = Callable[[Event], Awaitable[dict[str, Any]]]
+Transform = Callable[[Event], Awaitable[dict[str, Any] | None]]  # None: not for this client
 
 
-async def _same(event: Event) -> dict[str, Any]:
+async def _same(event: Event) -> dict[str, Any] | None:
     return event.data
 
 
@@ -58,7 +58,7 @@ async def stream_events(request: web.Request, transform: Transform = _same,
         else:
             while backlog := await reads.events_after(sent):
                 for event in backlog:
-                    await stream.send(_dumps(await transform(event)), id=str(event.id), event=event.type)
+                    await _send(stream, event, transform)
                     sent = event.id
         while True:
             try:
@@ -70,7 +70,7 @@ async def stream_events(request: web.Request, transform: Transform = _same,
                 await stream.send(_dumps({"at": request.app[QUEUE].iso(request.app[QUEUE].clock.now())}),
                                   event="heartbeat")
             elif event.public and event.id > sent:
-                await stream.send(_dumps(await transform(event)), id=str(event.id), event=event.type)
+                await _send(stream, event, transform)
                 sent = event.id
     except (ConnectionResetError, TimeoutError):
         pass
@@ -79,6 +79,12 @@ async def stream_events(request: web.Request, transform: Transform = _same,
         watcher.cancel()
         stream.stop_streaming()
     return stream
+
+
+async def _send(stream: EventSourceResponse, event: Event, transform: Transform) -> None:
+    data = await transform(event)
+    if data is not None:
+        await stream.send(_dumps(data), id=str(event.id), event=event.type)
 
 
 async def _close_when_gone(stream: EventSourceResponse, subscription: Subscription) -> None:

@@ -13,7 +13,9 @@ from tests.conftest import PASSWORD, login, take
 PUBLIC = {
     ("GET", "/"), ("GET", "/api/health"), ("GET", "/api/hall"), ("GET", "/api/services"),
     ("POST", "/api/tickets"), ("GET", "/api/tickets/{token}"), ("DELETE", "/api/tickets/{token}"),
-    ("GET", "/api/events"), ("POST", "/api/login"), ("GET", "/t/{token}"), ("GET", "/static/"),
+    ("GET", "/api/events"), ("POST", "/api/login"), ("GET", "/t/{token}"), ("GET", "/static/"), ("GET", "/favicon.ico"),
+    ("GET", "/display"), ("GET", "/display/{zone}"), ("GET", "/display-events"), ("GET", "/display-audio/{key}.wav"),
+    ("GET", "/display-audio/chime.wav"), ("GET", "/api/display/ticker"), ("GET", "/display-static/"),
 }
 SUPERVISORS_ONLY = {("GET", "/api/audit")}
 
