@@ -49,6 +49,7 @@
 
   function renderServices() {
     const list = $("services");
+    const scroll = list.scrollTop;
     list.replaceChildren();
     for (const s of state.services.values()) {
       const li = el("li");
@@ -59,6 +60,7 @@
       li.append(wait);
       list.append(li);
     }
+    list.scrollTop = scroll;
   }
 
   function renderRecent() {
@@ -81,6 +83,18 @@
       void panel.offsetWidth; // restart the animation for each new call
       panel.classList.add("flash");
     }
+  }
+
+  // A big hall has more services than fit: show them a page at a time.
+  let servicePage = 0;
+  function rotateServices() {
+    const list = $("services");
+    const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
+    const step = list.clientHeight + gap;
+    const pages = step > 0 ? Math.max(1, Math.ceil((list.scrollHeight + gap) / step)) : 1;
+    servicePage = (servicePage + 1) % pages;
+    list.scrollTop = servicePage * step;
+    $("services-page").textContent = pages > 1 ? `${servicePage + 1}/${pages}` : "";
   }
 
   // --- sound ------------------------------------------------------------------------------------
@@ -208,5 +222,6 @@
 
   tick();
   setInterval(tick, 1000);
+  setInterval(rotateServices, 8000);
   connect();
 })();
