@@ -47,6 +47,8 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.add_routes(routes)
     from display.web import setup_display  # the composition root is the one place rooms are wired in
     setup_display(app)
+    from notifier.web import setup_notifier
+    setup_notifier(app)
     if config.printers and printing:
         from printers.web import setup_printing
         setup_printing(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ class Service:
     daily_quota: int | None = None
     hours: Hours | None = None
     service_minutes: float | None = None
+    approach_ahead: int | None = None
+    approach_minutes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,33 @@ class DisplaySettings:
     voice: str = "id"
 
 
+SMS_PROVIDERS = ("log", "smsgate", "zenziva", "gammu", "http")
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """When citizens are told their turn approaches, and how long delivery may keep trying."""
+
+    approach_ahead: int = 3
+    approach_minutes: float = 10.0
+    give_up_minutes: float = 30.0
+    telegram_per_second: float = 25.0
+    retry_first_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """The SMS gateway (secrets come from GILIRAN_SMS_* environment variables)."""
+
+    provider: str = "log"
+    base_url: str | None = None
+    path: str | None = None
+    rate_per_minute: float = 60.0
+    body_template: str | None = None
+    timeout_s: float = 10.0
+    command: str = "gammu-smsd-inject"
+
+
 @dataclass(frozen=True)
 class HallInfo:
     """The hall itself."""
@@ -177,6 +207,16 @@ class HallConfig:
     tickets: TicketText = field(default_factory=TicketText)
     zones: tuple[Zone, ...] = ()
     display: DisplaySettings = field(default_factory=DisplaySettings)
+    alerts: Alerts = field(default_factory=Alerts)
+    sms: SmsSettings = field(default_factory=SmsSettings)
+
+    def approach_rule(self, service_code: str) -> tuple[int, float]:
+        """(people ahead, minutes) at or under which a ticket's turn is "approaching"."""
+        service = self.service(service_code)
+        ahead = service.approach_ahead if service and service.approach_ahead is not None else self.alerts.approach_ahead
+        minutes = service.approach_minutes if service and service.approach_minutes is not None \
+            else self.alerts.approach_minutes
+        return ahead, minutes
 
     def zone(self, zone_id: str) -> Zone | None:
         """The zone with this id, if any."""
@@ -349,7 +389,7 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
     """Check a parsed hall document; raises ConfigError naming file, entry and key."""
     top = _Reader(source, "top level", raw)
     top.unknown_keys({"hall", "agencies", "services", "counters", "queue", "limits", "printers", "kiosks",
-                      "tickets", "zones", "display"})
+                      "tickets", "zones", "display", "alerts", "sms"})
 
     h = _Reader(source, "[hall]", top.get("hall", dict, required=True))
     h.unknown_keys({"name", "timezone", "public_url"})
@@ -383,7 +423,8 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
         r = _Reader(source, f"services[{i}]", entry)
         code = r.text("code")
         r.where = f"services[{i}] (code '{code}')"
-        r.unknown_keys({"code", "name", "agency", "daily_quota", "hours", "service_minutes"})
+        r.unknown_keys({"code", "name", "agency", "daily_quota", "hours", "service_minutes", "approach_ahead",
+                        "approach_minutes"})
         if not SERVICE_CODE.match(code):
             r.fail("code", f"'{code}' must be 1-2 capital letters (the ticket prefix)")
         if any(s.code == code for s in services):
@@ -404,8 +445,16 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
         minutes = r.get("service_minutes", (int, float), None)
         if minutes is not None and not 0 < minutes <= 480:
             r.fail("service_minutes", "must be between 0 and 480")
+        ahead = r.get("approach_ahead", int, None)
+        if ahead is not None and not 0 <= ahead <= 100:
+            r.fail("approach_ahead", "must be between 0 and 100")
+        approach_minutes = r.get("approach_minutes", (int, float), None)
+        if approach_minutes is not None and not 0 <= approach_minutes <= 240:
+            r.fail("approach_minutes", "must be between 0 and 240")
         services.append(Service(code=code, name=r.text("name"), agency=agency, daily_quota=quota,
-                                hours=hours, service_minutes=float(minutes) if minutes else None))
+                                hours=hours, service_minutes=float(minutes) if minutes else None,
+                                approach_ahead=ahead,
+                                approach_minutes=float(approach_minutes) if approach_minutes is not None else None))
     if not services:
         top.fail("services", "at least one service is needed")
 
@@ -519,8 +568,53 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
     display = DisplaySettings(phrase=phrase, read_numbers=read, ticker=d.get("ticker", str, DisplaySettings.ticker),
                               recent_calls=recent, stale_after_s=stale, voice=d.text("voice", "id"))
 
+    a = _Reader(source, "[alerts]", top.get("alerts", dict, {}))
+    a.unknown_keys({"approach_ahead", "approach_minutes", "give_up_minutes", "telegram_per_second",
+                    "retry_first_s"})
+    alerts = Alerts(
+        approach_ahead=a.get("approach_ahead", int, Alerts.approach_ahead),
+        approach_minutes=float(a.get("approach_minutes", (int, float), Alerts.approach_minutes)),
+        give_up_minutes=float(a.get("give_up_minutes", (int, float), Alerts.give_up_minutes)),
+        telegram_per_second=float(a.get("telegram_per_second", (int, float), Alerts.telegram_per_second)),
+        retry_first_s=float(a.get("retry_first_s", (int, float), Alerts.retry_first_s)),
+    )
+    if not 0.05 <= alerts.retry_first_s <= 600:
+        a.fail("retry_first_s", "must be between 0.05 and 600 seconds")
+    if not 0 <= alerts.approach_ahead <= 100:
+        a.fail("approach_ahead", "must be between 0 and 100")
+    if not 0 < alerts.give_up_minutes <= 24 * 60:
+        a.fail("give_up_minutes", "must be between 0 and 1440")
+    if not 0 < alerts.telegram_per_second <= 30:
+        a.fail("telegram_per_second", "must be between 0 and 30 (Telegram's own limit)")
+    m = _Reader(source, "[sms]", top.get("sms", dict, {}))
+    m.unknown_keys({"provider", "base_url", "path", "rate_per_minute", "body_template", "timeout_s", "command"})
+    provider = m.text("provider", "log")
+    if provider not in SMS_PROVIDERS:
+        m.fail("provider", f"'{provider}' is not one of {', '.join(SMS_PROVIDERS)}")
+    base_url = m.text("base_url", None)
+    if base_url is not None and not re.match(r"^https?://[^\s/]+", base_url):
+        m.fail("base_url", f"must start with http:// or https://, not '{base_url}'")
+    if provider in ("smsgate", "http") and base_url is None:
+        m.fail("base_url", f"is needed for provider '{provider}'")
+    template = m.text("body_template", None)
+    if template is not None:
+        try:
+            json.loads(template.replace("{phone}", "x").replace("{text}", "x"))
+        except ValueError:
+            m.fail("body_template", "must be JSON with {phone} and {text} placeholders inside strings")
+    sms = SmsSettings(provider=provider, base_url=base_url.rstrip("/") if base_url else None,
+                      path=m.text("path", None),
+                      rate_per_minute=float(m.get("rate_per_minute", (int, float), SmsSettings.rate_per_minute)),
+                      body_template=template,
+                      timeout_s=float(m.get("timeout_s", (int, float), SmsSettings.timeout_s)),
+                      command=m.text("command", SmsSettings.command))
+    if sms.rate_per_minute <= 0:
+        m.fail("rate_per_minute", "must be greater than 0")
+
     return HallConfig(
         source=source,
+        alerts=alerts,
+        sms=sms,
         zones=tuple(zones),
         display=display,
         printers=printers,

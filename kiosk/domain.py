@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -45,14 +45,29 @@ class ServiceLoad:
         return estimated_wait_seconds(ahead, self.servers, self.mean_service_s)
 
 
+@dataclass(frozen=True)
+class Change:
+    """Something that happened to a ticket in a write transaction (for the reacting rooms' hooks)."""
+
+    kind: str  # issued, subscribed, called, recalled, serving, done, no_show, transferred, cancelled, requeued
+    ticket: Ticket
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class _Work:
-    """One write transaction of the domain: its queries, time and pending events."""
+    """One write transaction of the domain: its queries, time, changes and pending events."""
 
     q: Queries
     now: float
     day: str
     events: list[Event] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    moved: set[str] = field(default_factory=set)  # services whose queue moved
+
+    def change(self, kind: str, ticket: Ticket, **detail: Any) -> None:
+        """Note a ticket change for the hooks that run before the commit."""
+        self.changes.append(Change(kind, ticket, detail))
 
     async def emit(self, type_: str, data: dict[str, Any]) -> None:
         """A public event, stored with the change and published after the commit."""
@@ -73,6 +88,15 @@ class QueueService:
         self.bus = bus
         self._day: str | None = None
         self._print_waiters: dict[int, list[asyncio.Future[PrintJob]]] = {}
+        self._hooks: list[Callable[[_Work], Awaitable[None]]] = []
+        self.view_extensions: list[Callable[[Ticket, dict[str, Any]], None]] = []
+
+    def add_hook(self, hook: Callable[[_Work], Awaitable[None]]) -> None:
+        """Run `hook(work)` inside every write transaction, after the change and before the commit.
+
+        A failing hook is rolled back to a savepoint and logged: it never blocks the queue.
+        """
+        self._hooks.append(hook)
 
     # --- time ----------------------------------------------------------------------
     def local_now(self):
@@ -96,6 +120,13 @@ class QueueService:
             if day != self._day:
                 await self._roll_over(work)
             yield work
+            if self._hooks and (work.changes or work.moved):
+                for hook in self._hooks:
+                    try:
+                        async with q.savepoint("hook"):
+                            await hook(work)
+                    except Exception:
+                        log.exception("a transaction hook failed; the queue change is kept")
         for event in work.events:
             self.bus.publish(event)
         if day != self._day:
@@ -214,7 +245,13 @@ class QueueService:
             "recalls": ticket.recalls,
             "token": ticket.token,
             "status_url": self.status_url(ticket),
-        }
+        } | self._extended(ticket)
+
+    def _extended(self, ticket: Ticket) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        for extend in self.view_extensions:
+            extend(ticket, extra)
+        return extra
 
     def status_url(self, ticket: Ticket) -> str:
         """The citizen's page for this ticket (what the QR code opens)."""
@@ -254,8 +291,58 @@ class QueueService:
                 priority_reason=priority_reason, issued_at=w.now, phone=e164, kiosk=kiosk)
             if printer is not None:
                 await self._queue_print(w, printer, ticket, "ticket")
+            w.change("issued", ticket)
+            if e164:
+                await w.q.subscribe(ticket.id, "sms", e164, w.now)
+                w.change("subscribed", ticket, channel="sms", address=e164)
             await self._queue_changed(w, service.code)
         return ticket
+
+    # --- following a ticket (Telegram chats, SMS) ---------------------------------------------
+    async def subscribe(self, token: str, channel: str, address: str) -> tuple[Ticket, bool]:
+        """A chat or phone follows a ticket of today that is not over; (ticket, newly subscribed)."""
+        async with self._write() as w:
+            ticket = await self._ticket_in_tx(w, token)
+            if ticket.day != w.day or ticket.state not in (WAITING, CALLED, SERVING):
+                raise Conflict(f"Nomor {ticket.number} sudah {STATE_LABELS[ticket.state]}; pemberitahuan tidak "
+                               "bisa diaktifkan.", code="ticket_closed")
+            created = await w.q.subscribe(ticket.id, channel, address, w.now)
+            if created:
+                w.change("subscribed", ticket, channel=channel, address=address)
+                w.moved.add(ticket.service)  # maybe already close to the counter
+        return ticket, created
+
+    async def add_phone(self, token: str, phone: Any) -> Ticket:
+        """The citizen adds a phone number for SMS alerts (from the status page or kiosk)."""
+        e164 = check_phone(phone)
+        if e164 is None:
+            raise Unprocessable("Isi nomor HP.", code="invalid_phone")
+        ticket, _ = await self.subscribe(token, "sms", e164)
+        async with self._write() as w:
+            await w.q.set_phone(ticket.id, e164)
+        return ticket
+
+    async def record_message_attempt(self, message_id: int, *, state: str, next_attempt_at: float,
+                                     error: str | None) -> None:
+        """The notifier reports one delivery attempt of an outbox message."""
+        async with self._write() as w:
+            await w.q.message_attempt(message_id, state=state, at=w.now, next_attempt_at=next_attempt_at,
+                                      error=error)
+
+    async def messages(self, token: str) -> list[dict[str, Any]]:
+        """What was sent, is pending or failed for a ticket (addresses shown masked)."""
+        ticket = await self.ticket(token)
+        rows = await self.store.reads.messages_for_ticket(ticket.id)
+        return [{
+            "stage": r["stage"], "channel": r["channel"], "to": _mask(r["address"]), "state": r["state"],
+            "attempts": r["attempts"], "last_error": r["last_error"], "text": r["text"],
+            "created_at": self.iso(r["created_at"]), "sent_at": self.iso(r["sent_at"]),
+        } for r in rows]
+
+    async def unsubscribe_address(self, channel: str, address: str) -> int:
+        """Stop all alerts to a chat or phone (it blocked the bot, or asked to stop)."""
+        async with self._write() as w:
+            return await w.q.unsubscribe_address(channel, address)
 
     # --- printing (the printers room reads and reports through these) -------------------------
     async def _queue_print(self, w: _Work, printer_id: str, ticket: Ticket, kind: str) -> PrintJob:
@@ -337,6 +424,7 @@ class QueueService:
             self._require(ticket, (WAITING,), "dibatalkan")
             ticket = await w.q.update_ticket(ticket, WAITING, state=CANCELLED, finished_at=w.now)
             await w.q.audit(at=w.now, username=None, action="cancel", ticket_number=ticket.number)
+            w.change("cancelled", ticket)
             await self._queue_changed(w, ticket.service)
         return ticket
 
@@ -350,6 +438,7 @@ class QueueService:
             ticket = await w.q.update_ticket(ticket, NO_SHOW, state=WAITING, counter_id=None, called_at=None,
                                              started_at=None, finished_at=None)
             await w.q.audit(at=w.now, username=actor, action="requeue", ticket_number=ticket.number)
+            w.change("requeued", ticket)
             await self._queue_changed(w, ticket.service)
         return ticket
 
@@ -367,11 +456,13 @@ class QueueService:
                 outcome = DONE if closed.state == SERVING else NO_SHOW
                 closed = await w.q.update_ticket(closed, closed.state, state=outcome, finished_at=w.now)
                 await w.q.log_service(closed, ended_at=w.now, outcome=outcome, username=actor)
+                w.change(outcome, closed)
             ticket, streak = await self._choose(w, counter.services, state)
             if ticket is not None:
                 ticket = await w.q.update_ticket(ticket, WAITING, state=CALLED, counter_id=counter.id,
                                                  called_at=w.now, started_at=None, finished_at=None)
                 await self._announce(w, ticket, recall=False)
+                w.change("called", ticket)
                 await self._queue_changed(w, ticket.service)
             await w.q.save_counter_state(replace(state, priority_streak=streak, active_day=w.day))
             await w.q.audit(at=w.now, username=actor, action="next", counter_id=counter.id,
@@ -401,6 +492,7 @@ class QueueService:
             self._require(ticket, (CALLED,), "dipanggil ulang")
             ticket = await w.q.update_ticket(ticket, CALLED, recalls=ticket.recalls + 1)
             await self._announce(w, ticket, recall=True)
+            w.change("recalled", ticket)
             await w.q.audit(at=w.now, username=actor, action="recall", counter_id=counter.id,
                             ticket_number=ticket.number)
         return ticket
@@ -412,6 +504,7 @@ class QueueService:
             ticket = await self._current(w, counter)
             self._require(ticket, (CALLED,), "mulai dilayani")
             ticket = await w.q.update_ticket(ticket, CALLED, state=SERVING, started_at=w.now)
+            w.change("serving", ticket)
             await w.q.audit(at=w.now, username=actor, action="start", counter_id=counter.id,
                             ticket_number=ticket.number)
         return ticket
@@ -424,6 +517,7 @@ class QueueService:
             self._require(ticket, (SERVING,), "diselesaikan")
             ticket = await w.q.update_ticket(ticket, SERVING, state=DONE, finished_at=w.now)
             await w.q.log_service(ticket, ended_at=w.now, outcome=DONE, username=actor)
+            w.change("done", ticket)
             await w.q.audit(at=w.now, username=actor, action="finish", counter_id=counter.id,
                             ticket_number=ticket.number)
             await self._queue_changed(w, ticket.service)
@@ -437,6 +531,7 @@ class QueueService:
             self._require(ticket, (CALLED,), "ditandai tidak hadir")
             ticket = await w.q.update_ticket(ticket, CALLED, state=NO_SHOW, finished_at=w.now)
             await w.q.log_service(ticket, ended_at=w.now, outcome=NO_SHOW, username=actor)
+            w.change("no_show", ticket)
             await w.q.audit(at=w.now, username=actor, action="no_show", counter_id=counter.id,
                             ticket_number=ticket.number)
         return ticket
@@ -457,6 +552,7 @@ class QueueService:
                                              transfers=ticket.transfers + 1)
             await w.q.audit(at=w.now, username=actor, action="transfer", counter_id=counter.id,
                             ticket_number=ticket.number, detail=f"{source} -> {target.code}")
+            w.change("transferred", ticket, source=source)
             await self._queue_changed(w, source)
             await self._queue_changed(w, target.code)
         return ticket
@@ -545,6 +641,7 @@ class QueueService:
         })
 
     async def _queue_changed(self, w: _Work, service_code: str) -> None:
+        w.moved.add(service_code)
         load = (await self.loads(w.q))[service_code]
         await w.emit("queue.changed", {"service": service_code, "waiting": load.waiting,
                                        "estimated_wait_s": load.wait_for(load.waiting)})
@@ -574,6 +671,13 @@ class QueueService:
         midnight = self.local_now().replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
         events = await self.store.reads.recent_events("ticket.called", midnight, limit)
         return [e.data | {"at": self.iso(e.at), "id": e.id} for e in events]
+
+
+def _mask(address: str) -> str:
+    """Staff see enough of a phone or chat id to recognise it, not to copy it."""
+    if len(address) <= 6:
+        return "…" if address else ""
+    return address[:4] + "…" + address[-3:]
 
 
 def check_phone(value: Any) -> str | None:

@@ -25,6 +25,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     log_level: str = "INFO"
+    telegram_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_mode: str = "polling"
+    telegram_secret: str | None = None
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -47,5 +51,15 @@ class Settings:
         level = str(pick("log_level", cls.log_level)).upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise SettingsError(f"GILIRAN_LOG_LEVEL: '{level}' is not DEBUG, INFO, WARNING or ERROR")
+        mode = env.get("GILIRAN_TELEGRAM_MODE", cls.telegram_mode).lower()
+        if mode not in ("polling", "webhook"):
+            raise SettingsError(f"GILIRAN_TELEGRAM_MODE: '{mode}' is not 'polling' or 'webhook'")
+        token = env.get("GILIRAN_TELEGRAM_TOKEN") or None
+        secret = env.get("GILIRAN_TELEGRAM_SECRET") or None
+        if token and mode == "webhook" and not secret:
+            raise SettingsError("GILIRAN_TELEGRAM_SECRET is needed in webhook mode (Telegram sends it back in "
+                                "X-Telegram-Bot-Api-Secret-Token)")
         return cls(config=Path(str(pick("config", cls.config))), db=Path(str(pick("db", cls.db))),
-                   host=str(pick("host", cls.host)), port=port, log_level=level)
+                   host=str(pick("host", cls.host)), port=port, log_level=level, telegram_token=token,
+                   telegram_api_url=env.get("GILIRAN_TELEGRAM_API_URL", cls.telegram_api_url).rstrip("/"),
+                   telegram_mode=mode, telegram_secret=secret)

@@ -125,6 +125,36 @@ MIGRATIONS: tuple[str, ...] = (
         updated_by TEXT
     );
     """,
+    # 4: turn alerts: who follows a ticket, and the durable outbox of messages
+    """
+    CREATE TABLE subscriptions (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at REAL NOT NULL,
+        UNIQUE (ticket_id, channel, address)
+    );
+    CREATE INDEX subscriptions_address ON subscriptions (channel, address);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+        stage TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        text TEXT NOT NULL,
+        key TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        last_error TEXT,
+        created_at REAL NOT NULL,
+        sent_at REAL
+    );
+    CREATE INDEX outbox_pending ON outbox (state, id);
+    CREATE INDEX outbox_ticket ON outbox (ticket_id, stage);
+    """,
 )
 
 TICKET_COLUMNS = {
@@ -257,6 +287,12 @@ class Queries:
         expired = cur.rowcount
         await cur.close()
         await self.conn.execute("UPDATE tickets SET phone = NULL WHERE day < ? AND phone IS NOT NULL", (day,))
+        # Phone numbers live on in SMS subscriptions and the outbox: erase them too.
+        old = "SELECT id FROM tickets WHERE day < ?"
+        await self.conn.execute(f"DELETE FROM subscriptions WHERE channel = 'sms' AND ticket_id IN ({old})", (day,))
+        await self.conn.execute(f"UPDATE outbox SET state = CASE state WHEN 'pending' THEN 'cancelled' ELSE state END, "
+                                f"address = '' WHERE channel = 'sms' AND address != '' AND ticket_id IN ({old})",
+                                (day,))
         return expired
 
     # --- print jobs -------------------------------------------------------------------
@@ -303,6 +339,105 @@ class Queries:
         rows = await self._all("SELECT printer_id, COUNT(*) FROM print_jobs WHERE state = 'pending' "
                                "GROUP BY printer_id")
         return {r[0]: int(r[1]) for r in rows}
+
+    # --- turn alerts -----------------------------------------------------------------------
+    async def subscribe(self, ticket_id: int, channel: str, address: str, at: float) -> bool:
+        """Follow a ticket on a channel; True when this is new (or was switched off before)."""
+        cur = await self.conn.execute(
+            "INSERT INTO subscriptions (ticket_id, channel, address, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (ticket_id, channel, address) DO UPDATE SET active = 1 WHERE active = 0",
+            (ticket_id, channel, address, at))
+        changed = cur.rowcount > 0
+        await cur.close()
+        return changed
+
+    async def set_phone(self, ticket_id: int, phone: str) -> None:
+        """Keep the citizen's phone on the ticket (erased when the day is over)."""
+        await self.conn.execute("UPDATE tickets SET phone = ? WHERE id = ?", (phone, ticket_id))
+
+    @asynccontextmanager
+    async def savepoint(self, name: str) -> AsyncIterator[None]:
+        """A nested transaction: on error only its own writes are undone."""
+        await self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            await self.conn.execute(f"ROLLBACK TO {name}")
+            await self.conn.execute(f"RELEASE {name}")
+            raise
+        await self.conn.execute(f"RELEASE {name}")
+
+    async def subscriptions(self, ticket_id: int) -> list[tuple[str, str]]:
+        """(channel, address) of everyone following a ticket."""
+        rows = await self._all("SELECT channel, address FROM subscriptions WHERE ticket_id = ? AND active = 1 "
+                               "ORDER BY id", (ticket_id,))
+        return [(r[0], r[1]) for r in rows]
+
+    async def unsubscribe_address(self, channel: str, address: str) -> int:
+        """Stop every subscription of a chat or phone (e.g. a chat that blocked the bot)."""
+        cur = await self.conn.execute("UPDATE subscriptions SET active = 0 WHERE channel = ? AND address = ? "
+                                      "AND active = 1", (channel, address))
+        count = cur.rowcount
+        await cur.close()
+        await self.conn.execute("UPDATE outbox SET state = 'cancelled', last_error = 'berhenti berlangganan' "
+                                "WHERE channel = ? AND address = ? AND state = 'pending'", (channel, address))
+        return count
+
+    async def chat_tickets(self, channel: str, address: str) -> list[Ticket]:
+        """Tickets a chat follows, newest first."""
+        rows = await self._all(
+            "SELECT tickets.* FROM subscriptions JOIN tickets ON tickets.id = subscriptions.ticket_id "
+            "WHERE subscriptions.channel = ? AND subscriptions.address = ? AND subscriptions.active = 1 "
+            "ORDER BY tickets.id DESC", (channel, address))
+        return [Ticket.from_row(r) for r in rows]
+
+    async def approach_candidates(self, day: str, services: Iterable[str]) -> list[Ticket]:
+        """Today's waiting tickets in these services that someone follows and were not told yet."""
+        codes = tuple(services)
+        marks = ",".join("?" * len(codes))
+        rows = await self._all(
+            f"""SELECT * FROM tickets t WHERE t.day = ? AND t.state = 'waiting' AND t.service IN ({marks})
+                AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.ticket_id = t.id AND s.active = 1)
+                AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.ticket_id = t.id AND o.stage = 'approaching')
+                ORDER BY t.id""", (day, *codes))
+        return [Ticket.from_row(r) for r in rows]
+
+    async def enqueue_message(self, *, ticket_id: int, stage: str, channel: str, address: str, text: str,
+                              key: str, at: float) -> bool:
+        """Put a message in the outbox once (the key makes a repeat a no-op); True when queued now."""
+        cur = await self.conn.execute(
+            "INSERT INTO outbox (ticket_id, stage, channel, address, text, key, next_attempt_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            (ticket_id, stage, channel, address, text, key, at, at))
+        created = cur.rowcount > 0
+        await cur.close()
+        return created
+
+    async def cancel_pending_messages(self, ticket_id: int, keep_stages: Iterable[str], reason: str) -> None:
+        """Drop a ticket's unsent messages (its turn is over), except the stages named."""
+        keep = tuple(keep_stages)
+        marks = ",".join("?" * len(keep)) or "''"
+        await self.conn.execute(
+            f"UPDATE outbox SET state = 'cancelled', last_error = ? WHERE ticket_id = ? AND state = 'pending' "
+            f"AND stage NOT IN ({marks})", (reason, ticket_id, *keep))
+
+    async def pending_messages(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Unsent messages, oldest first."""
+        rows = await self._all("SELECT * FROM outbox WHERE state = 'pending' ORDER BY id LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+    async def message_attempt(self, message_id: int, *, state: str, at: float, next_attempt_at: float,
+                              error: str | None) -> None:
+        """Record one delivery attempt."""
+        await self.conn.execute(
+            "UPDATE outbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, "
+            "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ? AND state = 'pending'",
+            (state, next_attempt_at, error, state, at, message_id))
+
+    async def messages_for_ticket(self, ticket_id: int) -> list[dict[str, Any]]:
+        """Every message of a ticket, oldest first."""
+        rows = await self._all("SELECT * FROM outbox WHERE ticket_id = ? ORDER BY id", (ticket_id,))
+        return [dict(r) for r in rows]
 
     # --- service durations --------------------------------------------------------
     async def log_service(self, ticket: Ticket, *, ended_at: float, outcome: str, username: str | None) -> None:

@@ -16,6 +16,8 @@ PUBLIC = {
     ("GET", "/api/events"), ("POST", "/api/login"), ("GET", "/t/{token}"), ("GET", "/static/"), ("GET", "/favicon.ico"),
     ("GET", "/display"), ("GET", "/display/{zone}"), ("GET", "/display-events"), ("GET", "/display-audio/{key}.wav"),
     ("GET", "/display-audio/chime.wav"), ("GET", "/api/display/ticker"), ("GET", "/display-static/"),
+    ("POST", "/api/tickets/{token}/phone"),  # the token is the citizen's key
+    ("POST", "/telegram/webhook"),  # Telegram's secret-token header (tests/test_telegram.py)
 }
 SUPERVISORS_ONLY = {("GET", "/api/audit")}
 

@@ -1,0 +1,1 @@
+"""The notifier room: turn-approach policy, the durable outbox, the Telegram bot and SMS gateways."""
