@@ -15,6 +15,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.print_bench
 	$(BIN)/python -m benchmarks.display_bench --clients 1000 --calls 30
+	$(BIN)/python -m benchmarks.alert_bench --alerts 2000 --chats 1000
 
 check-config: $(STAMP)
 	$(BIN)/giliran check-config examples/mpp-purwakarta.toml

@@ -121,12 +121,15 @@ class OutboxWorker:
                 await asyncio.sleep(wait)
             gate.spend(message["address"])
             outcome = await self.senders[message["channel"]].deliver(message["address"], message["text"])
-            await self._record(message, outcome)
+            retry_at = await self._record(message, outcome)
             if not outcome.sent:
                 blocked.add(lane)
+                if retry_at is not None:
+                    soonest = min(soonest, max(0.0, retry_at - self.clock.now()))
         return 0.0 if len(messages) == BATCH and not blocked else max(0.0, soonest)
 
-    async def _record(self, message: dict[str, Any], outcome: Outcome) -> None:
+    async def _record(self, message: dict[str, Any], outcome: Outcome) -> float | None:
+        """Store the attempt; returns when to try again, if at all."""
         now = self.clock.now()
         if outcome.sent:
             state, after, error = "sent", now, None
@@ -141,7 +144,9 @@ class OutboxWorker:
             log.warning("message %s (%s, %s) not delivered: %s", message["id"], message["channel"],
                         message["stage"], error)
         await self.queue.record_message_attempt(message["id"], state=state, next_attempt_at=after, error=error)
+        retry_at = after if state == "pending" else None
         if outcome.unsubscribe:
             count = await self.queue.unsubscribe_address(message["channel"], message["address"])
             log.info("%s address stopped after '%s': %d subscriptions ended", message["channel"], outcome.reason,
                      count)
+        return retry_at

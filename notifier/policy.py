@@ -61,11 +61,19 @@ class AlertPolicy:
                 await q.cancel_pending_messages(ticket.id, {change.kind}, f"nomor sudah {change.kind}")
 
         if services:
-            for ticket in await q.approach_candidates(work.day, services):
-                ahead = await q.ahead_of(ticket)
-                wait = (await load_of(ticket.service)).wait_for(ahead)
-                max_ahead, max_minutes = self.config.approach_rule(ticket.service)
-                if ahead <= max_ahead or wait <= max_minutes * 60:
+            candidates = await q.approach_candidates(work.day, services)
+            # Within one service and one class, people ahead only grow along the queue: the first
+            # ticket that is not close yet ends the look for that lane (no O(n^2) scan of a long queue).
+            lanes: dict[tuple[str, bool], list[Ticket]] = {}
+            for ticket in candidates:
+                lanes.setdefault((ticket.service, ticket.priority), []).append(ticket)
+            for (service, _), lane in lanes.items():
+                max_ahead, max_minutes = self.config.approach_rule(service)
+                for ticket in lane:
+                    ahead = await q.ahead_of(ticket)
+                    wait = (await load_of(service)).wait_for(ahead)
+                    if ahead > max_ahead and wait > max_minutes * 60:
+                        break
                     for channel, address in await q.subscriptions(ticket.id):
                         await enqueue(ticket, "approaching", channel, address)
         if queued:

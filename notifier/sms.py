@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 from collections.abc import Mapping
@@ -33,13 +34,14 @@ class SmsGateSender(Sender):
 
     def __init__(self, settings: SmsSettings, session: aiohttp.ClientSession, env: Mapping[str, str]) -> None:
         self.url = f"{settings.base_url}{settings.path or '/message'}"
-        self.auth = aiohttp.BasicAuth(env.get("GILIRAN_SMS_USERNAME", ""), env.get("GILIRAN_SMS_PASSWORD", ""))
+        credentials = f'{env.get("GILIRAN_SMS_USERNAME", "")}:{env.get("GILIRAN_SMS_PASSWORD", "")}'
+        self.headers = {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
         self.session = session
         self.timeout = aiohttp.ClientTimeout(total=settings.timeout_s)
 
     async def _send(self, address: str, text: str) -> None:
         payload = {"textMessage": {"text": text}, "phoneNumbers": [address]}
-        async with self.session.post(self.url, json=payload, auth=self.auth, timeout=self.timeout) as resp:
+        async with self.session.post(self.url, json=payload, headers=self.headers, timeout=self.timeout) as resp:
             _http_outcome(resp.status, await resp.text(), resp.headers.get("Retry-After"))
 
 

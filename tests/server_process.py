@@ -63,17 +63,20 @@ async def run_cli(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
 class ServerProcess:
     """One `giliran serve` process on a free loopback port."""
 
-    def __init__(self, config: Path, db: Path) -> None:
+    def __init__(self, config: Path, db: Path, env: dict[str, str] | None = None) -> None:
         self.config = config
         self.db = db
+        self.env = env or {}
         self.proc: asyncio.subprocess.Process | None = None
         self.url = ""
 
     async def start(self, timeout: float = 30) -> str:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "kiosk", "serve", "--config", str(self.config), "--db", str(self.db),
-            "--host", "127.0.0.1", "--port", "0", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-            env=os.environ | {"PYTHONUNBUFFERED": "1"})
+        self.log = self.db.with_suffix(".log")  # the server's log, for a failing test to read
+        with self.log.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "kiosk", "serve", "--config", str(self.config), "--db", str(self.db),
+                "--host", "127.0.0.1", "--port", "0", stdout=asyncio.subprocess.PIPE, stderr=log,
+                env=os.environ | {"PYTHONUNBUFFERED": "1"} | self.env)
         assert self.proc.stdout is not None
         async with asyncio.timeout(timeout):
             while True:

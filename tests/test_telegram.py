@@ -173,3 +173,31 @@ async def test_webhook_mode_checks_the_secret(telegram, bot_client):
     assert resp.status == 200
     await until(lambda: len(telegram.texts(CHAT)) == 1)
     assert "Saya bot antrean" in telegram.texts(CHAT)[0]
+
+
+async def test_messages_pending_at_a_crash_are_delivered_once_after_restart(telegram, tmp_path):
+    from tests.server_process import ServerProcess, write_hall
+
+    config = write_hall(tmp_path)
+    config.write_text(config.read_text() + "\n[alerts]\nretry_first_s = 0.2\napproach_ahead = 1\n")
+    env = {"GILIRAN_TELEGRAM_TOKEN": telegram.token, "GILIRAN_TELEGRAM_API_URL": telegram.url}
+    telegram.faults = [(500, None)] * 10_000  # Telegram is down
+    server = ServerProcess(config, tmp_path / "crash.sqlite3", env)
+    url = await server.start()
+    import aiohttp
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{url}/api/tickets", json={"service": "A"}) as resp:
+            ticket = await resp.json()
+        telegram.user_sends(CHAT, f"/start {ticket['token']}")
+        await until(lambda: len(telegram.faults) < 10_000 - 3)  # a few attempts failed
+        await server.kill()
+        telegram.faults.clear()  # Telegram is back
+        server = ServerProcess(config, tmp_path / "crash.sqlite3", env)
+        await server.start()
+        try:
+            await until(lambda: len(telegram.texts(CHAT)) >= 2)
+            await asyncio.sleep(1.5)
+            texts = telegram.texts(CHAT)
+            assert len(texts) == 2 and texts[0].startswith("✅") and "hampir tiba" in texts[1]
+        finally:
+            await server.stop()
