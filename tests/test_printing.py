@@ -189,3 +189,32 @@ async def test_printer_health_lists_every_printer(printer, make_client):
     assert rows["P1"]["state"] in ("unknown", "ok")
     assert client.server.app[SPOOL].workers["P2"].printer.options["directory"].endswith("prints")
     assert (await client.get("/api/printers")).status == 401
+
+
+async def test_file_driver_writes_through_python_escpos(aiohttp_client, tmp_path, clock):
+    device = tmp_path / "lp0"
+    device.write_bytes(b"")
+    config = parse_hall(hall_dict(
+        printers=[{"id": "LP", "driver": "file", "devfile": str(device), "profile": "TM-T20II"}],
+        kiosks=[{"id": "K1", "name": "Kios", "printer": "LP"}]))
+    client = await aiohttp_client(create_app(Settings(db=tmp_path / "file.sqlite3"), config=config, clock=clock,
+                                             synchronous="NORMAL"))
+    body = await take(client, "A", kiosk="K1")
+    assert body["print"]["state"] == "printed"
+    out = read_escpos(device.read_bytes())
+    assert ("A001", 4) in out.lines and out.qr_codes == [body["status_url"]] and out.cuts == 1
+    assert out.widest() <= 48
+
+
+def test_wrong_printer_entries_are_named():
+    from kiosk.config import ConfigError
+    bad = [({"id": "P", "driver": "laser"}, "key 'driver': 'laser' is not one of"),
+           ({"id": "P", "driver": "network"}, "key 'host': is missing"),
+           ({"id": "P", "driver": "network", "host": "h", "profile": "TM-XYZ"}, "unknown python-escpos profile"),
+           ({"id": "P", "driver": "usb", "vendor_id": "zz", "product_id": 1}, "'zz' is not a USB id"),
+           ({"id": "P", "driver": "file", "devfile": "/dev/x", "host": "h"}, "key 'host': is not a known key")]
+    for entry, message in bad:
+        with pytest.raises(ConfigError, match=message):
+            parse_hall(hall_dict(printers=[entry], kiosks=[]))
+    with pytest.raises(ConfigError, match=r"kiosks\[0\] \(id 'K'\), key 'printer': unknown printer 'NOPE'"):
+        parse_hall(hall_dict(kiosks=[{"id": "K", "printer": "NOPE"}]))
