@@ -41,7 +41,8 @@ class Subscription:
     async def next(self, timeout: float) -> Event | None:
         """The next event, or None after `timeout` seconds; raises StopAsyncIteration once closed."""
         try:
-            item = await asyncio.wait_for(self._queue.get(), timeout)
+            async with asyncio.timeout(timeout):
+                item = await self._queue.get()
         except TimeoutError:
             return None
         if item is _CLOSED:

@@ -7,6 +7,7 @@ import logging
 from collections import defaultdict
 from typing import Any
 
+from kiosk.aio import stop_tasks, wait_event
 from kiosk.clock import Clock
 from kiosk.config import HallConfig
 from kiosk.domain import QueueService
@@ -67,9 +68,7 @@ class OutboxWorker:
 
     async def stop(self) -> None:
         """Stop delivering; what is unsent stays in the outbox."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await stop_tasks(self._tasks)
 
     async def _listen(self) -> None:
         while not self.bus.closed:
@@ -89,10 +88,7 @@ class OutboxWorker:
                 log.exception("outbox worker error; retrying")
                 pause = FIRST_RETRY_S
             if pause > 0:
-                try:
-                    await asyncio.wait_for(self.wake.wait(), pause)
-                except TimeoutError:
-                    pass
+                await wait_event(self.wake, pause)
             self.wake.clear()
 
     async def deliver_due(self) -> float:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from kiosk.aio import stop_tasks
 from kiosk.api import field, json_body, ok, staff
 from kiosk.errors import Forbidden
 from kiosk.models import Ticket
@@ -100,8 +101,7 @@ def setup_notifier(app: web.Application) -> None:
         yield
         await worker.stop()
         if starter is not None:
-            starter.cancel()
-            await asyncio.gather(starter, return_exceptions=True)
+            await stop_tasks([starter])
         if bot is not None:
             try:
                 await bot.stop()

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from kiosk.aio import stop_tasks, wait_event
 from kiosk.clock import to_local
 from kiosk.config import HallConfig, Printer
 from kiosk.domain import QueueService
@@ -117,10 +118,7 @@ class PrinterWorker:
     async def _sleep(self, seconds: float) -> bool:
         """Wait for a wake-up or the time; True when woken."""
         try:
-            await asyncio.wait_for(self.wake.wait(), seconds)
-            return True
-        except TimeoutError:
-            return False
+            return await wait_event(self.wake, seconds)
         finally:
             self.wake.clear()
 
@@ -160,9 +158,7 @@ class PrintSpool:
 
     async def stop(self) -> None:
         """Cancel the workers; pending jobs stay in the database."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await stop_tasks(self._tasks)
         self._tasks.clear()
 
     async def overview(self) -> list[dict[str, object]]:

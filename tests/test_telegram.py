@@ -189,8 +189,10 @@ async def test_messages_pending_at_a_crash_are_delivered_once_after_restart(tele
         async with session.post(f"{url}/api/tickets", json={"service": "A"}) as resp:
             ticket = await resp.json()
         telegram.user_sends(CHAT, f"/start {ticket['token']}")
-        await until(lambda: len(telegram.faults) < 10_000 - 3)  # a few attempts failed
-        await server.kill()
+        try:
+            await until(lambda: len(telegram.faults) < 10_000 - 3)  # a few attempts failed
+        finally:
+            await server.kill()
         telegram.faults.clear()  # Telegram is back
         server = ServerProcess(config, tmp_path / "crash.sqlite3", env)
         await server.start()
