@@ -9,6 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from kiosk.api import routes
+from kiosk.citizen import routes as citizen_routes
 from kiosk.auth import StaffAuth
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import HallConfig, load_hall
@@ -45,6 +46,7 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.on_shutdown.append(_close_streams)
     app.on_response_prepare.append(add_security_headers)
     app.add_routes(routes)
+    app.add_routes(citizen_routes)
     from display.web import setup_display  # the composition root is the one place rooms are wired in
     setup_display(app)
     from notifier.web import setup_notifier

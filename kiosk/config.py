@@ -119,6 +119,7 @@ class Kiosk:
     id: str
     name: str
     printer: str | None = None
+    reset_after_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -508,7 +509,7 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
         r = _Reader(source, f"kiosks[{i}]", entry)
         kid = str(r.get("id", (str, int)))
         r.where = f"kiosks[{i}] (id '{kid}')"
-        r.unknown_keys({"id", "name", "printer"})
+        r.unknown_keys({"id", "name", "printer", "reset_after_s"})
         if not COUNTER_ID.match(kid):
             r.fail("id", f"'{kid}' must be letters, digits, '-' or '_' (at most 16)")
         if any(k.id == kid for k in kiosks):
@@ -516,7 +517,10 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
         printer = r.text("printer", None)
         if printer is not None and not any(p.id == printer for p in printers):
             r.fail("printer", f"unknown printer '{printer}'")
-        kiosks.append(Kiosk(id=kid, name=r.text("name", f"Kios {kid}"), printer=printer))
+        reset = float(r.get("reset_after_s", (int, float), Kiosk.reset_after_s))
+        if not 5 <= reset <= 600:
+            r.fail("reset_after_s", "must be between 5 and 600 seconds")
+        kiosks.append(Kiosk(id=kid, name=r.text("name", f"Kios {kid}"), printer=printer, reset_after_s=reset))
     t = _Reader(source, "[tickets]", top.get("tickets", dict, {}))
     t.unknown_keys({"footer", "alert_hint"})
     tickets = TicketText(footer=t.get("footer", str, TicketText.footer),

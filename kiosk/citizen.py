@@ -1,0 +1,55 @@
+"""Pages for citizens: the touch kiosk and the live ticket page (what the QR code opens)."""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+import qrcode.image.svg
+from aiohttp import web
+
+from kiosk.errors import NotFound
+from kiosk.pages import render
+from kiosk.typedefs import CONFIG, QUEUE
+
+routes = web.RouteTableDef()
+PRIORITY_CHOICES = [("lansia", "Lansia (60 tahun ke atas)"), ("disabilitas", "Penyandang disabilitas"),
+                    ("ibu_hamil", "Ibu hamil"), ("ibu_balita", "Ibu dengan balita")]
+
+
+def _qr_svg(data: str) -> web.Response:
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    out = io.BytesIO()
+    image.save(out)
+    return web.Response(body=out.getvalue(), content_type="image/svg+xml",
+                        headers={"Cache-Control": "private, max-age=86400"})
+
+
+@routes.get("/kiosk")
+async def kiosk_page(request: web.Request) -> web.Response:
+    """The touch kiosk: services by agency, priority choice, the number on screen."""
+    config = request.app[CONFIG]
+    kiosk_id = request.query.get("kiosk") or None
+    station = config.kiosk(kiosk_id) if kiosk_id else None
+    if kiosk_id and station is None:
+        raise NotFound(f"Kios '{kiosk_id}' tidak ada di berkas aula.", code="unknown_kiosk")
+    html = render("kiosk.html", hall=config.hall, agencies=config.agencies, kiosk=station,
+                  priorities=PRIORITY_CHOICES, reset_after_s=int(station.reset_after_s if station else 30))
+    return web.Response(text=html, content_type="text/html")
+
+
+@routes.get("/t/{token}/qr.svg")
+async def ticket_qr(request: web.Request) -> web.Response:
+    """The QR code of a ticket's own page."""
+    queue = request.app[QUEUE]
+    return _qr_svg(queue.status_url(await queue.ticket(request.match_info["token"])))
+
+
+@routes.get("/t/{token}/telegram.svg")
+async def telegram_qr(request: web.Request) -> web.Response:
+    """The QR code that opens the ticket's Telegram chat (404 without a bot)."""
+    queue = request.app[QUEUE]
+    view = await queue.ticket_view(await queue.ticket(request.match_info["token"]))
+    if not view.get("telegram_url"):
+        raise NotFound("Bot Telegram belum diatur di aula ini.", code="no_telegram")
+    return _qr_svg(view["telegram_url"])
