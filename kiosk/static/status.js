@@ -1,0 +1,99 @@
+// The citizen's ticket page: follows the hall's event stream and refreshes this ticket when it moves.
+(() => {
+  "use strict";
+  const root = document.getElementById("ticket");
+  if (!root) return;
+  const token = root.dataset.token;
+  const number = root.dataset.number;
+  const $ = (id) => document.getElementById(id);
+  const state = { ticket: null, refreshes: 0 };
+  window.giliranTicket = state;
+
+  function waitText(seconds) {
+    const minutes = Math.round(seconds / 60);
+    if (minutes < 1) return "kurang dari 1 menit";
+    if (minutes < 60) return `sekitar ${minutes} menit`;
+    return `sekitar ${Math.floor(minutes / 60)} jam ${minutes % 60} menit`;
+  }
+
+  function beep() {
+    try {
+      const ctx = new (window.AudioContext || window.webkitAudioContext)();
+      const osc = ctx.createOscillator();
+      osc.frequency.value = 880;
+      osc.connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.6);
+    } catch (err) { /* a phone that cannot play sound still shows the call */ }
+    if (navigator.vibrate) navigator.vibrate([400, 200, 400, 200, 400]);
+  }
+
+  function render(t) {
+    const was = state.ticket && state.ticket.state;
+    state.ticket = t;
+    $("state").textContent = t.state_label.charAt(0).toUpperCase() + t.state_label.slice(1);
+    const waiting = t.state === "waiting";
+    for (const id of ["ahead", "ahead-label", "wait", "wait-label"]) $(id).hidden = !waiting;
+    $("ahead").textContent = String(t.ahead);
+    $("wait").textContent = waitText(t.estimated_wait_s);
+    const called = t.state === "called";
+    $("called").hidden = !called;
+    if (called) {
+      $("called-counter").textContent = t.counter_name || t.counter || "";
+      if (was !== "called") beep();
+    }
+    if (!["waiting", "called", "serving"].includes(t.state) && $("actions")) $("actions").hidden = true;
+    if (!waiting && $("cancel-box")) $("cancel-box").hidden = true;
+  }
+
+  let pending = null;
+  function refresh() {
+    clearTimeout(pending);
+    pending = setTimeout(async () => {  // many events at once: one request
+      try {
+        const response = await fetch(`/api/tickets/${encodeURIComponent(token)}`, { cache: "no-store" });
+        if (response.ok) { state.refreshes += 1; render(await response.json()); }
+      } catch (err) { /* offline for a moment: the stream reconnects and we refresh then */ }
+    }, 150);
+  }
+
+  function follow() {
+    const source = new EventSource("/api/events");
+    source.addEventListener("snapshot", refresh);
+    source.addEventListener("ticket.called", (e) => {
+      const call = JSON.parse(e.data);
+      if (call.number === number || (state.ticket && call.service === state.ticket.service)) refresh();
+    });
+    source.addEventListener("queue.changed", (e) => {
+      const change = JSON.parse(e.data);
+      if (!state.ticket || change.service === state.ticket.service) refresh();
+    });
+    source.onopen = () => { $("live").textContent = "Halaman ini diperbarui otomatis."; };
+    source.onerror = () => { $("live").textContent = "Koneksi terputus; mencoba menyambung kembali…"; };
+  }
+
+  const phoneForm = $("phone-form");
+  if (phoneForm) {
+    phoneForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const response = await fetch(`/api/tickets/${encodeURIComponent(token)}/phone`, {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ phone: $("phone").value }),
+      });
+      const data = await response.json();
+      $("phone-result").textContent = response.ok
+        ? "✓ Nomor tersimpan. Kami kirim SMS saat giliran Anda dekat dan saat dipanggil."
+        : data.error.message;
+    });
+  }
+  const cancel = $("cancel");
+  if (cancel) {
+    cancel.addEventListener("click", () => { cancel.hidden = true; $("cancel-confirm").hidden = false; });
+    $("cancel-confirm").addEventListener("click", async () => {
+      const response = await fetch(`/api/tickets/${encodeURIComponent(token)}`, { method: "DELETE" });
+      const data = await response.json();
+      if (response.ok) render(data); else $("live").textContent = data.error.message;
+    });
+  }
+  follow();
+})();
