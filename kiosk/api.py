@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from pathlib import Path
@@ -11,8 +12,8 @@ from aiohttp import web
 
 from kiosk import __version__
 from kiosk.clock import to_local
-from kiosk.auth import require_counter, require_role
-from kiosk.errors import BadRequest, Unauthorized
+from kiosk.auth import SESSION_COOKIE, csrf_for, require_counter, require_role
+from kiosk.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from kiosk.i18n import format_datetime, format_wait
 from kiosk.models import ROLES, User
 from kiosk.pages import render
@@ -69,12 +70,22 @@ def bearer(request: web.Request) -> str | None:
 
 
 async def staff(request: web.Request, roles: tuple[str, ...] = STAFF_ROLES) -> User:
-    """The logged-in staff user with one of the roles; 401/403 otherwise."""
+    """The logged-in staff user with one of the roles; 401/403 otherwise.
+
+    API clients send a bearer token; the staff pages use the session cookie, and then every write
+    must carry the session's CSRF token in `X-CSRF-Token` (403 `csrf_failed` otherwise).
+    """
+    token = bearer(request)
+    cookie = None if token else request.cookies.get(SESSION_COOKIE)
     try:
-        user = await request.app[AUTH].user_for(bearer(request))
+        user = await request.app[AUTH].user_for(token or cookie)
     except Unauthorized as exc:
         exc.headers.setdefault("WWW-Authenticate", 'Bearer realm="giliran"')
         raise
+    if cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
+        given = request.headers.get("X-CSRF-Token", "")
+        if not hmac.compare_digest(given, csrf_for(cookie)):
+            raise Forbidden("Permintaan ditolak (token CSRF tidak cocok). Muat ulang halaman.", code="csrf_failed")
     require_role(user, roles)
     return user
 
@@ -177,10 +188,12 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     """End the current session."""
     await staff(request)
-    token = bearer(request)
+    token = bearer(request) or request.cookies.get(SESSION_COOKIE)
     assert token is not None
     await request.app[AUTH].logout(token)
-    return ok({"status": "logged_out"})
+    response = ok({"status": "logged_out"})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 @routes.get("/api/me")
@@ -230,6 +243,19 @@ def _counter_action(action: str):
     handler.__name__ = f"counter_{action.replace('-', '_')}"
     handler.__doc__ = f"Staff: '{action}' at a counter."
     return handler
+
+
+@routes.get("/api/counters/{id}/queue")
+async def counter_queue(request: web.Request) -> web.Response:
+    """Staff: the tickets waiting for a counter's services, in calling order per class."""
+    await staff(request)
+    counter = request.app[CONFIG].counter(request.match_info["id"])
+    if counter is None:
+        raise NotFound(f"Loket '{request.match_info['id']}' tidak dikenal.", code="unknown_counter")
+    queue = request.app[QUEUE]
+    tickets = await request.app[STORE].reads.waiting_list(queue.today(), counter.services)
+    return ok([{"number": t.number, "service": t.service, "priority": t.priority,
+                "priority_reason": t.priority_reason, "issued_at": queue.iso(t.issued_at)} for t in tickets])
 
 
 COUNTER_ACTIONS = ("next", "recall", "start", "finish", "no-show", "transfer", "pause", "resume")

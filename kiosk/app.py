@@ -10,6 +10,7 @@ from aiohttp import web
 
 from kiosk.api import routes
 from kiosk.citizen import routes as citizen_routes
+from kiosk.staff_pages import routes as staff_page_routes
 from kiosk.auth import StaffAuth
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import HallConfig, load_hall
@@ -47,6 +48,7 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.on_response_prepare.append(add_security_headers)
     app.add_routes(routes)
     app.add_routes(citizen_routes)
+    app.add_routes(staff_page_routes)
     from display.web import setup_display  # the composition root is the one place rooms are wired in
     setup_display(app)
     from notifier.web import setup_notifier

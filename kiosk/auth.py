@@ -41,6 +41,16 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+SESSION_COOKIE = "giliran_session"
+LOGIN_CSRF_COOKIE = "giliran_login_csrf"
+
+
+def csrf_for(session_token: str) -> str:
+    """The CSRF token of a cookie session: derived from the secret cookie, so a page of another site
+    (which cannot read the cookie) cannot know it."""
+    return hashlib.sha256(f"csrf:{session_token}".encode()).hexdigest()[:40]
+
+
 def check_new_user(username: str, role: str, counters: Iterable[str], password: str, config: HallConfig) -> None:
     """Refuse a bad new account with an Indonesian message."""
     if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum() \

@@ -507,6 +507,7 @@ class QueueService:
             w.change("serving", ticket)
             await w.q.audit(at=w.now, username=actor, action="start", counter_id=counter.id,
                             ticket_number=ticket.number)
+            await self._counter_changed(w, counter.id, "start")
         return ticket
 
     async def finish(self, counter_id: str, actor: str | None) -> Ticket:
@@ -520,6 +521,7 @@ class QueueService:
             w.change("done", ticket)
             await w.q.audit(at=w.now, username=actor, action="finish", counter_id=counter.id,
                             ticket_number=ticket.number)
+            await self._counter_changed(w, counter.id, "finish")
             await self._queue_changed(w, ticket.service)
         return ticket
 
@@ -534,6 +536,7 @@ class QueueService:
             w.change("no_show", ticket)
             await w.q.audit(at=w.now, username=actor, action="no_show", counter_id=counter.id,
                             ticket_number=ticket.number)
+            await self._counter_changed(w, counter.id, "no_show")
         return ticket
 
     async def transfer(self, counter_id: str, service_code: str, actor: str | None) -> Ticket:
@@ -567,6 +570,7 @@ class QueueService:
             state = replace(await w.q.counter_state(counter.id), paused=True)
             await w.q.save_counter_state(state)
             await w.q.audit(at=w.now, username=actor, action="pause", counter_id=counter.id)
+            await self._counter_changed(w, counter.id, "paused")
             await self._queue_changed_for_counter(w, counter)
         return state
 
@@ -577,6 +581,7 @@ class QueueService:
             state = replace(await w.q.counter_state(counter.id), paused=False, active_day=w.day)
             await w.q.save_counter_state(state)
             await w.q.audit(at=w.now, username=actor, action="resume", counter_id=counter.id)
+            await self._counter_changed(w, counter.id, "open")
             await self._queue_changed_for_counter(w, counter)
         return state
 
@@ -626,6 +631,10 @@ class QueueService:
         if ticket.state not in states:
             raise InvalidTransition(
                 f"Nomor {ticket.number} berstatus '{STATE_LABELS[ticket.state]}', tidak bisa {action}.")
+
+    async def _counter_changed(self, w: _Work, counter_id: str, state: str) -> None:
+        """Public: a counter's state changed (its consoles in other tabs refresh)."""
+        await w.emit("counter.changed", {"counter": counter_id, "state": state})
 
     async def _announce(self, w: _Work, ticket: Ticket, *, recall: bool) -> None:
         service = self.config.service(ticket.service)

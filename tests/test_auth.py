@@ -21,6 +21,9 @@ PUBLIC = {
     ("POST", "/telegram/webhook"),  # Telegram's secret-token header (tests/test_telegram.py)
 }
 SUPERVISORS_ONLY = {("GET", "/api/audit")}
+# Staff pages: anonymous visitors are sent to the login page; the login form itself is public.
+PAGES = {("GET", "/staff"), ("GET", "/staff/counter/{id}")}
+PUBLIC |= {("GET", "/staff/login"), ("POST", "/staff/login")}
 
 
 def _routes(app):
@@ -38,7 +41,10 @@ def _concrete(path: str, token: str) -> str:
 
 async def test_every_staff_route_needs_a_login(client):
     ticket = await take(client, "A")
-    staff_routes = [r for r in _routes(client.server.app) if r not in PUBLIC]
+    for method, path in PAGES:
+        resp = await client.request(method, _concrete(path, ticket["token"]), allow_redirects=False)
+        assert resp.status == 303 and resp.headers["Location"] == "/staff/login", path
+    staff_routes = [r for r in _routes(client.server.app) if r not in PUBLIC | PAGES]
     assert ("GET", "/api/printers") in staff_routes and ("POST", "/api/tickets/{token}/reprint") in staff_routes
     assert len(staff_routes) >= 14, staff_routes
     for method, path in staff_routes:
@@ -56,7 +62,8 @@ async def test_every_staff_route_needs_a_login(client):
 async def test_officers_work_only_their_counters(client):
     officer = await login(client, "siti", "officer", ("2",))
     await take(client, "A")
-    counter_routes = [(m, p) for m, p in _routes(client.server.app) if "{id}" in p]
+    counter_routes = [(m, p) for m, p in _routes(client.server.app) if p.startswith("/api/counters/{id}/")
+                      and m == "POST"]
     assert len(counter_routes) == 8
     for method, path in counter_routes:
         resp = await client.request(method, path.replace("{id}", "1"), headers=officer, json={"service": "B"})

@@ -1,0 +1,96 @@
+"""Staff pages: login with a cookie session (HttpOnly, SameSite=Strict), counter choice, the console."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from aiohttp import web
+
+from kiosk.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, csrf_for
+from kiosk.errors import DomainError, Forbidden, NotFound, Unauthorized
+from kiosk.models import User
+from kiosk.pages import render
+from kiosk.typedefs import AUTH, CONFIG
+
+routes = web.RouteTableDef()
+
+
+def _cookie_args(request: web.Request, max_age: int) -> dict:
+    return {"httponly": True, "samesite": "Strict", "path": "/", "max_age": max_age,
+            "secure": request.secure}
+
+
+async def _user(request: web.Request) -> User | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return await request.app[AUTH].user_for(token)
+    except Unauthorized:
+        return None
+
+
+def _login_page(request: web.Request, message: str | None = None, username: str = "", status: int = 200
+                ) -> web.Response:
+    csrf = secrets.token_urlsafe(24)
+    html = render("staff_login.html", hall=request.app[CONFIG].hall, csrf=csrf, message=message, username=username)
+    response = web.Response(text=html, content_type="text/html", status=status)
+    response.set_cookie(LOGIN_CSRF_COOKIE, csrf, **_cookie_args(request, 3600))
+    return response
+
+
+@routes.get("/staff/login")
+async def login_form(request: web.Request) -> web.Response:
+    """The login form."""
+    return _login_page(request)
+
+
+@routes.post("/staff/login")
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    """Check the form (with its CSRF token) and start a cookie session."""
+    form = await request.post()
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(str(form.get("csrf", "")), expected):
+        return _login_page(request, "Formulir kedaluwarsa. Silakan coba lagi.", status=403)
+    username = str(form.get("username", ""))
+    try:
+        token, _ = await request.app[AUTH].login(username, str(form.get("password", "")), request.remote or "?")
+    except DomainError as exc:
+        return _login_page(request, exc.message, username=username, status=exc.status)
+    response = web.HTTPSeeOther("/staff")
+    response.set_cookie(SESSION_COOKIE, token, **_cookie_args(request, SESSION_SECONDS))
+    response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
+    raise response
+
+
+@routes.get("/staff")
+async def choose_counter(request: web.Request) -> web.StreamResponse:
+    """After login: the counters this user may work."""
+    user = await _user(request)
+    if user is None:
+        raise web.HTTPSeeOther("/staff/login")
+    config = request.app[CONFIG]
+    counters = [c for c in config.counters if user.may_work(c.id)]
+    html = render("staff_choose.html", hall=config.hall, user=user, counters=counters,
+                  csrf=csrf_for(request.cookies[SESSION_COOKIE]))
+    return web.Response(text=html, content_type="text/html")
+
+
+@routes.get("/staff/counter/{id}")
+async def console(request: web.Request) -> web.StreamResponse:
+    """The counter console: current ticket, buttons with shortcuts, the waiting list, live."""
+    user = await _user(request)
+    if user is None:
+        raise web.HTTPSeeOther("/staff/login")
+    config = request.app[CONFIG]
+    counter = config.counter(request.match_info["id"])
+    if counter is None:
+        raise NotFound(f"Loket '{request.match_info['id']}' tidak dikenal.", code="unknown_counter")
+    if not user.may_work(counter.id):
+        raise Forbidden(f"Anda tidak ditugaskan di {counter.name}.", code="forbidden_counter")
+    services = [s for s in config.services if s.code not in counter.services]
+    html = render("staff_console.html", hall=config.hall, user=user, counter=counter,
+                  transfer_services=services, csrf=csrf_for(request.cookies[SESSION_COOKIE]),
+                  timezone=config.hall.timezone)
+    return web.Response(text=html, content_type="text/html")
