@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from kiosk.clock import Clock
 from kiosk.config import HallConfig
-from kiosk.errors import BadRequest, Forbidden, TooManyRequests, Unauthorized, Unprocessable
+from kiosk.errors import BadRequest, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from kiosk.models import ROLES, User
 from kiosk.ratelimit import RateLimiter
 from kiosk.store import Store
@@ -85,6 +85,34 @@ class StaffAuth:
             if await q.user_by_name(username):
                 raise Unprocessable(f"Pengguna '{username}' sudah ada.", code="user_exists")
             return await q.add_user(username, password_hash, role, counters, self.clock.now())
+
+    async def reset_password(self, username: str, password: str, actor: str) -> User:
+        """Admin: give an account a new password (its sessions end)."""
+        if len(password) < MIN_PASSWORD:
+            raise Unprocessable(f"Kata sandi minimal {MIN_PASSWORD} karakter.", code="weak_password")
+        user = await self._existing(username)
+        password_hash = await asyncio.to_thread(hash_password, password)
+        async with self.store.transaction() as q:
+            await q.set_password(user.id, password_hash)
+            await q.audit(at=self.clock.now(), username=actor, action="reset_password", detail=user.username)
+        return user
+
+    async def set_disabled(self, username: str, disabled: bool, actor: str) -> User:
+        """Admin: switch an account off or on."""
+        user = await self._existing(username)
+        if disabled and user.username.lower() == actor.lower():
+            raise Unprocessable("Anda tidak bisa menonaktifkan akun sendiri.", code="self_disable")
+        async with self.store.transaction() as q:
+            await q.set_disabled(user.id, disabled)
+            await q.audit(at=self.clock.now(), username=actor, action="disable" if disabled else "enable",
+                          detail=user.username)
+        return user
+
+    async def _existing(self, username: str) -> User:
+        user = await self.store.reads.user_by_name(username)
+        if user is None:
+            raise NotFound(f"Pengguna '{username}' tidak ada.", code="unknown_user")
+        return user
 
     async def login(self, username: str, password: str, client: str) -> tuple[str, User]:
         """A new session token for right credentials; 401 or 429 otherwise."""

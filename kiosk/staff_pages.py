@@ -94,3 +94,32 @@ async def console(request: web.Request) -> web.StreamResponse:
                   transfer_services=services, csrf=csrf_for(request.cookies[SESSION_COOKIE]),
                   timezone=config.hall.timezone)
     return web.Response(text=html, content_type="text/html")
+
+
+async def _supervisor(request: web.Request) -> User:
+    user = await _user(request)
+    if user is None:
+        raise web.HTTPSeeOther("/staff/login")
+    if user.role not in ("admin", "supervisor"):
+        raise Forbidden("Halaman ini untuk supervisor dan admin.")
+    return user
+
+
+@routes.get("/staff/supervisor")
+async def supervisor(request: web.Request) -> web.StreamResponse:
+    """Supervisor and admin: every counter live (who serves what, for how long, queue lengths)."""
+    user = await _supervisor(request)
+    html = render("staff_supervisor.html", hall=request.app[CONFIG].hall, user=user)
+    return web.Response(text=html, content_type="text/html")
+
+
+@routes.get("/staff/audit")
+async def audit_page(request: web.Request) -> web.StreamResponse:
+    """Supervisor and admin: the audit log of staff and admin actions, with a filter."""
+    from kiosk.api import audit_entries  # the same query as GET /api/audit
+
+    user = await _supervisor(request)
+    entries = await audit_entries(request)
+    html = render("staff_audit.html", hall=request.app[CONFIG].hall, user=user, entries=entries,
+                  query={k: request.query.get(k, "") for k in ("username", "action", "counter", "ticket")})
+    return web.Response(text=html, content_type="text/html")

@@ -524,9 +524,18 @@ class Queries:
             "INSERT INTO audit (at, username, action, counter_id, ticket_number, detail) VALUES (?, ?, ?, ?, ?, ?)",
             (at, username, action, counter_id, ticket_number, detail))
 
-    async def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest audit entries."""
-        rows = await self._all("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+    async def audit_entries(self, limit: int = 100, *, username: str | None = None, action: str | None = None,
+                            counter_id: str | None = None, ticket_number: str | None = None
+                            ) -> list[dict[str, Any]]:
+        """The newest audit entries, optionally only one user's, action's, counter's or ticket's."""
+        where, params = [], []
+        for column, value in (("username", username), ("action", action), ("counter_id", counter_id),
+                              ("ticket_number", ticket_number)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = await self._all(f"SELECT * FROM audit {clause} ORDER BY id DESC LIMIT ?", (*params, limit))
         return [dict(r) for r in rows]
 
     # --- run-time settings ----------------------------------------------------------------
@@ -571,6 +580,12 @@ class Queries:
         """Replace a password hash (and end the user's sessions)."""
         await self.conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
         await self.conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+
+    async def set_disabled(self, user_id: int, disabled: bool) -> None:
+        """Switch an account off (its sessions end) or on again."""
+        await self.conn.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id))
+        if disabled:
+            await self.conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
 
     async def add_session(self, token_hash: str, user_id: int, at: float, expires_at: float) -> None:
         """Start a login session."""

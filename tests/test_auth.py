@@ -21,8 +21,10 @@ PUBLIC = {
     ("POST", "/telegram/webhook"),  # Telegram's secret-token header (tests/test_telegram.py)
 }
 SUPERVISORS_ONLY = {("GET", "/api/audit")}
+ADMINS_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("POST", "/api/users/{name}/password"),
+               ("POST", "/api/users/{name}/disable"), ("POST", "/api/users/{name}/enable")}
 # Staff pages: anonymous visitors are sent to the login page; the login form itself is public.
-PAGES = {("GET", "/staff"), ("GET", "/staff/counter/{id}")}
+PAGES = {("GET", "/staff"), ("GET", "/staff/counter/{id}"), ("GET", "/staff/supervisor"), ("GET", "/staff/audit")}
 PUBLIC |= {("GET", "/staff/login"), ("POST", "/staff/login")}
 
 
@@ -36,7 +38,7 @@ def _routes(app):
 
 
 def _concrete(path: str, token: str) -> str:
-    return path.replace("{id}", "1").replace("{token}", token)
+    return path.replace("{id}", "1").replace("{token}", token).replace("{name}", "siti")
 
 
 async def test_every_staff_route_needs_a_login(client):
@@ -79,6 +81,38 @@ async def test_officers_work_only_their_counters(client):
     stranger = await login(client, "joko", "officer", ("3",))  # counter 3 serves only P
     resp = await client.post(f"/api/tickets/{ticket['token']}/requeue", headers=stranger)
     assert resp.status == 403
+
+
+async def test_only_admins_manage_users(client):
+    for name, role in (("siti", "officer"), ("sri", "supervisor")):
+        headers = await login(client, name, role, ("1",) if role == "officer" else ())
+        for method, path in ADMINS_ONLY:
+            resp = await client.request(method, _concrete(path, "x"), headers=headers,
+                                        json={"username": "baru", "password": "rahasia-baru", "role": "officer"})
+            assert resp.status == 403, (role, path)
+    admin = await login(client, "adi", "admin")
+    resp = await client.post("/api/users", headers=admin,
+                             json={"username": "joko", "password": "rahasia-joko", "role": "officer",
+                                   "counters": ["2"]})
+    assert resp.status == 201
+    joko = await client.post("/api/login", json={"username": "joko", "password": "rahasia-joko"})
+    joko_headers = {"Authorization": f"Bearer {(await joko.json())['token']}"}
+    assert (await client.get("/api/me", headers=joko_headers)).status == 200
+    resp = await client.post("/api/users/joko/disable", headers=admin)
+    assert resp.status == 200
+    assert (await client.get("/api/me", headers=joko_headers)).status == 401, "a disabled user's sessions end"
+    assert (await client.post("/api/login", json={"username": "joko", "password": "rahasia-joko"})).status == 401
+    await client.post("/api/users/joko/enable", headers=admin)
+    resp = await client.post("/api/users/joko/password", headers=admin, json={"password": "sandi-baru-joko"})
+    assert resp.status == 200
+    assert (await client.post("/api/login", json={"username": "joko", "password": "sandi-baru-joko"})).status == 200
+    resp = await client.post("/api/users/adi/disable", headers=admin)
+    assert resp.status == 422 and (await resp.json())["error"]["code"] == "self_disable"
+    users = await (await client.get("/api/users", headers=admin)).json()
+    assert {u["username"] for u in users} >= {"joko", "adi"} and "password_hash" not in str(users)
+    entries = await (await client.get("/api/audit?username=adi", headers=admin)).json()
+    assert {e["action"] for e in entries} >= {"add_user", "disable", "enable", "reset_password"}
+    assert all(e["username"] == "adi" for e in entries)
 
 
 async def test_supervisors_and_admins_work_every_counter(client):

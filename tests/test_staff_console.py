@@ -76,3 +76,37 @@ async def test_a_morning_at_the_counter(aiohttp_server, app, browser, aiohttp_cl
     await page.wait_for_function("() => !document.querySelector('button[data-action=next]').disabled")
     problems.check()
     await context.close()
+
+
+async def test_supervisor_view_and_audit_page(aiohttp_server, app, browser, aiohttp_client):  # noqa: F811
+    server = await aiohttp_server(app)
+    client = await aiohttp_client(server)
+    await app[AUTH].add_user("sri", PASSWORD, "supervisor", (), app[CONFIG])
+    await app[AUTH].add_user("siti", PASSWORD, "officer", ("1",), app[CONFIG])
+    officer = await client.post("/api/login", json={"username": "siti", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {(await officer.json())['token']}"}
+    await take(client, "A")
+    page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    problems = PageProblems(page)
+    await page.goto(str(server.make_url("/staff/login")))
+    await page.fill("#username", "sri")
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/staff")
+    await page.goto(str(server.make_url("/staff/supervisor")))
+    await page.wait_for_function("() => window.giliranSupervisor && window.giliranSupervisor.refreshes >= 1")
+    await client.post("/api/counters/1/next", headers=headers)
+    await page.wait_for_function(
+        "() => document.querySelector('tr[data-counter=\"1\"] td:nth-child(3)').textContent === 'A001'")
+    assert await page.text_content('tr[data-counter="1"] td:nth-child(2)') == "dipanggil"
+    await page.screenshot(path=artifact("supervisor.png"), full_page=True)
+    await page.goto(str(server.make_url("/staff/audit?username=siti&action=next")))
+    rows = await page.locator("tbody tr").all_text_contents()
+    assert len(rows) == 1 and "siti" in rows[0] and "A001" in rows[0]
+    problems.check()
+    await page.close()
+    # An officer is not a supervisor.
+    await client.post("/staff/login", data={"username": "siti", "password": PASSWORD,
+                                            "csrf": (await client.get("/staff/login")).cookies["giliran_login_csrf"].value})
+    assert (await client.get("/staff/supervisor")).status == 403
+    assert (await client.get("/staff/audit")).status == 403
