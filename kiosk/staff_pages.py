@@ -64,12 +64,18 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-@routes.get("/staff")
-async def choose_counter(request: web.Request) -> web.StreamResponse:
-    """After login: the counters this user may work."""
+async def _logged_in(request: web.Request) -> User:
+    """The cookie session's user, or a redirect to the login page."""
     user = await _user(request)
     if user is None:
         raise web.HTTPSeeOther("/staff/login")
+    return user
+
+
+@routes.get("/staff")
+async def choose_counter(request: web.Request) -> web.StreamResponse:
+    """After login: the counters this user may work."""
+    user = await _logged_in(request)
     config = request.app[CONFIG]
     counters = [c for c in config.counters if user.may_work(c.id)]
     html = render("staff_choose.html", hall=config.hall, user=user, counters=counters,
@@ -80,9 +86,7 @@ async def choose_counter(request: web.Request) -> web.StreamResponse:
 @routes.get("/staff/counter/{id}")
 async def console(request: web.Request) -> web.StreamResponse:
     """The counter console: current ticket, buttons with shortcuts, the waiting list, live."""
-    user = await _user(request)
-    if user is None:
-        raise web.HTTPSeeOther("/staff/login")
+    user = await _logged_in(request)
     config = request.app[CONFIG]
     counter = config.counter(request.match_info["id"])
     if counter is None:
@@ -97,9 +101,7 @@ async def console(request: web.Request) -> web.StreamResponse:
 
 
 async def _supervisor(request: web.Request) -> User:
-    user = await _user(request)
-    if user is None:
-        raise web.HTTPSeeOther("/staff/login")
+    user = await _logged_in(request)
     if user.role not in ("admin", "supervisor"):
         raise Forbidden("Halaman ini untuk supervisor dan admin.")
     return user
