@@ -567,8 +567,9 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
     if not 1 <= recent <= 20:
         d.fail("recent_calls", "must be between 1 and 20")
     stale = float(d.get("stale_after_s", (int, float), DisplaySettings.stale_after_s))
-    if not 5 <= stale <= 600:
-        d.fail("stale_after_s", "must be between 5 and 600 seconds")
+    if not 15 <= stale <= 600:
+        # The server sends a heartbeat every 10 s: a shorter limit would flag a quiet, healthy hall.
+        d.fail("stale_after_s", "must be between 15 and 600 seconds (heartbeats come every 10 s)")
     display = DisplaySettings(phrase=phrase, read_numbers=read, ticker=d.get("ticker", str, DisplaySettings.ticker),
                               recent_calls=recent, stale_after_s=stale, voice=d.text("voice", "id"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -56,7 +57,9 @@ async def test_a_call_shows_on_the_display(served, browser, aiohttp_client):  # 
     assert b_name == "Kartu <img src=x onerror=alert(1)> Keluarga"
     assert await page.locator("#services img").count() == 0
     # The clock and date are Indonesian, in the hall's zone.
-    assert "November 2026" in await page.text_content("#date") or "2026" in await page.text_content("#date")
+    date = await page.text_content("#date")
+    assert re.match(r"^(Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu), \d{1,2} (Januari|Februari|Maret|April|Mei|"
+                    r"Juni|Juli|Agustus|September|Oktober|November|Desember) \d{4}$", date), date
     # The running text changes at run time for every display.
     admin = await login(client, "adi", "admin")
     resp = await client.put("/api/display/ticker", headers=admin, json={"text": "Loket 5 <b>tutup</b> pukul 12.00"})
@@ -103,14 +106,23 @@ async def test_a_zone_display_shows_only_its_counters(served, browser, aiohttp_c
     assert resp.status == 404 and "Zona tampilan 'nowhere' tidak ada" in html.unescape(await resp.text())
 
 
-async def test_a_stale_display_says_so_and_recovers(served, browser, aiohttp_client, tmp_path):  # noqa: F811
+async def test_a_stale_display_says_so_and_recovers(served, browser, aiohttp_client, monkeypatch):  # noqa: F811
+    from kiosk import sse
+    monkeypatch.setattr(sse, "HEARTBEAT_S", 3600.0)  # a server that has gone quiet: no heartbeats
+    client = await aiohttp_client(served)
     page = await browser.new_page(viewport={"width": 1366, "height": 768})
+    problems = PageProblems(page)
     await page.goto(str(served.make_url("/display?sound=0")))
     await page.wait_for_function(
         "() => window.giliranDisplay && window.giliranDisplay.connected")
     assert await page.is_hidden("#stale")
-    # Pretend nothing arrived for longer than the stale limit (30 s in this hall).
+    # Nothing arrives for longer than the stale limit (30 s in this hall).
     await page.evaluate("() => { const real = Date.now; Date.now = () => real() + 60000; }")
-    await page.wait_for_selector("#stale", state="visible", timeout=5000)
+    await page.wait_for_selector("#stale", state="visible", timeout=15000)
     assert "Tidak terhubung ke server" in await page.text_content("#stale")
+    await take(client, "A")  # news arrives: the warning goes away
+    await page.wait_for_selector("#stale", state="hidden", timeout=15000)
+    await page.wait_for_timeout(2500)  # the clock ticks every second: it must stay hidden
+    assert await page.is_hidden("#stale")
+    problems.check()
     await page.close()
