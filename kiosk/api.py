@@ -15,6 +15,7 @@ from kiosk.clock import to_local
 from kiosk.auth import SESSION_COOKIE, csrf_for, require_counter, require_role
 from kiosk.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from kiosk.i18n import format_datetime, format_wait
+from kiosk.middlewares import dumps
 from kiosk.models import ROLES, User
 from kiosk.pages import render
 from kiosk.sse import stream_events
@@ -26,13 +27,9 @@ routes = web.RouteTableDef()
 STAFF_ROLES = ROLES
 
 
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
-
-
 def ok(data: Any, status: int = 200) -> web.Response:
     """A JSON answer."""
-    return web.json_response(data, status=status, dumps=_dumps)
+    return web.json_response(data, status=status, dumps=dumps)
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:

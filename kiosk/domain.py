@@ -17,6 +17,7 @@ from typing import Any
 from kiosk.clock import Clock, to_local
 from kiosk.config import HallConfig, Service
 from kiosk.errors import Conflict, InvalidTransition, NotFound, Unprocessable
+from kiosk.i18n import format_wait
 from kiosk.estimate import estimated_wait_seconds, mean_service_seconds
 from kiosk.events import EventBus
 from kiosk.models import (
@@ -215,6 +216,7 @@ class QueueService:
                 "daily_quota": service.daily_quota,
                 "quota_left": quota_left,
                 "estimated_wait_s": load.wait_for(load.waiting),
+                "estimated_wait_text": format_wait(load.wait_for(load.waiting)),
                 "unavailable_reason": reason,
             })
         return rows
@@ -238,6 +240,7 @@ class QueueService:
             "priority_reason": ticket.priority_reason,
             "ahead": ahead,
             "estimated_wait_s": wait,
+            "estimated_wait_text": format_wait(wait),
             "counter": ticket.counter_id if ticket.state in (CALLED, SERVING) else None,
             "counter_name": counter.name if counter and ticket.state in (CALLED, SERVING) else None,
             "issued_at": self.iso(ticket.issued_at),
@@ -334,7 +337,7 @@ class QueueService:
         ticket = await self.ticket(token)
         rows = await self.store.reads.messages_for_ticket(ticket.id)
         return [{
-            "stage": r["stage"], "channel": r["channel"], "to": _mask(r["address"]), "state": r["state"],
+            "stage": r["stage"], "channel": r["channel"], "to": mask_address(r["address"]), "state": r["state"],
             "attempts": r["attempts"], "last_error": r["last_error"], "text": r["text"],
             "created_at": self.iso(r["created_at"]), "sent_at": self.iso(r["sent_at"]),
         } for r in rows]
@@ -389,9 +392,10 @@ class QueueService:
                                        partial=partial)
             w.notify("print.done" if sent else "print.failed",
                      {"job": job.id, "printer": job.printer_id, "error": error})
-        if sent or error:
+        waiters = self._print_waiters.pop(job.id, [])
+        if waiters:
             updated = await self.store.reads.print_job(job.id)
-            for waiter in self._print_waiters.pop(job.id, []):
+            for waiter in waiters:
                 if not waiter.done() and updated is not None:
                     waiter.set_result(updated)
 
@@ -682,7 +686,7 @@ class QueueService:
         return [e.data | {"at": self.iso(e.at), "id": e.id} for e in events]
 
 
-def _mask(address: str) -> str:
+def mask_address(address: str) -> str:
     """Staff see enough of a phone or chat id to recognise it, not to copy it."""
     if len(address) <= 6:
         return "…" if address else ""

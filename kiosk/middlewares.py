@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 from aiohttp import web
@@ -42,13 +43,13 @@ def error_response(request: web.Request, status: int, code: str, message: str,
     """JSON `{"error": {...}}` for the API, a friendly Indonesian page otherwise."""
     if is_api(request):
         return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers,
-                                 dumps=_dumps)
+                                 dumps=dumps)
     return web.Response(text=render_error(status, message), status=status, content_type="text/html",
                         headers=headers)
 
 
-def _dumps(obj: object) -> str:
-    import json
+def dumps(obj: object) -> str:
+    """JSON as every answer and stream of Giliran writes it (Indonesian text kept readable)."""
     return json.dumps(obj, ensure_ascii=False)
 
 

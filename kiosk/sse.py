@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,6 +10,7 @@ from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
 from kiosk.events import Subscription
+from kiosk.middlewares import dumps
 from kiosk.models import Event
 from kiosk.typedefs import BUS, CONFIG, QUEUE, STORE
 
@@ -20,10 +20,6 @@ Transform = Callable[[Event], Awaitable[dict[str, Any] | None]]  # None: not for
 
 async def _same(event: Event) -> dict[str, Any] | None:
     return event.data
-
-
-def _dumps(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
 
 
 async def snapshot(request: web.Request) -> dict[str, Any]:
@@ -53,7 +49,7 @@ async def stream_events(request: web.Request, transform: Transform = _same,
             data = await snapshot(request)
             if extend_snapshot is not None:
                 data = await extend_snapshot(data)
-            await stream.send(_dumps(data), id=str(newest), event="snapshot")
+            await stream.send(dumps(data), id=str(newest), event="snapshot")
             sent = newest
         else:
             while backlog := await reads.events_after(sent):
@@ -67,7 +63,7 @@ async def stream_events(request: web.Request, transform: Transform = _same,
                 break
             if event is None:
                 # A named event (not a comment) so pages can tell a live but quiet hall from a dead link.
-                await stream.send(_dumps({"at": request.app[QUEUE].iso(request.app[QUEUE].clock.now())}),
+                await stream.send(dumps({"at": request.app[QUEUE].iso(request.app[QUEUE].clock.now())}),
                                   event="heartbeat")
             elif event.public and event.id > sent:
                 await _send(stream, event, transform)
@@ -84,7 +80,7 @@ async def stream_events(request: web.Request, transform: Transform = _same,
 async def _send(stream: EventSourceResponse, event: Event, transform: Transform) -> None:
     data = await transform(event)
     if data is not None:
-        await stream.send(_dumps(data), id=str(event.id), event=event.type)
+        await stream.send(dumps(data), id=str(event.id), event=event.type)
 
 
 async def _close_when_gone(stream: EventSourceResponse, subscription: Subscription) -> None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from kiosk.domain import mask_address
+
 log = logging.getLogger(__name__)
 
 
@@ -69,5 +71,4 @@ class LogSender(Sender):
         self.channel = channel
 
     async def _send(self, address: str, text: str) -> None:
-        masked = address[:4] + "…" + address[-2:] if len(address) > 6 else "…"
-        log.info("[%s, not sent: no gateway configured] to %s: %s", self.channel, masked, text)
+        log.info("[%s, not sent: no gateway configured] to %s: %s", self.channel, mask_address(address), text)

@@ -12,13 +12,6 @@
   const timeFmt = new Intl.DateTimeFormat("id-ID", { timeZone, hour: "2-digit", minute: "2-digit", hour12: false });
   function tick() { $("clock").textContent = timeFmt.format(new Date()).replace(":", "."); }
 
-  function waitText(seconds) {
-    const minutes = Math.round(seconds / 60);
-    if (minutes < 1) return "kurang dari 1 menit";
-    if (minutes < 60) return `sekitar ${minutes} menit`;
-    return `sekitar ${Math.floor(minutes / 60)} jam ${minutes % 60} menit`;
-  }
-
   function el(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -86,7 +79,7 @@
           button.disabled = true;
           meta.append(el("span", "why", why));
         } else {
-          const parts = [`${s.waiting} menunggu`, waitText(s.estimated_wait_s)];
+          const parts = [`${s.waiting} menunggu`, s.estimated_wait_text];
           if (s.quota_left !== null) parts.push(`sisa kuota ${s.quota_left}`);
           meta.textContent = parts.join(" · ");
         }
@@ -141,7 +134,7 @@
     $("t-number").textContent = t.number;
     $("t-service").textContent = t.service_name + (t.priority ? " · Prioritas" : "");
     $("t-ahead").textContent = `Orang di depan Anda: ${t.ahead}`;
-    $("t-wait").textContent = `Perkiraan waktu tunggu: ${waitText(t.estimated_wait_s)}`;
+    $("t-wait").textContent = `Perkiraan waktu tunggu: ${t.estimated_wait_text}`;
     const print = $("t-print");
     print.className = "print";
     if (!t.print) {

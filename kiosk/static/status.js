@@ -9,13 +9,6 @@
   const state = { ticket: null, refreshes: 0 };
   window.giliranTicket = state;
 
-  function waitText(seconds) {
-    const minutes = Math.round(seconds / 60);
-    if (minutes < 1) return "kurang dari 1 menit";
-    if (minutes < 60) return `sekitar ${minutes} menit`;
-    return `sekitar ${Math.floor(minutes / 60)} jam ${minutes % 60} menit`;
-  }
-
   function beep() {
     try {
       const ctx = new (window.AudioContext || window.webkitAudioContext)();
@@ -35,7 +28,7 @@
     const waiting = t.state === "waiting";
     for (const id of ["ahead", "ahead-label", "wait", "wait-label"]) $(id).hidden = !waiting;
     $("ahead").textContent = String(t.ahead);
-    $("wait").textContent = waitText(t.estimated_wait_s);
+    $("wait").textContent = t.estimated_wait_text;
     const called = t.state === "called";
     $("called").hidden = !called;
     if (called) {
