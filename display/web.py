@@ -18,7 +18,7 @@ from kiosk.errors import NotFound
 from kiosk.models import Event
 from kiosk.pages import render
 from kiosk.sse import stream_events
-from kiosk.typedefs import CONFIG, QUEUE, SETTINGS
+from kiosk.typedefs import QUEUE, SETTINGS
 
 log = logging.getLogger(__name__)
 SPEECH = web.AppKey("speech", Speech)
@@ -45,7 +45,7 @@ def _zone_services(config: HallConfig, zone: Zone | None) -> set[str] | None:
 @routes.get("/display/{zone}")
 async def display_page(request: web.Request) -> web.Response:
     """The TV page: calls, recent calls, queues, clock, running text."""
-    config = request.app[CONFIG]
+    config = request.app[QUEUE].config
     zone = _zone(config, request.match_info.get("zone"))
     settings = config.display
     html = render("display.html", package="display", hall=config.hall, zone=zone,
@@ -58,7 +58,7 @@ async def display_page(request: web.Request) -> web.Response:
 @routes.get("/display-events")
 async def display_events(request: web.Request) -> web.StreamResponse:
     """The public stream for displays: calls carry their spoken sentence; `?zone=` keeps one wing's."""
-    config = request.app[CONFIG]
+    config = request.app[QUEUE].config
     zone = _zone(config, request.query.get("zone") or None)
     services = _zone_services(config, zone)
     speech = request.app[SPEECH]
@@ -131,7 +131,7 @@ async def put_ticker(request: web.Request) -> web.Response:
 
 def setup_display(app: web.Application) -> None:
     """Add the display routes, its static files and the speech cache beside the database."""
-    config = app[CONFIG]
+    config = app[QUEUE].config
     app[SPEECH] = Speech(app[SETTINGS].db.parent / "speech", voice=config.display.voice)
     app.add_routes(routes)
     app.router.add_static("/display-static/", STATIC, name="display_static")

@@ -19,7 +19,7 @@ from kiosk.middlewares import dumps
 from kiosk.models import ROLES, User
 from kiosk.pages import render
 from kiosk.sse import stream_events
-from kiosk.typedefs import AUTH, CONFIG, QUEUE, STORE, TICKET_LIMITER
+from kiosk.typedefs import AUTH, QUEUE, STORE, TICKET_LIMITER
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -98,7 +98,7 @@ async def health(request: web.Request) -> web.Response:
 @routes.get("/api/hall")
 async def hall(request: web.Request) -> web.Response:
     """The hall's name, time and agencies."""
-    config = request.app[CONFIG]
+    config = request.app[QUEUE].config
     queue = request.app[QUEUE]
     return ok({
         "name": config.hall.name,
@@ -135,7 +135,7 @@ async def take_ticket(request: web.Request) -> web.Response:
 
 async def _print_outcome(request: web.Request, ticket) -> dict[str, Any] | None:
     """Whether the kiosk's printer confirmed the ticket within its short wait, or it is still queued."""
-    config = request.app[CONFIG]
+    config = request.app[QUEUE].config
     station = config.kiosk(ticket.kiosk) if ticket.kiosk else None
     printer = config.printer(station.printer) if station and station.printer else None
     if printer is None:
@@ -215,7 +215,7 @@ def _counter_action(action: str):
         user = await staff(request)
         counter_id = request.match_info["id"]
         queue = request.app[QUEUE]
-        if request.app[CONFIG].counter(counter_id) is not None:
+        if request.app[QUEUE].config.counter(counter_id) is not None:
             require_counter(user, counter_id)
         if action == "next":
             ticket, closed = await queue.call_next(counter_id, user.username)
@@ -246,7 +246,7 @@ def _counter_action(action: str):
 async def counter_queue(request: web.Request) -> web.Response:
     """Staff: the tickets waiting for a counter's services, in calling order per class."""
     await staff(request)
-    counter = request.app[CONFIG].counter(request.match_info["id"])
+    counter = request.app[QUEUE].config.counter(request.match_info["id"])
     if counter is None:
         raise NotFound(f"Loket '{request.match_info['id']}' tidak dikenal.", code="unknown_counter")
     queue = request.app[QUEUE]
@@ -266,7 +266,7 @@ async def requeue(request: web.Request) -> web.Response:
     user = await staff(request)
     queue = request.app[QUEUE]
     ticket = await queue.ticket(request.match_info["token"])
-    if not any(user.may_work(c.id) for c in request.app[CONFIG].counters_for(ticket.service)):
+    if not any(user.may_work(c.id) for c in request.app[QUEUE].config.counters_for(ticket.service)):
         require_role(user, ("admin", "supervisor"))
     return ok(await queue.ticket_view(await queue.requeue(ticket.token, user.username)))
 
@@ -321,7 +321,7 @@ async def add_user(request: web.Request) -> web.Response:
     user = await request.app[AUTH].add_user(field(data, "username", str, required=True, max_len=64),
                                             field(data, "password", str, required=True, max_len=1024),
                                             field(data, "role", str, required=True, max_len=16), counters,
-                                            request.app[CONFIG])
+                                            request.app[QUEUE].config)
     async with request.app[STORE].transaction() as q:
         await q.audit(at=request.app[QUEUE].clock.now(), username=actor.username, action="add_user",
                       detail=f"{user.username} ({user.role})")
@@ -351,7 +351,7 @@ async def disable_user(request: web.Request) -> web.Response:
 @routes.get("/")
 async def index(request: web.Request) -> web.Response:
     """A landing page naming the hall."""
-    config = request.app[CONFIG]
+    config = request.app[QUEUE].config
     html = render("index.html", hall=config.hall, services=config.services, agencies=config.agencies,
                   counters=config.counters)
     return web.Response(text=html, content_type="text/html")
@@ -370,7 +370,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     queue = request.app[QUEUE]
     ticket = await queue.ticket(request.match_info["token"])
     view = await queue.ticket_view(ticket)
-    issued = to_local(ticket.issued_at, request.app[CONFIG].hall.tz)
-    html = render("ticket.html", t=view, hall=request.app[CONFIG].hall,
+    issued = to_local(ticket.issued_at, request.app[QUEUE].config.hall.tz)
+    html = render("ticket.html", t=view, hall=request.app[QUEUE].config.hall,
                   wait_text=format_wait(view["estimated_wait_s"]), issued_text=format_datetime(issued))
     return web.Response(text=html, content_type="text/html")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,17 +11,18 @@ from aiohttp import web
 
 from kiosk.api import routes
 from kiosk.citizen import routes as citizen_routes
+from kiosk.admin import routes as admin_routes
 from kiosk.staff_pages import routes as staff_page_routes
 from kiosk.auth import StaffAuth
 from kiosk.clock import Clock, SystemClock
-from kiosk.config import HallConfig, load_hall
+from kiosk.config import ConfigError, HallConfig, load_hall, parse_hall
 from kiosk.domain import QueueService
 from kiosk.events import EventBus
 from kiosk.middlewares import add_security_headers, error_middleware
 from kiosk.ratelimit import RateLimiter
 from kiosk.settings import Settings
-from kiosk.store import Store
-from kiosk.typedefs import AUTH, BUS, CLOCK, CONFIG, QUEUE, SETTINGS, STORE, TICKET_LIMITER
+from kiosk.store import Store, stored_hall
+from kiosk.typedefs import AUTH, BUS, CLOCK, QUEUE, SETTINGS, STORE, TICKET_LIMITER
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
@@ -29,35 +31,55 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(settings: Settings, *, config: HallConfig | None = None, clock: Clock | None = None,
                synchronous: str = "FULL", printing: bool = True) -> web.Application:
-    """Build the server for one hall; raises ConfigError for a wrong hall file."""
-    config = config or load_hall(settings.config)
+    """Build the server for one hall; raises ConfigError for a wrong hall file.
+
+    The hall file (or `config`) seeds an empty database; after that the database's copy, which
+    admins change at run time, is the hall.
+    """
+    config = hall_in_use(settings, config)
     clock = clock or SystemClock()
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
     store = Store(settings.db, synchronous=synchronous)
     bus = EventBus()
     app[SETTINGS] = settings
-    app[CONFIG] = config
     app[CLOCK] = clock
     app[STORE] = store
     app[BUS] = bus
     app[QUEUE] = QueueService(store, config, clock, bus)
     app[AUTH] = StaffAuth(store, config, clock)
     app[TICKET_LIMITER] = RateLimiter(config.limits.tickets_per_minute, config.limits.ticket_burst, clock.now)
+
+    async def follow_limits(old: HallConfig, new: HallConfig) -> None:
+        app[TICKET_LIMITER].configure(new.limits.tickets_per_minute, new.limits.ticket_burst)
+        app[AUTH].configure(new)
+    app[QUEUE].on_reconfigure(follow_limits)
     app.cleanup_ctx.append(_database)
     app.on_shutdown.append(_close_streams)
     app.on_response_prepare.append(add_security_headers)
     app.add_routes(routes)
     app.add_routes(citizen_routes)
     app.add_routes(staff_page_routes)
+    app.add_routes(admin_routes)
     from display.web import setup_display  # the composition root is the one place rooms are wired in
     setup_display(app)
     from notifier.web import setup_notifier
     setup_notifier(app)
-    if config.printers and printing:
+    if printing:
         from printers.web import setup_printing
         setup_printing(app)
     app.router.add_static("/static/", STATIC, name="static")
     return app
+
+
+def hall_in_use(settings: Settings, seed: HallConfig | None = None) -> HallConfig:
+    """The database's hall document if it has one, else the hall file (or `seed`)."""
+    stored = stored_hall(settings.db)
+    if stored is not None:
+        try:
+            return parse_hall(json.loads(stored), f"{settings.db} (hall kept in the database)")
+        except (ValueError, ConfigError) as exc:
+            raise ConfigError(f"{exc}; fix it on the admin pages or replace it: giliran hall import FILE") from None
+    return seed or load_hall(settings.config)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -67,8 +89,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     users = await store.reads.users()
     if not users:
         log.warning("belum ada akun petugas: buat dengan 'giliran user add NAMA --role admin --password-stdin'")
-    log.info("%s: %d layanan, %d loket, database %s", app[CONFIG].hall.name, len(app[CONFIG].services),
-             len(app[CONFIG].counters), store.path)
+    config = app[QUEUE].config
+    log.info("%s: %d layanan, %d loket, database %s", config.hall.name, len(config.services),
+             len(config.counters), store.path)
     yield
     await store.close()
 

@@ -71,9 +71,16 @@ class StaffAuth:
     def __init__(self, store: Store, config: HallConfig, clock: Clock) -> None:
         self.store = store
         self.clock = clock
-        window = config.limits.login_window_s
-        per_minute = config.limits.login_failures * 60.0 / window
-        self._failures = RateLimiter(per_minute, config.limits.login_failures, clock.now)
+        self._failures = RateLimiter(*self._failure_rate(config), clock.now)
+
+    @staticmethod
+    def _failure_rate(config: HallConfig) -> tuple[float, int]:
+        limits = config.limits
+        return limits.login_failures * 60.0 / limits.login_window_s, limits.login_failures
+
+    def configure(self, config: HallConfig) -> None:
+        """Follow changed login limits."""
+        self._failures.configure(*self._failure_rate(config))
 
     async def add_user(self, username: str, password: str, role: str, counters: Iterable[str],
                        config: HallConfig) -> User:

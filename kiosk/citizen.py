@@ -10,7 +10,7 @@ from aiohttp import web
 
 from kiosk.errors import NotFound
 from kiosk.pages import render
-from kiosk.typedefs import CONFIG, QUEUE
+from kiosk.typedefs import QUEUE
 
 routes = web.RouteTableDef()
 PRIORITY_CHOICES = [("lansia", "Lansia (60 tahun ke atas)"), ("disabilitas", "Penyandang disabilitas"),
@@ -28,7 +28,7 @@ def _qr_svg(data: str) -> web.Response:
 @routes.get("/kiosk")
 async def kiosk_page(request: web.Request) -> web.Response:
     """The touch kiosk: services by agency, priority choice, the number on screen."""
-    config = request.app[CONFIG]
+    config = request.app[QUEUE].config
     kiosk_id = request.query.get("kiosk") or None
     station = config.kiosk(kiosk_id) if kiosk_id else None
     if kiosk_id and station is None:

@@ -1,10 +1,11 @@
-"""The `giliran` command: serve, check-config, user add, user list."""
+"""The `giliran` command: serve, check-config, user add/list, hall import/export."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import json
 import logging
 import signal
 import sys
@@ -13,14 +14,14 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from kiosk import __version__
-from kiosk.app import create_app
+from kiosk.app import create_app, hall_in_use
 from kiosk.auth import StaffAuth
 from kiosk.clock import SystemClock
 from kiosk.config import ConfigError, load_hall
 from kiosk.errors import DomainError
 from kiosk.models import ROLES
 from kiosk.settings import Settings, SettingsError
-from kiosk.store import Store
+from kiosk.store import HALL_KEY, Store
 
 log = logging.getLogger("giliran")
 
@@ -47,7 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--counters", default="", help="comma-separated counter ids an officer works, e.g. 1,2")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     listing = user_sub.add_parser("list", help="list staff accounts")
-    for p in (add, listing):
+
+    hall = sub.add_parser("hall", help="the hall kept in the database (seeded from the hall file on first start)")
+    hall_sub = hall.add_subparsers(dest="hall_command", required=True)
+    importing = hall_sub.add_parser("import", help="replace the database's hall with a hall file (stop the server first)")
+    importing.add_argument("file")
+    exporting = hall_sub.add_parser("export", help="print the database's hall (JSON)")
+    for p in (add, listing, importing, exporting):
         p.add_argument("--config", help="hall file (default: the bundled demo)")
         p.add_argument("--db", help="SQLite database file (default: var/giliran.sqlite3)")
     return parser
@@ -69,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_serve(settings))
         elif args.command == "check-config":
             return _check_config(args.file)
+        elif args.command == "hall":
+            return asyncio.run(_hall_import(settings, args.file) if args.hall_command == "import"
+                               else _hall_export(settings))
         elif args.user_command == "add":
             return asyncio.run(_user_add(settings, args))
         elif args.user_command == "list":
@@ -111,8 +121,28 @@ async def _serve(settings: Settings) -> None:
         await runner.cleanup()
 
 
+async def _hall_import(settings: Settings, path: str) -> int:
+    config = load_hall(path)
+    store = Store(settings.db)
+    await store.open()
+    try:
+        async with store.transaction() as q:
+            now = SystemClock().now()
+            await q.set_setting(HALL_KEY, json.dumps(config.raw, ensure_ascii=False), now, "cli")
+            await q.audit(at=now, username="cli", action="hall", detail=f"import {path}"[:200])
+    finally:
+        await store.close()
+    print(f"{settings.db}: hall replaced with {path} ({config.hall.name}); restart the server to use it")
+    return 0
+
+
+async def _hall_export(settings: Settings) -> int:
+    print(json.dumps(hall_in_use(settings).raw, ensure_ascii=False, indent=2))
+    return 0
+
+
 async def _open_for_users(settings: Settings):
-    config = load_hall(settings.config)
+    config = hall_in_use(settings)
     store = Store(settings.db)
     await store.open()
     return config, store

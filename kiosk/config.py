@@ -1,4 +1,4 @@
-"""The hall file: one TOML file describing a hall, read once into frozen dataclasses."""
+"""The hall document: TOML from a file (or JSON from the database) checked into frozen dataclasses."""
 
 from __future__ import annotations
 
@@ -210,6 +210,8 @@ class HallConfig:
     display: DisplaySettings = field(default_factory=DisplaySettings)
     alerts: Alerts = field(default_factory=Alerts)
     sms: SmsSettings = field(default_factory=SmsSettings)
+    # The document this was read from (JSON-safe): what the database keeps and admin pages edit.
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def approach_rule(self, service_code: str) -> tuple[int, float]:
         """(people ahead, minutes) at or under which a ticket's turn is "approaching"."""
@@ -618,6 +620,7 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
 
     return HallConfig(
         source=source,
+        raw=json.loads(json.dumps(raw)),
         alerts=alerts,
         sms=sms,
         zones=tuple(zones),

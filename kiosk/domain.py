@@ -7,6 +7,7 @@ transaction and published on the bus only after the commit.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kiosk.clock import Clock, to_local
-from kiosk.config import HallConfig, Service
+from kiosk.config import ConfigError, HallConfig, Service, parse_hall
 from kiosk.errors import Conflict, InvalidTransition, NotFound, Unprocessable
 from kiosk.i18n import format_wait
 from kiosk.estimate import estimated_wait_seconds, mean_service_seconds
@@ -25,7 +26,7 @@ from kiosk.models import (
     Event, PrintJob, Ticket,
 )
 from kiosk.phone import normalise_phone
-from kiosk.store import Queries, Store
+from kiosk.store import HALL_KEY, Queries, Store
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class QueueService:
         self._day: str | None = None
         self._print_waiters: dict[int, list[asyncio.Future[PrintJob]]] = {}
         self._hooks: list[Callable[[_Work], Awaitable[None]]] = []
+        self._reconfigure: list[Callable[[HallConfig, HallConfig], Awaitable[None]]] = []
         self.view_extensions: list[Callable[[Ticket, dict[str, Any]], None]] = []
 
     def add_hook(self, hook: Callable[[_Work], Awaitable[None]]) -> None:
@@ -98,6 +100,10 @@ class QueueService:
         A failing hook is rolled back to a savepoint and logged: it never blocks the queue.
         """
         self._hooks.append(hook)
+
+    def on_reconfigure(self, listener: Callable[[HallConfig, HallConfig], Awaitable[None]]) -> None:
+        """Call `listener(old, new)` after an admin change to the hall is committed."""
+        self._reconfigure.append(listener)
 
     # --- time ----------------------------------------------------------------------
     def local_now(self):
@@ -141,9 +147,65 @@ class QueueService:
             log.info("day %s begins: %d open tickets of earlier days expired", work.day, expired)
 
     async def start(self) -> None:
-        """Bring the database to today (expire earlier days' open tickets)."""
-        async with self._write():
-            pass
+        """Bring the database to today (expire earlier days' open tickets); an empty database keeps
+        the hall file's document from now on."""
+        async with self._write() as w:
+            if await w.q.setting(HALL_KEY) is None:
+                await w.q.set_setting(HALL_KEY, json.dumps(self.config.raw, ensure_ascii=False), w.now, None)
+
+    async def change_hall(self, edit: Callable[[dict[str, Any]], dict[str, Any]], actor: str,
+                          what: str) -> HallConfig:
+        """Apply `edit` to the hall document, check it, keep it in the database and use it at once.
+
+        `edit` runs under the writer lock on the newest document, so two admins never undo each other.
+        Refuses (409) to remove a service with open tickets today or a counter with a ticket at it.
+        """
+        old = self.config
+        try:
+            async with self._write() as w:
+                old = self.config
+                doc = edit(old.raw)
+                await self._check_in_use(w, old, doc)
+                try:
+                    new = parse_hall(doc, "database")
+                except ConfigError as exc:
+                    detail = str(exc).removeprefix("database: ")
+                    raise Unprocessable(f"Perubahan ditolak: {detail}", code="invalid_hall") from None
+                if new.hall.timezone != old.hall.timezone:
+                    raise Unprocessable("Zona waktu hanya dapat diubah lewat berkas hall (giliran hall import).",
+                                        code="timezone_fixed")
+                await self._store_hall(w, new, actor, what)
+        except BaseException:
+            self.config = old
+            raise
+        for listener in self._reconfigure:
+            try:
+                await listener(old, new)
+            except Exception:  # one room failing to follow must not undo a committed change
+                log.exception("applying the hall change to %s failed", getattr(listener, "__qualname__", listener))
+        return new
+
+    @staticmethod
+    async def _check_in_use(w: _Work, old: HallConfig, doc: dict[str, Any]) -> None:
+        """Refuse to remove a service with open tickets today or a counter with a ticket at it."""
+        gone = {s.code for s in old.services} - {str(e.get("code")) for e in doc.get("services", [])
+                                                  if isinstance(e, dict)}
+        busy = sorted(code for code, n in (await w.q.open_counts(w.day)).items() if code in gone and n)
+        if busy:
+            raise Conflict(f"Layanan {', '.join(busy)} masih memiliki antrean hari ini; "
+                           "hapus setelah antrean selesai.", code="service_in_use")
+        gone_counters = {c.id for c in old.counters} - {str(e.get("id")) for e in doc.get("counters", [])
+                                                        if isinstance(e, dict)}
+        if busy_counters := sorted(gone_counters & set(await w.q.counter_tickets())):
+            raise Conflict(f"Loket {', '.join(busy_counters)} sedang memanggil atau melayani.",
+                           code="counter_in_use")
+
+    async def _store_hall(self, w: _Work, new: HallConfig, actor: str, what: str) -> None:
+        await w.q.set_setting(HALL_KEY, json.dumps(new.raw, ensure_ascii=False), w.now, actor)
+        await w.q.audit(at=w.now, username=actor, action="hall", detail=what[:200])
+        await w.emit("hall.changed", {"what": what.split(" ")[0]})
+        self.config = new
+        w.moved.update(s.code for s in new.services)  # hooks re-evaluate (e.g. new alert thresholds)
 
     # --- look-ups ----------------------------------------------------------------------
     def _service(self, code: str) -> Service:

@@ -25,6 +25,11 @@ class RateLimiter:
         self._now = now
         self._buckets: dict[str, _Bucket] = {}
 
+    def configure(self, per_minute: float, burst: int) -> None:
+        """New limits, from now on (buckets keep what they hold, up to the new burst)."""
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+
     def _refill(self, key: str) -> _Bucket:
         now = self._now()
         bucket = self._buckets.get(key)

@@ -12,7 +12,7 @@ from aiohttp_sse import EventSourceResponse
 from kiosk.events import Subscription
 from kiosk.middlewares import dumps
 from kiosk.models import Event
-from kiosk.typedefs import BUS, CONFIG, QUEUE, STORE
+from kiosk.typedefs import BUS, QUEUE, STORE
 
 HEARTBEAT_S = 10.0
 Transform = Callable[[Event], Awaitable[dict[str, Any] | None]]  # None: not for this client
@@ -25,7 +25,7 @@ async def _same(event: Event) -> dict[str, Any] | None:
 async def snapshot(request: web.Request) -> dict[str, Any]:
     """What a new client needs before the live events: services, the day's last calls, running text."""
     queue = request.app[QUEUE]
-    return {"hall": request.app[CONFIG].hall.name,
+    return {"hall": request.app[QUEUE].config.hall.name,
             "services": await queue.services_overview(),
             "recent_calls": await queue.recent_calls(),
             "ticker": await queue.ticker()}

@@ -11,7 +11,7 @@ from kiosk.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, csrf_
 from kiosk.errors import DomainError, Forbidden, NotFound, Unauthorized
 from kiosk.models import User
 from kiosk.pages import render
-from kiosk.typedefs import AUTH, CONFIG
+from kiosk.typedefs import AUTH, QUEUE
 
 routes = web.RouteTableDef()
 
@@ -34,7 +34,7 @@ async def _user(request: web.Request) -> User | None:
 def _login_page(request: web.Request, message: str | None = None, username: str = "", status: int = 200
                 ) -> web.Response:
     csrf = secrets.token_urlsafe(24)
-    html = render("staff_login.html", hall=request.app[CONFIG].hall, csrf=csrf, message=message, username=username)
+    html = render("staff_login.html", hall=request.app[QUEUE].config.hall, csrf=csrf, message=message, username=username)
     response = web.Response(text=html, content_type="text/html", status=status)
     response.set_cookie(LOGIN_CSRF_COOKIE, csrf, **_cookie_args(request, 3600))
     return response
@@ -64,7 +64,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-async def _logged_in(request: web.Request) -> User:
+async def logged_in(request: web.Request) -> User:
     """The cookie session's user, or a redirect to the login page."""
     user = await _user(request)
     if user is None:
@@ -72,11 +72,25 @@ async def _logged_in(request: web.Request) -> User:
     return user
 
 
+@routes.post("/staff/logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    """End the cookie session (the form carries the session's CSRF token)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    form = await request.post()
+    if token:
+        if not hmac.compare_digest(str(form.get("csrf", "")), csrf_for(token)):
+            raise Forbidden("Formulir kedaluwarsa. Muat ulang halaman.", code="csrf_failed")
+        await request.app[AUTH].logout(token)
+    response = web.HTTPSeeOther("/staff/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
 @routes.get("/staff")
 async def choose_counter(request: web.Request) -> web.StreamResponse:
     """After login: the counters this user may work."""
-    user = await _logged_in(request)
-    config = request.app[CONFIG]
+    user = await logged_in(request)
+    config = request.app[QUEUE].config
     counters = [c for c in config.counters if user.may_work(c.id)]
     html = render("staff_choose.html", hall=config.hall, user=user, counters=counters,
                   csrf=csrf_for(request.cookies[SESSION_COOKIE]))
@@ -86,8 +100,8 @@ async def choose_counter(request: web.Request) -> web.StreamResponse:
 @routes.get("/staff/counter/{id}")
 async def console(request: web.Request) -> web.StreamResponse:
     """The counter console: current ticket, buttons with shortcuts, the waiting list, live."""
-    user = await _logged_in(request)
-    config = request.app[CONFIG]
+    user = await logged_in(request)
+    config = request.app[QUEUE].config
     counter = config.counter(request.match_info["id"])
     if counter is None:
         raise NotFound(f"Loket '{request.match_info['id']}' tidak dikenal.", code="unknown_counter")
@@ -101,7 +115,7 @@ async def console(request: web.Request) -> web.StreamResponse:
 
 
 async def _supervisor(request: web.Request) -> User:
-    user = await _logged_in(request)
+    user = await logged_in(request)
     if user.role not in ("admin", "supervisor"):
         raise Forbidden("Halaman ini untuk supervisor dan admin.")
     return user
@@ -111,7 +125,8 @@ async def _supervisor(request: web.Request) -> User:
 async def supervisor(request: web.Request) -> web.StreamResponse:
     """Supervisor and admin: every counter live (who serves what, for how long, queue lengths)."""
     user = await _supervisor(request)
-    html = render("staff_supervisor.html", hall=request.app[CONFIG].hall, user=user)
+    html = render("staff_supervisor.html", hall=request.app[QUEUE].config.hall, user=user,
+                  csrf=csrf_for(request.cookies[SESSION_COOKIE]))
     return web.Response(text=html, content_type="text/html")
 
 
@@ -122,6 +137,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
 
     user = await _supervisor(request)
     entries = await audit_entries(request)
-    html = render("staff_audit.html", hall=request.app[CONFIG].hall, user=user, entries=entries,
+    html = render("staff_audit.html", hall=request.app[QUEUE].config.hall, user=user, entries=entries,
+                  csrf=csrf_for(request.cookies[SESSION_COOKIE]),
                   query={k: request.query.get(k, "") for k in ("username", "action", "counter", "ticket")})
     return web.Response(text=html, content_type="text/html")

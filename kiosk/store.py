@@ -11,7 +11,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -252,6 +252,13 @@ class Queries:
             f"""SELECT * FROM tickets WHERE day = ? AND state = 'waiting' AND priority = ?
                 AND service IN ({marks}) ORDER BY id LIMIT 1""", (day, int(priority), *codes))
         return Ticket.from_row(row) if row else None
+
+    async def open_counts(self, day: str) -> dict[str, int]:
+        """Per service, how many of today's tickets are waiting, called or being served."""
+        rows = await self._all(
+            "SELECT service, COUNT(*) FROM tickets WHERE day = ? AND state IN ('waiting', 'called', 'serving') "
+            "GROUP BY service", (day,))
+        return {r[0]: int(r[1]) for r in rows}
 
     async def waiting_counts(self, day: str) -> dict[str, int]:
         """Per service, how many wait today."""
@@ -607,7 +614,20 @@ class Queries:
         await self.conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
 
 
+HALL_KEY = "hall"  # the settings row holding the hall document (seeded from the hall file)
 WRITE_FAILURES = ("disk is full", "readonly", "read-only", "disk i/o error", "locked", "unable to open")
+
+
+def stored_hall(path: str | Path) -> str | None:
+    """The hall document kept in the database at `path` (JSON), if there is one; read before start-up."""
+    if str(path) == ":memory:" or not Path(path).exists():
+        return None
+    try:
+        with closing(sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, timeout=5)) as conn:
+            row = conn.execute("SELECT value FROM settings WHERE key = ?", (HALL_KEY,)).fetchone()
+    except sqlite3.Error:  # no settings table yet (an older or empty database)
+        return None
+    return row[0] if row else None
 
 
 class Store:

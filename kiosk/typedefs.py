@@ -6,7 +6,6 @@ from aiohttp import web
 
 from kiosk.auth import StaffAuth
 from kiosk.clock import Clock
-from kiosk.config import HallConfig
 from kiosk.domain import QueueService
 from kiosk.events import EventBus
 from kiosk.ratelimit import RateLimiter
@@ -14,7 +13,6 @@ from kiosk.settings import Settings
 from kiosk.store import Store
 
 SETTINGS = web.AppKey("settings", Settings)
-CONFIG = web.AppKey("config", HallConfig)
 CLOCK = web.AppKey("clock", Clock)
 STORE = web.AppKey("store", Store)
 BUS = web.AppKey("bus", EventBus)

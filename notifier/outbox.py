@@ -47,10 +47,9 @@ class RateGate:
 class OutboxWorker:
     """One loop over the outbox; each channel has its sender and its rate gate."""
 
-    def __init__(self, queue: QueueService, config: HallConfig, clock: Clock, bus: EventBus,
-                 senders: dict[str, Sender]) -> None:
+    def __init__(self, queue: QueueService, clock: Clock, bus: EventBus, senders: dict[str, Sender]) -> None:
         self.queue = queue
-        self.config = config
+        config = queue.config  # the send rates are fixed at start (not on the admin pages)
         self.clock = clock
         self.bus = bus
         self.senders = senders
@@ -61,6 +60,11 @@ class OutboxWorker:
         self.wake = asyncio.Event()
         self.sent = 0
         self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def config(self) -> HallConfig:
+        """The hall as it is now (admins change it at run time)."""
+        return self.queue.config
 
     async def start(self) -> None:
         """Deliver what is pending (also what a restart left) and listen for new messages."""

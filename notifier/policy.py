@@ -14,9 +14,13 @@ TERMINAL = {"done", "no_show", "cancelled"}
 class AlertPolicy:
     """A transaction hook of the queue: each change and each queue movement may queue messages."""
 
-    def __init__(self, queue: QueueService, config: HallConfig) -> None:
+    def __init__(self, queue: QueueService) -> None:
         self.queue = queue
-        self.config = config
+
+    @property
+    def config(self) -> HallConfig:
+        """The hall as it is now (admins change it at run time)."""
+        return self.queue.config
 
     async def __call__(self, work) -> None:
         q = work.q

@@ -59,10 +59,8 @@ class TelegramSender(Sender):
 class TelegramBot:
     """Runs the bot's Application in the server's event loop."""
 
-    def __init__(self, queue: QueueService, config: HallConfig, token: str, api_url: str, mode: str,
-                 secret: str | None) -> None:
+    def __init__(self, queue: QueueService, token: str, api_url: str, mode: str, secret: str | None) -> None:
         self.queue = queue
-        self.config = config
         self.mode = mode
         self.secret = secret
         builder = (Application.builder().token(token).base_url(f"{api_url.rstrip('/')}/bot")
@@ -77,6 +75,11 @@ class TelegramBot:
         self.app.add_handler(CallbackQueryHandler(self.on_cancel_answer, pattern=r"^batal:"))
         self.app.add_error_handler(self.on_error)
         self.username: str | None = None
+
+    @property
+    def config(self) -> HallConfig:
+        """The hall as it is now (admins change it at run time)."""
+        return self.queue.config
 
     @property
     def sender(self) -> TelegramSender:

@@ -14,7 +14,7 @@ from kiosk.aio import stop_tasks
 from kiosk.api import field, json_body, ok, staff
 from kiosk.errors import Forbidden
 from kiosk.models import Ticket
-from kiosk.typedefs import BUS, CLOCK, CONFIG, QUEUE, SETTINGS
+from kiosk.typedefs import BUS, CLOCK, QUEUE, SETTINGS
 from notifier.outbox import OutboxWorker
 from notifier.policy import AlertPolicy
 from notifier.senders import LogSender, Retry, Sender
@@ -71,8 +71,8 @@ class _BotSender(Sender):
 
 def setup_notifier(app: web.Application) -> None:
     """Alerts: the policy runs in every queue transaction; the outbox delivers after the commit."""
-    queue, config, settings = app[QUEUE], app[CONFIG], app[SETTINGS]
-    queue.add_hook(AlertPolicy(queue, config))
+    queue, config, settings = app[QUEUE], app[QUEUE].config, app[SETTINGS]
+    queue.add_hook(AlertPolicy(queue))
     app.add_routes(routes)
 
     async def notifier_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -83,7 +83,7 @@ def setup_notifier(app: web.Application) -> None:
         if settings.telegram_token:
             from notifier.telegram_bot import TelegramBot  # only halls with a bot load python-telegram-bot
 
-            bot = TelegramBot(queue, config, settings.telegram_token, settings.telegram_api_url,
+            bot = TelegramBot(queue, settings.telegram_token, settings.telegram_api_url,
                               settings.telegram_mode, settings.telegram_secret)
             app[BOT] = bot
             telegram = _BotSender()
@@ -94,8 +94,8 @@ def setup_notifier(app: web.Application) -> None:
             queue.view_extensions.append(deep_link)
         else:
             log.info("no GILIRAN_TELEGRAM_TOKEN: Telegram messages are logged, not sent")
-        worker = OutboxWorker(queue, config, app[CLOCK], app[BUS], {"telegram": telegram,
-                                                                    "sms": sms_sender(config.sms, session)})
+        worker = OutboxWorker(queue, app[CLOCK], app[BUS], {"telegram": telegram,
+                                                            "sms": sms_sender(config.sms, session)})
         app[OUTBOX] = worker
         await worker.start()
         yield

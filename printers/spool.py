@@ -36,14 +36,18 @@ class PrinterHealth:
 class PrinterWorker:
     """Prints one printer's jobs strictly in order; a job leaves the queue only once confirmed."""
 
-    def __init__(self, printer: Printer, driver: Driver, queue: QueueService, config: HallConfig) -> None:
+    def __init__(self, printer: Printer, driver: Driver, queue: QueueService) -> None:
         self.printer = printer
         self.driver = driver
         self.queue = queue
-        self.config = config
         self.health = PrinterHealth()
         self.wake = asyncio.Event()
         self.backoff = min(1.0, printer.retry_max_s)
+
+    @property
+    def config(self) -> HallConfig:
+        """The hall as it is now (admins change it at run time)."""
+        return self.queue.config
 
     async def render(self, job: PrintJob, ticket: Ticket) -> Rendered:
         """Lay out and encode a ticket for this printer."""
@@ -124,25 +128,51 @@ class PrinterWorker:
 
 
 class PrintSpool:
-    """Starts a worker per printer and wakes it when the domain queues a job."""
+    """Runs a worker per printer, wakes it when the domain queues a job, and follows printers that
+    admins add, change or remove at run time (their jobs wait in the database meanwhile)."""
 
-    def __init__(self, config: HallConfig, queue: QueueService, bus: EventBus, var_dir: Path) -> None:
-        self.config = config
+    def __init__(self, queue: QueueService, bus: EventBus, var_dir: Path) -> None:
         self.queue = queue
         self.bus = bus
-        self.workers: dict[str, PrinterWorker] = {}
-        for printer in config.printers:
-            if printer.driver == "preview" and "directory" not in printer.options:
-                printer = replace(printer, options=printer.options | {"directory": str(var_dir / "prints")})
-            driver = DRIVERS[printer.driver](printer, paper_for(printer.profile))
-            self.workers[printer.id] = PrinterWorker(printer, driver, queue, config)
+        self.var_dir = var_dir
+        self.workers: dict[str, PrinterWorker] = {p.id: self._worker(p) for p in queue.config.printers}
+        self._running: dict[str, asyncio.Task[None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        queue.on_reconfigure(self._follow)
+
+    @property
+    def config(self) -> HallConfig:
+        """The hall as it is now."""
+        return self.queue.config
+
+    def _worker(self, printer: Printer) -> PrinterWorker:
+        if printer.driver == "preview" and "directory" not in printer.options:
+            printer = replace(printer, options=printer.options | {"directory": str(self.var_dir / "prints")})
+        driver = DRIVERS[printer.driver](printer, paper_for(printer.profile))
+        return PrinterWorker(printer, driver, self.queue)
+
+    def _run(self, worker: PrinterWorker) -> None:
+        self._running[worker.printer.id] = asyncio.create_task(worker.run(), name=f"printer-{worker.printer.id}")
 
     async def start(self) -> None:
         """Start the workers; unfinished jobs from before a restart are picked up at once."""
         for worker in self.workers.values():
-            self._tasks.append(asyncio.create_task(worker.run(), name=f"printer-{worker.printer.id}"))
+            self._run(worker)
         self._tasks.append(asyncio.create_task(self._listen(), name="print-spool"))
+
+    async def _follow(self, old: HallConfig, new: HallConfig) -> None:
+        after = {p.id: p for p in new.printers}
+        for printer in old.printers:
+            if after.get(printer.id) != printer:  # removed or changed: stop its worker
+                self.workers.pop(printer.id, None)
+                if task := self._running.pop(printer.id, None):
+                    await stop_tasks([task])
+                log.info("printer %s: %s", printer.id, "changed" if printer.id in after else "removed")
+        for pid, printer in after.items():
+            if pid not in self.workers:
+                self.workers[pid] = worker = self._worker(printer)
+                if self._tasks:  # started
+                    self._run(worker)
 
     async def _listen(self) -> None:
         while True:
@@ -158,8 +188,9 @@ class PrintSpool:
 
     async def stop(self) -> None:
         """Cancel the workers; pending jobs stay in the database."""
-        await stop_tasks(self._tasks)
+        await stop_tasks(self._tasks + list(self._running.values()))
         self._tasks.clear()
+        self._running.clear()
 
     async def overview(self) -> list[dict[str, object]]:
         """Each printer's state, jobs waiting and last error."""

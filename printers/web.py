@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from kiosk.api import ok, staff
-from kiosk.typedefs import BUS, CONFIG, QUEUE, SETTINGS
+from kiosk.typedefs import BUS, QUEUE, SETTINGS
 from printers.spool import PrintSpool
 
 SPOOL = web.AppKey("print_spool", PrintSpool)
@@ -24,7 +24,7 @@ async def printers(request: web.Request) -> web.Response:
 def setup_printing(app: web.Application) -> None:
     """Add the spool (started after the database, stopped before it closes) and its route."""
     var_dir = app[SETTINGS].db.parent
-    app[SPOOL] = PrintSpool(app[CONFIG], app[QUEUE], app[BUS], var_dir)
+    app[SPOOL] = PrintSpool(app[QUEUE], app[BUS], var_dir)
 
     async def spool_ctx(app: web.Application) -> AsyncIterator[None]:
         await app[SPOOL].start()

@@ -17,7 +17,7 @@ from kiosk.domain import QueueService
 from kiosk.events import EventBus
 from kiosk.settings import Settings
 from kiosk.store import Store
-from kiosk.typedefs import AUTH, CONFIG
+from kiosk.typedefs import AUTH, QUEUE
 
 WIB = ZoneInfo("Asia/Jakarta")
 PASSWORD = "rahasia-123"
@@ -109,7 +109,7 @@ def client_for(aiohttp_client, tmp_path: Path, clock: FakeClock):
 async def login(client, username: str, role: str, counters: tuple[str, ...] = ()) -> dict[str, str]:
     """Create a user and return the Authorization header of a fresh session."""
     app = client.server.app
-    await app[AUTH].add_user(username, PASSWORD, role, counters, app[CONFIG])
+    await app[AUTH].add_user(username, PASSWORD, role, counters, app[QUEUE].config)
     resp = await client.post("/api/login", json={"username": username, "password": PASSWORD})
     assert resp.status == 200, await resp.text()
     return {"Authorization": f"Bearer {(await resp.json())['token']}"}

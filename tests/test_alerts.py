@@ -15,7 +15,7 @@ SERVICES = [{"code": "A", "name": "KTP Elektronik", "agency": "DUKCAPIL"},
 async def make(queue_factory, **alerts):
     config = parse_hall(hall_dict(services=SERVICES, alerts={"approach_ahead": 3, "approach_minutes": 10} | alerts))
     queue = await queue_factory(config)
-    queue.add_hook(AlertPolicy(queue, config))
+    queue.add_hook(AlertPolicy(queue))
     return queue
 
 

@@ -6,7 +6,7 @@ import re
 
 from kiosk.auth import SESSION_SECONDS
 from kiosk.store import Queries
-from kiosk.typedefs import STORE
+from kiosk.typedefs import QUEUE, STORE
 from tests.conftest import PASSWORD, login, take
 
 # Routes anybody may use. A new route is staff-only unless it is added here on purpose.
@@ -20,11 +20,18 @@ PUBLIC = {
     ("GET", "/kiosk"), ("GET", "/t/{token}/qr.svg"), ("GET", "/t/{token}/telegram.svg"),
     ("POST", "/telegram/webhook"),  # Telegram's secret-token header (tests/test_telegram.py)
 }
-SUPERVISORS_ONLY = {("GET", "/api/audit")}
+SUPERVISORS_ONLY = {("GET", "/api/audit"), ("GET", "/api/admin/hall"), ("PUT", "/api/admin/{section}/{key}")}
 ADMINS_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("POST", "/api/users/{name}/password"),
-               ("POST", "/api/users/{name}/disable"), ("POST", "/api/users/{name}/enable")}
+               ("POST", "/api/users/{name}/disable"), ("POST", "/api/users/{name}/enable"),
+               ("POST", "/api/admin/{section}"), ("PUT", "/api/admin/{section}"),
+               ("DELETE", "/api/admin/{section}/{key}")}
 # Staff pages: anonymous visitors are sent to the login page; the login form itself is public.
-PAGES = {("GET", "/staff"), ("GET", "/staff/counter/{id}"), ("GET", "/staff/supervisor"), ("GET", "/staff/audit")}
+PAGES = {("GET", "/staff"), ("GET", "/staff/counter/{id}"), ("GET", "/staff/supervisor"), ("GET", "/staff/audit"),
+         ("POST", "/staff/logout"), ("GET", "/admin"), ("GET", "/admin/{section}"), ("GET", "/admin/{section}/new"),
+         ("GET", "/admin/{section}/{key}"), ("POST", "/admin/{section}"), ("POST", "/admin/{section}/{key}"),
+         ("POST", "/admin/{section}/{key}/delete")}
+MANAGER_PAGES = {p for p in PAGES if p[1].startswith("/admin")} | {("GET", "/staff/supervisor"),
+                                                                   ("GET", "/staff/audit")}
 PUBLIC |= {("GET", "/staff/login"), ("POST", "/staff/login")}
 
 
@@ -38,7 +45,8 @@ def _routes(app):
 
 
 def _concrete(path: str, token: str) -> str:
-    return path.replace("{id}", "1").replace("{token}", token).replace("{name}", "siti")
+    return (path.replace("{id}", "1").replace("{token}", token).replace("{name}", "siti")
+            .replace("{section}", "services").replace("{key}", "A"))
 
 
 async def test_every_staff_route_needs_a_login(client):
@@ -72,8 +80,8 @@ async def test_officers_work_only_their_counters(client):
         assert resp.status == 403, path
         assert (await resp.json())["error"]["code"] == "forbidden_counter"
     for method, path in SUPERVISORS_ONLY:
-        resp = await client.request(method, path, headers=officer)
-        assert resp.status == 403 and (await resp.json())["error"]["code"] == "forbidden"
+        resp = await client.request(method, _concrete(path, "x"), headers=officer, json={"daily_quota": 1})
+        assert resp.status == 403 and (await resp.json())["error"]["code"] == "forbidden", path
     resp = await client.post("/api/counters/2/next", headers=officer)
     assert resp.status == 200, "their own counter works"
     ticket = (await resp.json())["ticket"]
@@ -81,6 +89,17 @@ async def test_officers_work_only_their_counters(client):
     stranger = await login(client, "joko", "officer", ("3",))  # counter 3 serves only P
     resp = await client.post(f"/api/tickets/{ticket['token']}/requeue", headers=stranger)
     assert resp.status == 403
+
+
+async def test_officers_never_reach_the_manager_pages(client):
+    await login(client, "siti", "officer", ("1",))
+    form = (await client.get("/staff/login")).cookies["giliran_login_csrf"].value
+    await client.post("/staff/login", data={"username": "siti", "password": PASSWORD, "csrf": form})
+    assert (await client.get("/staff")).status == 200
+    for method, path in MANAGER_PAGES:
+        resp = await client.request(method, _concrete(path, "x"), data={"daily_quota": "1"}, allow_redirects=False)
+        assert resp.status == 403, (method, path)
+    assert client.server.app[QUEUE].config.service("A").daily_quota == 5
 
 
 async def test_only_admins_manage_users(client):
@@ -177,14 +196,14 @@ async def test_passwords_and_tokens_are_stored_hashed(client):
 
 async def test_bad_new_accounts_are_refused(client):
     from kiosk.errors import Unprocessable
-    from kiosk.typedefs import AUTH, CONFIG
+    from kiosk.typedefs import AUTH, QUEUE
     app = client.server.app
     for args, code in ((("a b", "rahasia-123", "officer", ()), "invalid_username"),
                        (("siti", "pendek", "officer", ()), "weak_password"),
                        (("siti", "rahasia-123", "boss", ()), "invalid_role"),
                        (("siti", "rahasia-123", "officer", ("99",)), "unknown_counter")):
         try:
-            await app[AUTH].add_user(*args, app[CONFIG])
+            await app[AUTH].add_user(*args, app[QUEUE].config)
         except Unprocessable as exc:
             assert exc.code == code
         else:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from kiosk.typedefs import AUTH, CONFIG
+from kiosk.typedefs import AUTH, QUEUE
 from tests.browser import PageProblems, artifact, browser  # noqa: F401 - the fixture
 from tests.conftest import PASSWORD, take
 
 
 async def test_cookie_writes_need_the_csrf_token(client):
     app = client.server.app
-    await app[AUTH].add_user("siti", PASSWORD, "officer", ("1",), app[CONFIG])
+    await app[AUTH].add_user("siti", PASSWORD, "officer", ("1",), app[QUEUE].config)
     async def form_csrf() -> str:
         return (await client.get("/staff/login")).cookies["giliran_login_csrf"].value
 
@@ -38,7 +38,7 @@ async def test_cookie_writes_need_the_csrf_token(client):
 async def test_a_morning_at_the_counter(aiohttp_server, app, browser, aiohttp_client):  # noqa: F811
     server = await aiohttp_server(app)
     client = await aiohttp_client(server)
-    await app[AUTH].add_user("siti", PASSWORD, "officer", ("1", "2"), app[CONFIG])
+    await app[AUTH].add_user("siti", PASSWORD, "officer", ("1", "2"), app[QUEUE].config)
     await take(client, "A")
     await take(client, "B", priority_reason="lansia")
     context = await browser.new_context(viewport={"width": 1366, "height": 768})
@@ -81,8 +81,8 @@ async def test_a_morning_at_the_counter(aiohttp_server, app, browser, aiohttp_cl
 async def test_supervisor_view_and_audit_page(aiohttp_server, app, browser, aiohttp_client):  # noqa: F811
     server = await aiohttp_server(app)
     client = await aiohttp_client(server)
-    await app[AUTH].add_user("sri", PASSWORD, "supervisor", (), app[CONFIG])
-    await app[AUTH].add_user("siti", PASSWORD, "officer", ("1",), app[CONFIG])
+    await app[AUTH].add_user("sri", PASSWORD, "supervisor", (), app[QUEUE].config)
+    await app[AUTH].add_user("siti", PASSWORD, "officer", ("1",), app[QUEUE].config)
     officer = await client.post("/api/login", json={"username": "siti", "password": PASSWORD})
     headers = {"Authorization": f"Bearer {(await officer.json())['token']}"}
     await take(client, "A")

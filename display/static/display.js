@@ -218,6 +218,12 @@
     });
     source.addEventListener("display.ticker", (e) => { $("ticker-text").textContent = parse(e).text; });
     source.addEventListener("heartbeat", (e) => parse(e));
+    source.addEventListener("hall.changed", () => {
+      // An admin changed services, counters or zones: start over with a fresh snapshot.
+      source.close();
+      state.lastEventId = null;
+      connect();
+    });
   }
 
   tick();

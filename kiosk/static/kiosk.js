@@ -200,4 +200,6 @@
   setInterval(tick, 10000);
   loadServices();
   setInterval(() => { if (!$("step-service").hidden) loadServices(); }, 30000);
+  // An admin changed services, quotas or hours: show it at once (the stream reconnects by itself).
+  new EventSource("/api/events").addEventListener("hall.changed", () => loadServices());
 })();

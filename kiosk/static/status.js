@@ -61,6 +61,11 @@
       const change = JSON.parse(e.data);
       if (!state.ticket || change.service === state.ticket.service) refresh();
     });
+    source.addEventListener("counter.changed", (e) => {
+      // Serving started, finished or the citizen was marked absent at this ticket's counter.
+      const change = JSON.parse(e.data);
+      if (state.ticket && state.ticket.counter === change.counter) refresh();
+    });
     source.onopen = () => { $("live").textContent = "Halaman ini diperbarui otomatis."; };
     source.onerror = () => { $("live").textContent = "Koneksi terputus; mencoba menyambung kembali…"; };
   }

@@ -1,0 +1,251 @@
+"""Editing the hall at run time: which parts admins (and supervisors) may change, and how a form
+or a JSON body becomes a new hall document. The document is then checked by `parse_hall` like a
+hall file, so one set of rules guards both."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.config import PRINTER_DRIVERS
+from kiosk.errors import BadRequest, Forbidden, NotFound, Unprocessable
+
+
+@dataclass(frozen=True)
+class Field:
+    """One value of an entry, as a form shows it."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text, int, number, select, multi, textarea
+    required: bool = False
+    hint: str = ""
+    choices: str | None = None  # the section whose keys are the choices, or "drivers"/"profiles"/"read_numbers"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the hall document: a list of entries with a key, or one table."""
+
+    name: str
+    title: str
+    fields: tuple[Field, ...]
+    key: str | None = None  # None: a single table ([display], [alerts], ...)
+    supervisor_fields: frozenset[str] = frozenset()  # what a supervisor may change (never add or remove)
+    intro: str = ""
+
+    @property
+    def is_list(self) -> bool:
+        return self.key is not None
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+PROFILES = ("TM-T88V", "TM-T88IV", "TM-T20II", "TM-T82II", "POS-5890", "ZJ-5870", "default")
+
+SECTIONS: dict[str, Section] = {s.name: s for s in (
+    Section("services", "Layanan", key="code", fields=(
+        Field("code", "Kode (awalan nomor)", required=True, hint="1-2 huruf besar, mis. A atau KT"),
+        Field("name", "Nama layanan", required=True),
+        Field("agency", "Instansi", "select", required=True, choices="agencies"),
+        Field("daily_quota", "Kuota harian", "int", hint="kosongkan jika tanpa kuota"),
+        Field("hours", "Jam layanan", hint="mis. 08:00-12:00, 13:00-15:00; kosongkan jika selama kios menyala"),
+        Field("service_minutes", "Perkiraan menit per layanan", "number"),
+        Field("approach_ahead", "Beri tahu saat sisa antrean di depan", "int",
+              hint="kosongkan untuk memakai ambang umum"),
+        Field("approach_minutes", "Beri tahu saat perkiraan tunggu (menit)", "number",
+              hint="kosongkan untuk memakai ambang umum"),
+    ), supervisor_fields=frozenset({"daily_quota", "hours"}),
+        intro="Kuota dan jam layanan berlaku seketika di kios."),
+    Section("agencies", "Instansi", key="code", fields=(
+        Field("code", "Kode", required=True, hint="huruf, angka, - atau _"),
+        Field("name", "Nama instansi", required=True),
+    )),
+    Section("counters", "Loket", key="id", fields=(
+        Field("id", "Nomor/ID loket", required=True, hint="huruf, angka, - atau _"),
+        Field("name", "Nama yang diumumkan", required=True, hint="mis. Loket 3"),
+        Field("services", "Layanan yang dipanggil", "multi", required=True, choices="services"),
+    )),
+    Section("kiosks", "Kios", key="id", fields=(
+        Field("id", "ID kios", required=True, hint="dipakai di alamat /kiosk?kiosk=ID"),
+        Field("name", "Nama kios", required=True),
+        Field("printer", "Printer", "select", choices="printers"),
+        Field("reset_after_s", "Kembali ke awal setelah (detik)", "number"),
+    )),
+    Section("printers", "Printer", key="id", fields=(
+        Field("id", "ID printer", required=True),
+        Field("driver", "Sambungan", "select", required=True, choices="drivers"),
+        Field("profile", "Model (profil python-escpos)", "select", required=True, choices="profiles"),
+        Field("host", "Alamat IP (network)"),
+        Field("port", "Port (network)", "int", hint="biasanya 9100"),
+        Field("devfile", "Berkas perangkat (serial/file)", hint="mis. /dev/usb/lp0"),
+        Field("printer_name", "Nama printer CUPS"),
+        Field("vendor_id", "Vendor ID USB", hint="mis. 0x04b8"),
+        Field("product_id", "Product ID USB", hint="mis. 0x0e15"),
+    ), intro="Perubahan printer memulai ulang sambungannya; tiket yang menunggu tetap dicetak."),
+    Section("display", "Layar & suara", fields=(
+        Field("phrase", "Kalimat panggilan", required=True, hint="boleh memakai {number}, {counter}, {service}"),
+        Field("read_numbers", "Cara membaca nomor", "select", required=True, choices="read_numbers"),
+        Field("recent_calls", "Jumlah panggilan terakhir di layar", "int"),
+        Field("stale_after_s", "Tanda terputus setelah (detik)", "number"),
+    ), intro="Teks berjalan diubah di bagian Teks berjalan."),
+    Section("alerts", "Ambang pemberitahuan", fields=(
+        Field("approach_ahead", "Beri tahu saat sisa antrean di depan", "int", required=True),
+        Field("approach_minutes", "Beri tahu saat perkiraan tunggu (menit)", "number", required=True),
+        Field("give_up_minutes", "Berhenti mencoba kirim setelah (menit)", "number", required=True),
+    )),
+    Section("limits", "Batas kios & login", fields=(
+        Field("tickets_per_minute", "Tiket per menit per kios/alamat", "number", required=True),
+        Field("ticket_burst", "Tiket beruntun yang dibolehkan", "int", required=True),
+        Field("login_failures", "Gagal login sebelum ditahan", "int", required=True),
+        Field("login_window_s", "Jangka hitung gagal login (detik)", "number", required=True),
+    )),
+    Section("tickets", "Teks tiket", fields=(
+        Field("footer", "Kaki tiket", "textarea", required=True),
+        Field("alert_hint", "Petunjuk QR", "textarea", required=True),
+    )),
+    Section("hall", "Nama & alamat", fields=(
+        Field("name", "Nama mal pelayanan", required=True),
+        Field("public_url", "Alamat publik (untuk kode QR)", required=True, hint="mis. https://antrean.purwakartakab.go.id"),
+    ), intro="Zona waktu hanya diubah lewat berkas hall (giliran hall import)."),
+)}
+
+MAX_TEXT = 500
+
+
+def choices(section: str | None, raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """(value, label) pairs for a select or multi field."""
+    if section == "drivers":
+        return [(d, d) for d in PRINTER_DRIVERS]
+    if section == "profiles":
+        return [(p, p) for p in PROFILES]
+    if section == "read_numbers":
+        return [("words", "Kata (A dua belas)"), ("digits", "Angka per digit (A nol satu dua)")]
+    spec = SECTIONS[section] if section else None
+    if spec is None or spec.key is None:
+        return []
+    return [(str(e[spec.key]), f"{e[spec.key]} · {e.get('name', '')}".rstrip(" ·")) for e in raw.get(section, [])]
+
+
+def section(name: str) -> Section:
+    """The section with this name (404 otherwise)."""
+    spec = SECTIONS.get(name)
+    if spec is None:
+        raise NotFound("Bagian pengaturan ini tidak ada.", code="unknown_section")
+    return spec
+
+
+def convert(spec: Section, values: dict[str, Any]) -> dict[str, Any]:
+    """Submitted values (form strings or JSON) -> document values; None means "leave out"."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        f = spec.field(name)
+        if f is None:
+            raise BadRequest(f"Isian '{name}' tidak dikenal di bagian {spec.title}.", code="unknown_field")
+        if f.kind == "multi":
+            items = value if isinstance(value, list) else [value]
+            if not all(isinstance(v, str) for v in items):
+                raise Unprocessable(f"{f.label}: pilih dari daftar.", code="invalid_field")
+            out[name] = [v for v in items if v] or None
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+            if len(value) > MAX_TEXT:
+                raise Unprocessable(f"{f.label}: paling banyak {MAX_TEXT} karakter.", code="invalid_field")
+            if value == "":
+                value = None
+        if value is None:
+            out[name] = None
+        elif f.kind in ("int", "number"):
+            if isinstance(value, bool):
+                raise Unprocessable(f"{f.label}: harus berupa angka.", code="invalid_field")
+            try:
+                number = float(str(value).replace(",", "."))
+            except ValueError:
+                raise Unprocessable(f"{f.label}: harus berupa angka.", code="invalid_field") from None
+            if f.kind == "int" and not number.is_integer():
+                raise Unprocessable(f"{f.label}: harus bilangan bulat.", code="invalid_field")
+            out[name] = int(number) if f.kind == "int" or number.is_integer() else number
+        elif isinstance(value, (str, int, float)):
+            out[name] = str(value)
+        else:
+            raise Unprocessable(f"{f.label}: harus berupa teks.", code="invalid_field")
+    return out
+
+
+def _merge(entry: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(entry)
+    for name, value in changes.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def edit(raw: dict[str, Any], spec: Section, key: str | None, values: dict[str, Any], *,
+         role: str, create: bool = False) -> dict[str, Any]:
+    """A copy of `raw` with one entry (or the single table) changed; the caller checks it with parse_hall."""
+    changes = convert(spec, values)
+    if role != "admin":
+        if create or not spec.supervisor_fields:
+            raise Forbidden("Hanya admin yang boleh mengubah bagian ini.", code="admin_only")
+        current = entry_values(raw, spec, key)
+        if [k for k, v in changes.items() if k not in spec.supervisor_fields and v != current.get(k)]:
+            allowed = ", ".join(f.label.lower() for f in spec.fields if f.name in spec.supervisor_fields)
+            raise Forbidden(f"Supervisor hanya boleh mengubah {allowed}.", code="admin_only")
+        changes = {k: v for k, v in changes.items() if k in spec.supervisor_fields}
+    for f in spec.fields:
+        if f.required and f.name in changes and changes[f.name] is None:
+            raise Unprocessable(f"{f.label} wajib diisi.", code="field_required")
+    doc = copy.deepcopy(raw)
+    if not spec.is_list:
+        doc[spec.name] = _merge(doc.get(spec.name, {}), changes)
+        return doc
+    entries: list[dict[str, Any]] = doc.setdefault(spec.name, [])
+    assert spec.key is not None
+    if create:
+        new_key = changes.get(spec.key)
+        if not new_key:
+            raise Unprocessable(f"{spec.field(spec.key).label} wajib diisi.", code="field_required")  # type: ignore[union-attr]
+        if any(str(e.get(spec.key)) == str(new_key) for e in entries):
+            raise Unprocessable(f"{spec.title} '{new_key}' sudah ada.", code="duplicate_key")
+        missing = [f.label for f in spec.fields if f.required and changes.get(f.name) is None]
+        if missing:
+            raise Unprocessable(f"Wajib diisi: {', '.join(missing)}.", code="field_required")
+        entries.append(_merge({}, changes))
+        return doc
+    index = _find(entries, spec, key)
+    if spec.key in changes and str(changes[spec.key]) != str(key):
+        raise Unprocessable(f"{spec.field(spec.key).label} tidak dapat diubah; hapus lalu tambah baru.",  # type: ignore[union-attr]
+                            code="key_fixed")
+    entries[index] = _merge(entries[index], changes)
+    return doc
+
+
+def remove(raw: dict[str, Any], spec: Section, key: str, *, role: str) -> dict[str, Any]:
+    """A copy of `raw` without one entry."""
+    if role != "admin":
+        raise Forbidden("Hanya admin yang boleh menghapus.", code="admin_only")
+    if not spec.is_list:
+        raise BadRequest("Bagian ini tidak dapat dihapus.", code="not_removable")
+    doc = copy.deepcopy(raw)
+    entries = doc.get(spec.name, [])
+    del entries[_find(entries, spec, key)]
+    return doc
+
+
+def _find(entries: list[dict[str, Any]], spec: Section, key: str | None) -> int:
+    for i, entry in enumerate(entries):
+        if str(entry.get(spec.key)) == str(key):
+            return i
+    raise NotFound(f"{spec.title} '{key}' tidak ditemukan.", code="not_found")
+
+
+def entry_values(raw: dict[str, Any], spec: Section, key: str | None) -> dict[str, Any]:
+    """The current values of one entry (or the single table), for a form."""
+    if not spec.is_list:
+        return dict(raw.get(spec.name, {}))
+    return dict(raw.get(spec.name, [])[_find(raw.get(spec.name, []), spec, key)])
