@@ -3,14 +3,19 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+A11Y   := tools/a11y/node_modules/.installed
 
-.PHONY: run test bench check-config clean
+.PHONY: run test bench a11y check-config clean
 
 run: $(STAMP)
 	$(BIN)/giliran serve
 
-test: $(STAMP)
+test: $(STAMP) $(A11Y)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lighthouse accessibility scores and page weights of the demo hall's pages.
+a11y: $(STAMP) $(A11Y)
+	$(BIN)/python -m tools.a11y.lighthouse
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.print_bench
@@ -25,6 +30,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# axe-core and Lighthouse for the accessibility tests (they drive /usr/bin/chromium, never a download).
+$(A11Y): tools/a11y/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tools/a11y --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the accessibility tests will be skipped (apt-get install npm)"; fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -63,10 +63,14 @@ async def run_cli(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
 class ServerProcess:
     """One `giliran serve` process on a free loopback port."""
 
-    def __init__(self, config: Path, db: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, config: Path, db: Path, env: dict[str, str] | None = None,
+                 argv: list[str] | None = None) -> None:
         self.config = config
         self.db = db
         self.env = env or {}
+        # Another server speaking the same READY line (the benchmarks' baselines).
+        self.argv = argv or ["-m", "kiosk", "serve", "--config", str(config), "--db", str(db),
+                             "--host", "127.0.0.1", "--port", "0"]
         self.proc: asyncio.subprocess.Process | None = None
         self.url = ""
 
@@ -74,8 +78,7 @@ class ServerProcess:
         self.log = self.db.with_suffix(".log")  # the server's log, for a failing test to read
         with self.log.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "kiosk", "serve", "--config", str(self.config), "--db", str(self.db),
-                "--host", "127.0.0.1", "--port", "0", stdout=asyncio.subprocess.PIPE, stderr=log,
+                sys.executable, *self.argv, stdout=asyncio.subprocess.PIPE, stderr=log,
                 env=os.environ | {"PYTHONUNBUFFERED": "1"} | self.env)
         assert self.proc.stdout is not None
         async with asyncio.timeout(timeout):

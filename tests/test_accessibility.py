@@ -1,0 +1,91 @@
+"""Accessibility of every page: axe-core (WCAG 2.1 A and AA, best practices) in headless Chromium,
+Lighthouse's accessibility score for the kiosk, status and staff pages, and page weights.
+
+axe-core and Lighthouse come from npm (`npm ci --prefix tools/a11y`, done by .ci/run); both run on
+Debian's chromium. Results land in tests/artifacts/a11y.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.browser import artifact, browser  # noqa: F401 - the fixture
+from tests.conftest import PASSWORD, login, take
+from tools.a11y import lighthouse
+
+AXE = lighthouse.HERE / "node_modules" / "axe-core" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+def needs(path) -> None:
+    if path.exists() and lighthouse.available():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{path} missing: .ci/run must run `npm ci --prefix tools/a11y`")
+    pytest.skip("npm ci --prefix tools/a11y to check accessibility")
+
+
+async def test_every_page_passes_axe(aiohttp_server, app, browser, aiohttp_client):  # noqa: F811
+    needs(AXE)
+    server = await aiohttp_server(app)
+    client = await aiohttp_client(server)
+    await login(client, "admin", "admin")
+    ticket = await take(client, "A", kiosk="KV")
+    pages = [("kiosk", "/kiosk?kiosk=KV", (1080, 1920), False), ("status", f"/t/{ticket['token']}", (360, 740), False),
+             ("login", "/staff/login", (1366, 768), False), ("console", "/staff/counter/1", (1366, 768), True),
+             ("choose", "/staff", (1366, 768), True), ("supervisor", "/staff/supervisor", (1366, 768), True),
+             ("audit", "/staff/audit", (1366, 768), True), ("admin", "/admin", (1366, 768), True),
+             ("services", "/admin/services", (1366, 768), True), ("service", "/admin/services/A", (1366, 768), True),
+             ("counter", "/admin/counters/1", (1366, 768), True), ("alerts", "/admin/alerts", (1366, 768), True),
+             ("users", "/admin/users", (1366, 768), True), ("display", "/display?sound=0", (1920, 1080), False)]
+    cookie = await lighthouse.session_cookie(str(server.make_url("")).rstrip("/"), "admin", PASSWORD)
+    name, _, value = cookie.partition("=")
+    # axe is injected by the test itself, so the page's own CSP (own scripts only) is bypassed for it.
+    context = await browser.new_context(bypass_csp=True)
+    await context.add_cookies([{"name": name, "value": value, "url": str(server.make_url("/"))}])
+    source = AXE.read_text()
+    report, problems = {}, {}
+    for key, path, (width, height), staff in pages:
+        page = await context.new_page()
+        await page.set_viewport_size({"width": width, "height": height})
+        sizes: list[int] = []
+        page.on("requestfinished", lambda r: sizes.append(r) if "events" not in r.url else None)
+        await page.goto(str(server.make_url(path)), wait_until="networkidle" if not staff else "load")
+        await page.wait_for_timeout(300)  # scripts fill the page from the API
+        assert not (staff and page.url.endswith("/staff/login")), "the session cookie works"
+        await page.evaluate(source)
+        result = await page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
+        weight = 0
+        for request in sizes:
+            s = await request.sizes()
+            weight += s["responseBodySize"] + s["responseHeadersSize"]
+        report[key] = {"path": path, "violations": [v["id"] for v in result["violations"]],
+                       "passes": len(result["passes"]), "bytes": weight}
+        if result["violations"]:
+            problems[key] = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+                             for v in result["violations"]]
+        await page.close()
+    artifact("a11y.json").write_text(json.dumps(report, indent=2))
+    assert problems == {}
+    assert report["status"]["bytes"] < 100_000, report["status"]
+    await context.close()
+
+
+async def test_lighthouse_accessibility_is_at_least_95(aiohttp_server, app, aiohttp_client):
+    needs(lighthouse.LIGHTHOUSE)
+    server = await aiohttp_server(app)
+    client = await aiohttp_client(server)
+    await login(client, "siti", "admin")
+    base = str(server.make_url("")).rstrip("/")
+    ticket = await take(client, "A", kiosk="KV")
+    cookie = await lighthouse.session_cookie(base, "siti", PASSWORD)
+    scores = [await lighthouse.score(base, "kiosk", "/kiosk?kiosk=KV"),
+              await lighthouse.score(base, "status", f"/t/{ticket['token']}", form_factor="mobile"),
+              await lighthouse.score(base, "console", "/staff/counter/1", cookie)]
+    artifact("lighthouse.md").write_text(lighthouse.table(scores) + "\n")
+    assert [(s.name, s.accessibility, s.failed) for s in scores if s.accessibility < 95] == []
+    status = next(s for s in scores if s.name == "status")
+    assert 0 < status.transferred < 100_000
