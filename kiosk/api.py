@@ -127,8 +127,7 @@ async def take_ticket(request: web.Request) -> web.Response:
     request.app[TICKET_LIMITER].take(
         request.remote or "?", "Terlalu banyak nomor diambil dari perangkat ini. Tunggu sebentar.")
     queue = request.app[QUEUE]
-    ticket = await queue.issue(service, priority=priority, priority_reason=reason, phone=phone, kiosk=kiosk)
-    view = await queue.ticket_view(ticket)
+    ticket, view = await queue.take(service, priority=priority, priority_reason=reason, phone=phone, kiosk=kiosk)
     view["print"] = await _print_outcome(request, ticket)
     return ok(view, status=201)
 

@@ -247,12 +247,14 @@ class HallConfig:
 
     def counters_for(self, service_code: str) -> tuple[Counter, ...]:
         """Counters that call this service."""
-        return tuple(c for c in self.counters if service_code in c.services)
+        return self._counters_by_service.get(service_code, ())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_services_by_code", {s.code: s for s in self.services})
         object.__setattr__(self, "_counters_by_id", {c.id: c for c in self.counters})
         object.__setattr__(self, "_agencies_by_code", {a.code: a for a in self.agencies})
+        object.__setattr__(self, "_counters_by_service", {
+            s.code: tuple(c for c in self.counters if s.code in c.services) for s in self.services})
 
 
 class _Reader:

@@ -66,10 +66,12 @@ class _Work:
     events: list[Event] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     moved: set[str] = field(default_factory=set)  # services whose queue moved
+    loads: dict[str, ServiceLoad] = field(default_factory=dict)  # per service, until a ticket changes
 
     def change(self, kind: str, ticket: Ticket, **detail: Any) -> None:
         """Note a ticket change for the hooks that run before the commit."""
         self.changes.append(Change(kind, ticket, detail))
+        self.loads.clear()
 
     async def emit(self, type_: str, data: dict[str, Any]) -> None:
         """A public event, stored with the change and published after the commit."""
@@ -227,15 +229,25 @@ class QueueService:
             raise NotFound("Nomor antrean tidak ditemukan.", code="unknown_ticket")
         return ticket
 
-    async def loads(self, q: Queries | None = None) -> dict[str, ServiceLoad]:
-        """Per service: people waiting, counters working it and mean service time."""
+    async def work_load(self, w: _Work, code: str) -> ServiceLoad:
+        """One service's load inside a write transaction, computed once until a ticket changes."""
+        if code not in w.loads:
+            w.loads[code] = (await self.loads(w.q, (code,)))[code]
+        return w.loads[code]
+
+    async def loads(self, q: Queries | None = None, codes: tuple[str, ...] | None = None
+                    ) -> dict[str, ServiceLoad]:
+        """Per service (all, or `codes`): people waiting, counters working it and mean service time."""
         q = q or self.store.reads
         day = self.today()
-        waiting = await q.waiting_counts(day)
-        durations = await q.recent_durations(day)
-        states = await q.counter_states()
+        services = self.config.services if codes is None else [s for c in codes if (s := self.config.service(c))]
+        one = services[0].code if len(services) == 1 else None
+        waiting = await q.waiting_counts(day, one)
+        durations = await q.recent_durations(day, service=one)
+        counter_ids = None if one is None else [c.id for c in self.config.counters_for(one)]
+        states = await q.counter_states(counter_ids)
         loads = {}
-        for service in self.config.services:
+        for service in services:
             counters = self.config.counters_for(service.code)
             working = [c for c in counters
                        if (s := states.get(c.id)) and s.active_day == day and not s.paused]
@@ -283,13 +295,19 @@ class QueueService:
             })
         return rows
 
-    async def ticket_view(self, ticket: Ticket, q: Queries | None = None) -> dict[str, Any]:
+    async def ticket_view(self, ticket: Ticket, q: Queries | None = None,
+                          load: ServiceLoad | None = None, ahead: int | None = None) -> dict[str, Any]:
         """A ticket as the citizen and the API see it (no phone, no name)."""
         q = q or self.store.reads
-        ahead, wait = 0, 0
-        if ticket.state == WAITING:
-            ahead = await q.ahead_of(ticket)
-            wait = (await self.loads(q))[ticket.service].wait_for(ahead)
+        wait = 0
+        if ticket.state != WAITING:
+            ahead = 0
+        else:
+            if ahead is None:
+                ahead = await q.ahead_of(ticket)
+            if load is None:
+                load = (await self.loads(q, (ticket.service,))).get(ticket.service)
+            wait = load.wait_for(ahead) if load else 0
         service = self.config.service(ticket.service)
         counter = self.config.counter(ticket.counter_id) if ticket.counter_id else None
         return {
@@ -326,6 +344,13 @@ class QueueService:
     async def issue(self, service_code: str, *, priority: bool = False, priority_reason: str | None = None,
                     phone: str | None = None, kiosk: str | None = None) -> Ticket:
         """Take a number: enforces hours and quota; the ticket exists once this returns."""
+        ticket, _ = await self.take(service_code, priority=priority, priority_reason=priority_reason,
+                                    phone=phone, kiosk=kiosk)
+        return ticket
+
+    async def take(self, service_code: str, *, priority: bool = False, priority_reason: str | None = None,
+                   phone: str | None = None, kiosk: str | None = None) -> tuple[Ticket, dict[str, Any]]:
+        """`issue()`, also answering the ticket's view as of its own commit (read in the transaction)."""
         service = self._service(service_code)
         if priority_reason is not None:
             if priority_reason not in PRIORITY_REASONS:
@@ -360,8 +385,12 @@ class QueueService:
             if e164:
                 await w.q.subscribe(ticket.id, "sms", e164, w.now)
                 w.change("subscribed", ticket, channel="sms", address=e164)
-            await self._queue_changed(w, service.code)
-        return ticket
+            await self._queue_changed(w, service.code, moved=e164 is not None)
+            load = await self.work_load(w, service.code)
+            # A new normal ticket is last in its queue: everyone waiting is ahead (no counting).
+            ahead = None if priority else load.waiting - 1
+            view = await self.ticket_view(ticket, w.q, load, ahead=ahead)
+        return ticket, view
 
     # --- following a ticket (Telegram chats, SMS) ---------------------------------------------
     async def subscribe(self, token: str, channel: str, address: str) -> tuple[Ticket, bool]:
@@ -715,9 +744,12 @@ class QueueService:
             "priority": ticket.priority,
         })
 
-    async def _queue_changed(self, w: _Work, service_code: str) -> None:
-        w.moved.add(service_code)
-        load = (await self.loads(w.q))[service_code]
+    async def _queue_changed(self, w: _Work, service_code: str, moved: bool = True) -> None:
+        """Public: a service's queue changed. `moved`: people in it may have come closer to a
+        counter (a ticket joining at the back brings nobody closer)."""
+        if moved:
+            w.moved.add(service_code)
+        load = await self.work_load(w, service_code)
         await w.emit("queue.changed", {"service": service_code, "waiting": load.waiting,
                                        "estimated_wait_s": load.wait_for(load.waiting)})
 

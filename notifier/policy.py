@@ -24,14 +24,10 @@ class AlertPolicy:
 
     async def __call__(self, work) -> None:
         q = work.q
-        loads: dict[str, ServiceLoad] | None = None
         queued = False
 
         async def load_of(service: str) -> ServiceLoad:
-            nonlocal loads
-            if loads is None:
-                loads = await self.queue.loads(q)
-            return loads[service]
+            return await self.queue.work_load(work, service)
 
         async def enqueue(ticket: Ticket, stage: str, channel: str, address: str, occurrence: str = "") -> None:
             nonlocal queued
@@ -51,7 +47,8 @@ class AlertPolicy:
         services = set(work.moved)
         for change in work.changes:
             ticket = change.ticket
-            services.add(ticket.service)
+            if change.kind != "issued":  # a ticket joining at the back brings nobody closer
+                services.add(ticket.service)
             if change.kind == "subscribed":
                 await enqueue(ticket, "subscribed", change.detail["channel"], change.detail["address"])
             elif change.kind in TICKET_STAGES:
@@ -64,21 +61,17 @@ class AlertPolicy:
                 # Once the ticket is over, nothing still queued about it is sent (but the last word).
                 await q.cancel_pending_messages(ticket.id, {change.kind}, f"nomor sudah {change.kind}")
 
-        if services:
-            candidates = await q.approach_candidates(work.day, services)
-            # Within one service and one class, people ahead only grow along the queue: the first
-            # ticket that is not close yet ends the look for that lane (no O(n^2) scan of a long queue).
-            lanes: dict[tuple[str, bool], list[Ticket]] = {}
-            for ticket in candidates:
-                lanes.setdefault((ticket.service, ticket.priority), []).append(ticket)
-            for (service, _), lane in lanes.items():
-                max_ahead, max_minutes = self.config.approach_rule(service)
-                for ticket in lane:
-                    ahead = await q.ahead_of(ticket)
-                    wait = (await load_of(service)).wait_for(ahead)
-                    if ahead > max_ahead and wait > max_minutes * 60:
-                        break
-                    for channel, address in await q.subscriptions(ticket.id):
-                        await enqueue(ticket, "approaching", channel, address)
+        for service in sorted(services):
+            # Only the head of the queue can be close: people ahead grow along each class's lane,
+            # and the wait grows with them, so the look stops at the farthest place that can qualify.
+            max_ahead, max_minutes = self.config.approach_rule(service)
+            load = await load_of(service)
+            head = max(max_ahead, int(max_minutes * 60 * max(load.servers, 1) / load.mean_service_s)) + 1
+            for ticket in await q.approach_candidates(work.day, service, head):
+                ahead = await q.ahead_of(ticket)
+                if ahead > max_ahead and load.wait_for(ahead) > max_minutes * 60:
+                    continue
+                for channel, address in await q.subscriptions(ticket.id):
+                    await enqueue(ticket, "approaching", channel, address)
         if queued:
             work.notify("alert.queued", {})
