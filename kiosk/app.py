@@ -23,6 +23,7 @@ from kiosk.ratelimit import RateLimiter
 from kiosk.settings import Settings
 from kiosk.store import Store, stored_hall
 from kiosk.typedefs import AUTH, BUS, CLOCK, QUEUE, SETTINGS, STORE, TICKET_LIMITER
+from kiosk.watch import setup_watch
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.add_routes(citizen_routes)
     app.add_routes(staff_page_routes)
     app.add_routes(admin_routes)
+    setup_watch(app, app[QUEUE], bus)
     from display.web import setup_display  # the composition root is the one place rooms are wired in
     setup_display(app)
     from notifier.web import setup_notifier

@@ -366,7 +366,7 @@ class QueueService:
                 raise Unprocessable(f"Kios '{kiosk}' tidak dikenal.", code="unknown_kiosk")
             printer = station.printer
         async with self._write() as w:
-            issued = await w.q.issued_count(w.day, service.code)
+            issued = 0 if service.daily_quota is None else await w.q.issued_count(w.day, service.code)
             open_now, _, reason = self.availability(service, issued)
             if reason == "service_closed":
                 raise Conflict(f"Layanan {service.name} sedang tutup (jam layanan {service.hours.text}).",

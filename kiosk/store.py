@@ -310,6 +310,18 @@ class Queries:
             rows = await self._all("SELECT code, waiting FROM day_counts WHERE day = ? AND waiting > 0", (day,))
         return {r[0]: int(r[1]) for r in rows}
 
+    async def tickets_by_ids(self, ids: Iterable[int]) -> dict[int, Ticket]:
+        """These tickets, by id."""
+        wanted = tuple(ids)
+        rows = await self._all(f"SELECT * FROM tickets WHERE id IN ({','.join('?' * len(wanted))})", wanted)
+        return {r["id"]: Ticket.from_row(r) for r in rows}
+
+    async def waiting_order(self, day: str, service: str) -> list[int]:
+        """Ids of a service's waiting tickets in the order they will be called (see ahead_of)."""
+        rows = await self._all("SELECT id FROM tickets WHERE day = ? AND state = 'waiting' AND service = ? "
+                               "ORDER BY priority DESC, id", (day, service))
+        return [r[0] for r in rows]
+
     async def waiting_list(self, day: str, services: Iterable[str]) -> list[Ticket]:
         """Today's waiting tickets of these services, oldest first."""
         codes = tuple(services)

@@ -17,6 +17,7 @@ PUBLIC = {
     ("GET", "/display"), ("GET", "/display/{zone}"), ("GET", "/display-events"), ("GET", "/display-audio/{key}.wav"),
     ("GET", "/display-audio/chime.wav"), ("GET", "/api/display/ticker"), ("GET", "/display-static/"),
     ("POST", "/api/tickets/{token}/phone"),  # the token is the citizen's key
+    ("GET", "/api/tickets/{token}/events"),  # the status page's own stream
     ("GET", "/kiosk"), ("GET", "/t/{token}/qr.svg"), ("GET", "/t/{token}/telegram.svg"),
     ("POST", "/telegram/webhook"),  # Telegram's secret-token header (tests/test_telegram.py)
 }

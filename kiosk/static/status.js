@@ -1,10 +1,9 @@
-// The citizen's ticket page: follows the hall's event stream and refreshes this ticket when it moves.
+// The citizen's ticket page: follows its ticket's own event stream (no polling, no hall-wide stream).
 (() => {
   "use strict";
   const root = document.getElementById("ticket");
   if (!root) return;
   const token = root.dataset.token;
-  const number = root.dataset.number;
   const $ = (id) => document.getElementById(id);
   const state = { ticket: null, refreshes: 0 };
   window.giliranTicket = state;
@@ -39,33 +38,10 @@
     if (!waiting && $("cancel-box")) $("cancel-box").hidden = true;
   }
 
-  let pending = null;
-  function refresh() {
-    clearTimeout(pending);
-    pending = setTimeout(async () => {  // many events at once: one request
-      try {
-        const response = await fetch(`/api/tickets/${encodeURIComponent(token)}`, { cache: "no-store" });
-        if (response.ok) { state.refreshes += 1; render(await response.json()); }
-      } catch (err) { /* offline for a moment: the stream reconnects and we refresh then */ }
-    }, 150);
-  }
-
+  // The ticket's own stream: the server sends this ticket's view when what the page shows changes.
   function follow() {
-    const source = new EventSource("/api/events");
-    source.addEventListener("snapshot", refresh);
-    source.addEventListener("ticket.called", (e) => {
-      const call = JSON.parse(e.data);
-      if (call.number === number || (state.ticket && call.service === state.ticket.service)) refresh();
-    });
-    source.addEventListener("queue.changed", (e) => {
-      const change = JSON.parse(e.data);
-      if (!state.ticket || change.service === state.ticket.service) refresh();
-    });
-    source.addEventListener("counter.changed", (e) => {
-      // Serving started, finished or the citizen was marked absent at this ticket's counter.
-      const change = JSON.parse(e.data);
-      if (state.ticket && state.ticket.counter === change.counter) refresh();
-    });
+    const source = new EventSource(`/api/tickets/${encodeURIComponent(token)}/events`);
+    source.addEventListener("ticket", (e) => { state.refreshes += 1; render(JSON.parse(e.data)); });
     source.onopen = () => { $("live").textContent = "Halaman ini diperbarui otomatis."; };
     source.onerror = () => { $("live").textContent = "Koneksi terputus; mencoba menyambung kembali…"; };
   }

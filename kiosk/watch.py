@@ -1,0 +1,199 @@
+"""Citizens' phones following their own ticket: `GET /api/tickets/{token}/events`.
+
+Hundreds of phones in a busy hall must not cost the queue anything noticeable, so a phone does
+not receive the hall's event stream and fetch its ticket on every movement. One watcher listens
+to the bus instead, notes which services moved, and at most every `INTERVAL` seconds computes, per
+moved service with followers, every followed ticket's view in two queries (the followed tickets,
+the service's waiting order); a phone is sent its view only when something it shows changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp_sse import EventSourceResponse
+
+from kiosk.domain import QueueService
+from kiosk.events import EventBus, Subscription
+from kiosk.middlewares import dumps
+from kiosk.models import WAITING
+
+log = logging.getLogger(__name__)
+INTERVAL = 0.5
+HEARTBEAT_S = 15.0
+SHOWN = ("state", "ahead", "estimated_wait_text", "counter", "counter_name", "recalls", "service")
+
+
+@dataclass(eq=False)
+class Follower:
+    """One open status page."""
+
+    ticket_id: int
+    service: str
+    inbox: asyncio.Queue[dict[str, Any] | None] = field(default_factory=lambda: asyncio.Queue(8))
+    last: tuple[Any, ...] | None = None
+
+    def offer(self, view: dict[str, Any]) -> None:
+        shown = tuple(view.get(k) for k in SHOWN)
+        if shown == self.last:
+            return
+        self.last = shown
+        if self.inbox.full():  # a slow phone only needs the newest view
+            self.inbox.get_nowait()
+        self.inbox.put_nowait(view)
+
+
+class TicketWatch:
+    """Keeps the followers of each service and pushes changed views to them."""
+
+    def __init__(self, queue: QueueService, bus: EventBus) -> None:
+        self.queue = queue
+        self.bus = bus
+        self.by_service: dict[str, set[Follower]] = {}
+        self.dirty: set[str] = set()
+        self.wake = asyncio.Event()
+        self.pushed = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def follow(self, ticket_id: int, service: str) -> Follower:
+        follower = Follower(ticket_id, service)
+        self.by_service.setdefault(service, set()).add(follower)
+        return follower
+
+    def leave(self, follower: Follower) -> None:
+        followers = self.by_service.get(follower.service)
+        if followers is not None:
+            followers.discard(follower)
+            if not followers:
+                del self.by_service[follower.service]
+
+    def close(self) -> None:
+        """On shutdown: end every status page's stream now."""
+        for followers in self.by_service.values():
+            for follower in followers:
+                if follower.inbox.full():
+                    follower.inbox.get_nowait()
+                follower.inbox.put_nowait(None)
+
+    @property
+    def count(self) -> int:
+        return sum(len(f) for f in self.by_service.values())
+
+    async def start(self) -> None:
+        subscription = self.bus.subscribe()  # listening from now on, before the first page connects
+        self._task = asyncio.create_task(self._run(subscription), name="ticket-watch")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            from kiosk.aio import stop_tasks
+            await stop_tasks([self._task])
+
+    async def _run(self, subscription: Subscription) -> None:
+        listener = asyncio.create_task(self._listen(subscription))
+        try:
+            while True:
+                await self.wake.wait()
+                self.wake.clear()
+                moved, self.dirty = self.dirty, set()
+                for service in moved:
+                    if self.by_service.get(service):
+                        try:
+                            await self._push(service)
+                        except Exception:
+                            log.exception("status pages of service %s were not updated", service)
+                await asyncio.sleep(INTERVAL)  # coalesce: a busy queue costs one pass per interval
+        finally:
+            listener.cancel()
+
+    async def _listen(self, subscription: Subscription) -> None:
+        while True:
+            async for event in subscription:
+                data = event.data
+                if event.type in ("queue.changed", "ticket.called"):
+                    self.dirty.add(data.get("service", ""))
+                elif event.type == "counter.changed":
+                    counter = self.queue.config.counter(data.get("counter", ""))
+                    self.dirty.update(counter.services if counter else self.by_service)
+                elif event.type == "hall.changed":
+                    self.dirty.update(self.by_service)
+                else:
+                    continue
+                self.wake.set()
+            if self.bus.closed:
+                return
+            self.dirty.update(self.by_service)  # dropped for falling behind: refresh everyone
+            self.wake.set()
+            subscription = self.bus.subscribe()
+
+    async def _push(self, service: str) -> None:
+        followers = list(self.by_service.get(service, ()))
+        reads = self.queue.store.reads
+        tickets = await reads.tickets_by_ids({f.ticket_id for f in followers})
+        order = {tid: i for i, tid in enumerate(await reads.waiting_order(self.queue.today(), service))}
+        load = (await self.queue.loads(reads, (service,))).get(service)
+        for follower in followers:
+            ticket = tickets.get(follower.ticket_id)
+            if ticket is None:
+                continue
+            if ticket.service != service:  # transferred: follow it in its new service
+                self.leave(follower)
+                follower.service = ticket.service
+                self.by_service.setdefault(ticket.service, set()).add(follower)
+                self.dirty.add(ticket.service)
+                self.wake.set()
+                continue
+            ahead = order.get(ticket.id, 0) if ticket.state == WAITING else 0
+            follower.offer(await self.queue.ticket_view(ticket, reads, load, ahead=ahead))
+            self.pushed += 1
+
+
+WATCH = web.AppKey("ticket_watch", TicketWatch)
+
+
+async def ticket_events(request: web.Request) -> web.StreamResponse:
+    """The status page's stream: a `ticket` event with the ticket's view now, then whenever what the
+    page shows changes (state, people ahead, wait, counter); heartbeats keep it open."""
+    queue = request.app[WATCH].queue
+    ticket = await queue.ticket(request.match_info["token"])
+    watch = request.app[WATCH]
+    follower = watch.follow(ticket.id, ticket.service)
+    stream = EventSourceResponse()
+    try:
+        follower.offer(await queue.ticket_view(ticket))
+        await stream.prepare(request)
+        while True:
+            try:
+                async with asyncio.timeout(HEARTBEAT_S):
+                    view = await follower.inbox.get()
+            except TimeoutError:
+                await stream.send("", event="heartbeat")
+                continue
+            if view is None:  # the server is stopping
+                break
+            await stream.send(dumps(view), event="ticket")
+    except ConnectionResetError:
+        pass
+    finally:
+        watch.leave(follower)
+    return stream
+
+
+def setup_watch(app: web.Application, queue: QueueService, bus: EventBus) -> None:
+    """Add the watcher (started with the app) and its route."""
+    app[WATCH] = TicketWatch(queue, bus)
+
+    async def watch_ctx(app: web.Application):
+        await app[WATCH].start()
+        yield
+        await app[WATCH].stop()
+
+    async def close_streams(app: web.Application) -> None:
+        app[WATCH].close()
+
+    app.cleanup_ctx.append(watch_ctx)
+    app.on_shutdown.append(close_streams)
+    app.router.add_get("/api/tickets/{token}/events", ticket_events)
