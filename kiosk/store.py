@@ -316,10 +316,11 @@ class Queries:
         rows = await self._all(f"SELECT * FROM tickets WHERE id IN ({','.join('?' * len(wanted))})", wanted)
         return {r["id"]: Ticket.from_row(r) for r in rows}
 
-    async def waiting_order(self, day: str, service: str) -> list[int]:
-        """Ids of a service's waiting tickets in the order they will be called (see ahead_of)."""
+    async def waiting_order(self, day: str, service: str, upto_id: int) -> list[int]:
+        """Ids of a service's waiting tickets in the order they will be called (see ahead_of), as far
+        as ticket `upto_id` (tickets behind the last one asked about are not read)."""
         rows = await self._all("SELECT id FROM tickets WHERE day = ? AND state = 'waiting' AND service = ? "
-                               "ORDER BY priority DESC, id", (day, service))
+                               "AND (priority = 1 OR id <= ?) ORDER BY priority DESC, id", (day, service, upto_id))
         return [r[0] for r in rows]
 
     async def waiting_list(self, day: str, services: Iterable[str]) -> list[Ticket]:

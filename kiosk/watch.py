@@ -2,9 +2,14 @@
 
 Hundreds of phones in a busy hall must not cost the queue anything noticeable, so a phone does
 not receive the hall's event stream and fetch its ticket on every movement. One watcher listens
-to the bus instead, notes which services moved, and at most every `INTERVAL` seconds computes, per
-moved service with followers, every followed ticket's view in two queries (the followed tickets,
-the service's waiting order); a phone is sent its view only when something it shows changed.
+to the bus instead:
+
+- a ticket's own news (it is called, served, finished, marked absent) reaches its page within
+  URGENT_S;
+- people ahead and the estimated wait are refreshed at most every REFRESH_S per service: one pass
+  computes every follower of a moved service from two queries (the followed tickets, the
+  service's waiting order), yielding to the event loop as it goes;
+- a page is sent its view only when something it shows changed.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from aiohttp_sse import EventSourceResponse
 from kiosk.domain import QueueService
 from kiosk.events import EventBus, Subscription
 from kiosk.middlewares import dumps
-from kiosk.models import WAITING
+from kiosk.i18n import format_wait
+from kiosk.models import AT_COUNTER, WAITING
 
 log = logging.getLogger(__name__)
-INTERVAL = 0.5
+URGENT_S = 0.2
+REFRESH_S = 2.0
 HEARTBEAT_S = 15.0
-SHOWN = ("state", "ahead", "estimated_wait_text", "counter", "counter_name", "recalls", "service")
+YIELD_EVERY = 20
+SHOWN = ("state", "ahead", "estimated_wait_text", "counter", "recalls", "service")  # what a page shows
 
 
 @dataclass(eq=False)
@@ -34,14 +42,14 @@ class Follower:
 
     ticket_id: int
     service: str
+    number: str
+    counter: str | None = None
     inbox: asyncio.Queue[dict[str, Any] | None] = field(default_factory=lambda: asyncio.Queue(8))
-    last: tuple[Any, ...] | None = None
+    shown: tuple[Any, ...] | None = None  # the SHOWN values of the last view sent
 
     def offer(self, view: dict[str, Any]) -> None:
-        shown = tuple(view.get(k) for k in SHOWN)
-        if shown == self.last:
-            return
-        self.last = shown
+        self.shown = tuple(view.get(k) for k in SHOWN)
+        self.counter = view.get("counter")
         if self.inbox.full():  # a slow phone only needs the newest view
             self.inbox.get_nowait()
         self.inbox.put_nowait(view)
@@ -55,12 +63,13 @@ class TicketWatch:
         self.bus = bus
         self.by_service: dict[str, set[Follower]] = {}
         self.dirty: set[str] = set()
+        self.urgent: set[Follower] = set()
         self.wake = asyncio.Event()
         self.pushed = 0
         self._task: asyncio.Task[None] | None = None
 
-    def follow(self, ticket_id: int, service: str) -> Follower:
-        follower = Follower(ticket_id, service)
+    def follow(self, ticket_id: int, service: str, number: str) -> Follower:
+        follower = Follower(ticket_id, service, number)
         self.by_service.setdefault(service, set()).add(follower)
         return follower
 
@@ -94,18 +103,26 @@ class TicketWatch:
 
     async def _run(self, subscription: Subscription) -> None:
         listener = asyncio.create_task(self._listen(subscription))
+        loop = asyncio.get_running_loop()
+        next_refresh = 0.0
         try:
             while True:
                 await self.wake.wait()
-                self.wake.clear()
-                moved, self.dirty = self.dirty, set()
-                for service in moved:
-                    if self.by_service.get(service):
-                        try:
-                            await self._push(service)
-                        except Exception:
-                            log.exception("status pages of service %s were not updated", service)
-                await asyncio.sleep(INTERVAL)  # coalesce: a busy queue costs one pass per interval
+                if self.urgent:
+                    urgent, self.urgent = self.urgent, set()
+                    by_service: dict[str, list[Follower]] = {}
+                    for follower in urgent:
+                        by_service.setdefault(follower.service, []).append(follower)
+                    for service, followers in by_service.items():
+                        await self._push_safely(service, followers)
+                if self.dirty and loop.time() >= next_refresh:
+                    moved, self.dirty = self.dirty, set()
+                    for service in moved:
+                        await self._push_safely(service, list(self.by_service.get(service, ())))
+                    next_refresh = loop.time() + REFRESH_S
+                if not self.urgent and not self.dirty:
+                    self.wake.clear()
+                await asyncio.sleep(URGENT_S)
         finally:
             listener.cancel()
 
@@ -113,11 +130,15 @@ class TicketWatch:
         while True:
             async for event in subscription:
                 data = event.data
-                if event.type in ("queue.changed", "ticket.called"):
+                if event.type == "queue.changed":
                     self.dirty.add(data.get("service", ""))
+                elif event.type == "ticket.called":
+                    service = data.get("service", "")
+                    self.dirty.add(service)
+                    self.urgent.update(f for f in self.by_service.get(service, ()) if f.number == data.get("number"))
                 elif event.type == "counter.changed":
-                    counter = self.queue.config.counter(data.get("counter", ""))
-                    self.dirty.update(counter.services if counter else self.by_service)
+                    counter = data.get("counter")
+                    self.urgent.update(f for fs in self.by_service.values() for f in fs if f.counter == counter)
                 elif event.type == "hall.changed":
                     self.dirty.update(self.by_service)
                 else:
@@ -129,13 +150,24 @@ class TicketWatch:
             self.wake.set()
             subscription = self.bus.subscribe()
 
-    async def _push(self, service: str) -> None:
-        followers = list(self.by_service.get(service, ()))
+    async def _push_safely(self, service: str, followers: list[Follower]) -> None:
+        if not followers:
+            return
+        try:
+            await self._push(service, followers)
+        except Exception:
+            log.exception("status pages of service %s were not updated", service)
+
+    async def _push(self, service: str, followers: list[Follower]) -> None:
         reads = self.queue.store.reads
         tickets = await reads.tickets_by_ids({f.ticket_id for f in followers})
-        order = {tid: i for i, tid in enumerate(await reads.waiting_order(self.queue.today(), service))}
+        waiting = [t.id for t in tickets.values() if t.state == WAITING]
+        order = {} if not waiting else {
+            tid: i for i, tid in enumerate(await reads.waiting_order(self.queue.today(), service, max(waiting)))}
         load = (await self.queue.loads(reads, (service,))).get(service)
-        for follower in followers:
+        for n, follower in enumerate(followers):
+            if n and n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # let requests through between slices
             ticket = tickets.get(follower.ticket_id)
             if ticket is None:
                 continue
@@ -143,10 +175,15 @@ class TicketWatch:
                 self.leave(follower)
                 follower.service = ticket.service
                 self.by_service.setdefault(ticket.service, set()).add(follower)
-                self.dirty.add(ticket.service)
+                self.urgent.add(follower)
                 self.wake.set()
                 continue
             ahead = order.get(ticket.id, 0) if ticket.state == WAITING else 0
+            wait_text = format_wait(load.wait_for(ahead) if load and ticket.state == WAITING else 0)
+            shown = (ticket.state, ahead, wait_text, ticket.counter_id if ticket.state in AT_COUNTER else None,
+                     ticket.recalls, ticket.service)
+            if shown == follower.shown:
+                continue
             follower.offer(await self.queue.ticket_view(ticket, reads, load, ahead=ahead))
             self.pushed += 1
 
@@ -160,7 +197,7 @@ async def ticket_events(request: web.Request) -> web.StreamResponse:
     queue = request.app[WATCH].queue
     ticket = await queue.ticket(request.match_info["token"])
     watch = request.app[WATCH]
-    follower = watch.follow(ticket.id, ticket.service)
+    follower = watch.follow(ticket.id, ticket.service, ticket.number)
     stream = EventSourceResponse()
     try:
         follower.offer(await queue.ticket_view(ticket))
