@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 A11Y   := tools/a11y/node_modules/.installed
 
-.PHONY: run test bench a11y check-config clean
+.PHONY: run test bench faults a11y check-config clean
 
 run: $(STAMP)
 	$(BIN)/giliran serve
@@ -13,14 +13,20 @@ run: $(STAMP)
 test: $(STAMP) $(A11Y)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Power cuts, printer and gateway faults, a full disk, clock jumps: the full fault suite
+# (CI runs its short form inside `make test`, tests/test_faults.py).
+faults: $(STAMP)
+	$(BIN)/python -m benchmarks.faults
+
 # Lighthouse accessibility scores and page weights of the demo hall's pages.
 a11y: $(STAMP) $(A11Y)
 	$(BIN)/python -m tools.a11y.lighthouse
 
+# Every figure beside baselines measured in the same run; results in benchmarks/results/.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.print_bench
-	$(BIN)/python -m benchmarks.display_bench --clients 1000 --calls 30
-	$(BIN)/python -m benchmarks.alert_bench --alerts 2000 --chats 1000
+	$(BIN)/python -m benchmarks.suite
+	$(BIN)/python -m benchmarks.print_bench | tee benchmarks/results/print.txt
+	$(BIN)/python -m benchmarks.alert_bench --alerts 2000 --chats 1000 | tee benchmarks/results/alerts.txt
 
 check-config: $(STAMP)
 	$(BIN)/giliran check-config examples/mpp-purwakarta.toml

@@ -113,8 +113,10 @@ class QueueService:
         return to_local(self.clock.now(), self.config.hall.tz)
 
     def today(self) -> str:
-        """The hall's local date now, as YYYY-MM-DD."""
-        return self.local_now().date().isoformat()
+        """The hall's local date now, as YYYY-MM-DD; never earlier than a day already begun (a clock
+        set back across midnight must not reopen yesterday's numbering)."""
+        day = self.local_now().date().isoformat()
+        return self._day if self._day is not None and day < self._day else day
 
     def iso(self, epoch: float | None) -> str | None:
         """An epoch time as ISO 8601 with the hall's offset."""
@@ -123,7 +125,7 @@ class QueueService:
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[_Work]:
         now = self.clock.now()
-        day = to_local(now, self.config.hall.tz).date().isoformat()
+        day = self.today()
         async with self.store.transaction() as q:
             work = _Work(q, now, day)
             if day != self._day:

@@ -345,9 +345,10 @@ class Queries:
         return int(row[0])
 
     async def expire_before(self, day: str) -> int:
-        """End tickets left open on earlier days as expired and forget their phone numbers."""
+        """End earlier days' tickets that still wait or were called as expired (one being served
+        when midnight passes stays, so the officer can finish it) and forget their phone numbers."""
         cur = await self.conn.execute(
-            f"UPDATE tickets SET state = 'expired' WHERE day < ? AND state IN {OPEN_STATES!r}", (day,))
+            "UPDATE tickets SET state = 'expired' WHERE day < ? AND state IN ('waiting', 'called')", (day,))
         expired = cur.rowcount
         await cur.close()
         await self.conn.execute("UPDATE tickets SET phone = NULL WHERE day < ? AND phone IS NOT NULL", (day,))
