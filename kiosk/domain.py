@@ -471,6 +471,12 @@ class QueueService:
             return None
         ticket = await reads.ticket_by_id(job.ticket_id)
         assert ticket is not None
+        if job.state == "printing":
+            # The server stopped during an attempt (a crash): the ticket may already be out, so
+            # it is printed again marked as a reprint rather than silently twice.
+            job = replace(job, partial=True)
+        async with self._write() as w:
+            await w.q.start_print_job(job.id)
         return job, ticket
 
     async def record_print(self, job: PrintJob, *, sent: bool, error: str | None = None,
@@ -496,7 +502,7 @@ class QueueService:
         """The ticket's print job once its first attempt ended, or as it is after `timeout` seconds."""
         reads = self.store.reads
         job = await reads.job_for_ticket(ticket.id)
-        if job is None or job.state != "pending" or job.attempts or timeout <= 0:
+        if job is None or job.state not in ("pending", "printing") or job.attempts or timeout <= 0:
             return job
         first = await reads.next_print_job(job.printer_id)
         if first is not None and first.id != job.id and first.attempts:

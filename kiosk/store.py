@@ -371,7 +371,7 @@ class Queries:
 
     async def next_print_job(self, printer_id: str) -> PrintJob | None:
         """The oldest job a printer still has to print."""
-        row = await self._one("SELECT * FROM print_jobs WHERE printer_id = ? AND state = 'pending' "
+        row = await self._one("SELECT * FROM print_jobs WHERE printer_id = ? AND state IN ('pending', 'printing') "
                               "ORDER BY id LIMIT 1", (printer_id,))
         return PrintJob.from_row(row) if row else None
 
@@ -379,6 +379,10 @@ class Queries:
         """One print job."""
         row = await self._one("SELECT * FROM print_jobs WHERE id = ?", (job_id,))
         return PrintJob.from_row(row) if row else None
+
+    async def start_print_job(self, job_id: int) -> None:
+        """An attempt begins: until it is recorded, a crash leaves the job 'printing' (it may be out)."""
+        await self.conn.execute("UPDATE print_jobs SET state = 'printing' WHERE id = ?", (job_id,))
 
     async def finish_print_job(self, job_id: int, *, state: str, at: float, error: str | None,
                                partial: bool) -> None:
@@ -396,12 +400,12 @@ class Queries:
     async def expire_print_jobs_before(self, day: str) -> None:
         """Jobs of earlier days' tickets are not printed any more."""
         await self.conn.execute(
-            "UPDATE print_jobs SET state = 'expired' WHERE state = 'pending' AND ticket_id IN "
+            "UPDATE print_jobs SET state = 'expired' WHERE state IN ('pending', 'printing') AND ticket_id IN "
             "(SELECT id FROM tickets WHERE day < ?)", (day,))
 
     async def pending_print_counts(self) -> dict[str, int]:
         """Per printer, jobs waiting to be printed."""
-        rows = await self._all("SELECT printer_id, COUNT(*) FROM print_jobs WHERE state = 'pending' "
+        rows = await self._all("SELECT printer_id, COUNT(*) FROM print_jobs WHERE state IN ('pending', 'printing') "
                                "GROUP BY printer_id")
         return {r[0]: int(r[1]) for r in rows}
 
