@@ -29,7 +29,7 @@ from typing import Any
 import aiosqlite
 
 from kiosk.errors import Unavailable
-from kiosk.models import AT_COUNTER, OPEN_STATES, CounterState, Event, PrintJob, Ticket, User
+from kiosk.models import AT_COUNTER, CounterState, Event, PrintJob, Ticket, User
 
 log = logging.getLogger(__name__)
 
@@ -789,8 +789,7 @@ class Store:
         self._lock = asyncio.Lock()
         self._queued = 0  # transactions waiting for the lock
         self._batch: _Batch | None = None
-        self.commits = 0  # COMMITs done (a benchmark reads it to report the batching)
-        self.units = 0
+        self._flushing: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
         """Connect, switch to WAL and apply migrations."""
@@ -873,7 +872,6 @@ class Store:
                 raise
             writer.execute("RELEASE unit")
             batch.units += 1
-            self.units += 1
         finally:
             if self._batch is not None and (self._queued == 0 or self._batch.units >= MAX_BATCH):
                 # The task owns the lock until the COMMIT is over, even if this caller is cancelled.
@@ -918,8 +916,6 @@ class Store:
             await self._rollback()
             self._fail(batch, self._unavailable(exc))
             return
-        if batch.units:
-            self.commits += 1
         if not batch.committed.done():
             batch.committed.set_result(None)
 
@@ -933,7 +929,9 @@ class Store:
     def _flush_soon(self) -> None:
         """A queued transaction gave up waiting: commit the open batch if nobody else will."""
         if self._batch is not None and self._queued == 0:
-            asyncio.get_running_loop().create_task(self._flush())
+            task = asyncio.get_running_loop().create_task(self._flush())
+            self._flushing.add(task)  # keep a reference until it is done
+            task.add_done_callback(self._flushing.discard)
 
     async def _flush(self) -> None:
         async with self._lock:
