@@ -254,8 +254,8 @@ async def printer_faults(root: Path, seconds: float) -> str:
         twice = [n for n, c in Counter(first).items() if c > 1]
         cut = sum(1 for job in rig.printer.jobs if not job.complete and job.data)
         line = (f"printer faults: {seconds:.0f} s of refused/silent/cut/paper-out phases; {len(issued)} tickets, "
-                f"every one printed, {len(twice)} twice, in order: {in_order}; {cut} cut mid-print, "
-                f"{len(reprints)} printed again marked CETAK ULANG")
+                f"every one printed, {len(twice)} twice, in order: {in_order}; {cut} attempts cut mid-print, "
+                f"the {len(reprints)} tickets they hit printed again marked CETAK ULANG")
         assert not twice and in_order and set(first) | set(reprints) >= set(issued), line
         return line
 

@@ -162,27 +162,6 @@ async def scenario_display(clients: list[int], calls: int) -> dict[str, Any]:
     return out
 
 
-class Phone:
-    """A phone following its own ticket over the status page's event stream."""
-
-    def __init__(self, port: int, token_: str) -> None:
-        self.port, self.token = port, token_
-        self.updates = 0
-        self.ready = asyncio.Event()
-
-    async def run(self) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        writer.write(f"GET /api/tickets/{self.token}/events HTTP/1.1\r\nHost: x\r\n"
-                     "Accept: text/event-stream\r\n\r\n".encode())
-        try:
-            while line := await reader.readline():
-                if line.startswith(b"event: "):
-                    self.updates += 1
-                    self.ready.set()
-        finally:
-            writer.close()
-
-
 async def scenario_status(root: Path, seconds: float, phones: int = 2000) -> dict[str, Any]:
     """Ticket issue p99 at 32 clients while 8 counters call, on two fresh servers with the same
     2,000 tickets waiting: one without phones, one with 2,000 phones following their ticket."""
@@ -193,10 +172,23 @@ async def scenario_status(root: Path, seconds: float, phones: int = 2000) -> dic
         port = int(server.url.rsplit(":", 1)[1])
         tokens = await issue_n_tokens(server.url, phones)
         headers = await token(server.url)
-        readers = [Phone(port, t) for t in tokens[:following]]
-        tasks = [asyncio.create_task(p.run()) for p in readers]
-        async with asyncio.timeout(120):
-            await asyncio.gather(*(p.ready.wait() for p in readers))
+        phones_proc = None
+        if following:  # the phones read in their own process, not in the one that measures
+            phones_proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "benchmarks.phones", str(port), stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE)
+            assert phones_proc.stdin is not None and phones_proc.stdout is not None
+            phones_proc.stdin.write((" ".join(tokens[:following]) + "\n").encode())
+            async with asyncio.timeout(120):
+                assert (await phones_proc.stdout.readline()).strip() == b"READY"
+
+        async def updates() -> int:
+            if phones_proc is None:
+                return 0
+            assert phones_proc.stdin is not None and phones_proc.stdout is not None
+            phones_proc.stdin.write(b"count\n")
+            return int(await phones_proc.stdout.readline())
+
         stop = asyncio.Event()
 
         async def counter(i: int) -> int:
@@ -209,16 +201,17 @@ async def scenario_status(root: Path, seconds: float, phones: int = 2000) -> dic
             return calls
 
         counters = [asyncio.create_task(counter(i)) for i in range(8)]
-        before = sum(p.updates for p in readers)
+        before = await updates()
         result = await hammer(server.url, 32, seconds, issue_request)
         stop.set()
         calls = sum(await asyncio.gather(*counters))
         assert server.proc is not None
         out[label] = row(result) | {"calls": calls, "phones": following, "rss_mb": round(rss_mb(server.proc.pid)),
-                                    "updates_delivered": sum(p.updates for p in readers) - before}
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+                                    "updates_delivered": await updates() - before}
+        if phones_proc is not None:
+            assert phones_proc.stdin is not None
+            phones_proc.stdin.close()
+            await phones_proc.wait()
         await server.stop()
     out["p99_ratio"] = round(out["with_phones"]["p99_ms"] / out["without_phones"]["p99_ms"], 2)
     return out

@@ -30,7 +30,7 @@ from kiosk.models import AT_COUNTER, WAITING
 
 log = logging.getLogger(__name__)
 URGENT_S = 0.2
-REFRESH_S = 2.0
+REFRESH_S = 5.0
 HEARTBEAT_S = 15.0
 YIELD_EVERY = 20
 SHOWN = ("state", "ahead", "estimated_wait_text", "counter", "recalls", "service")  # what a page shows
@@ -66,6 +66,7 @@ class TicketWatch:
         self.urgent: set[Follower] = set()
         self.wake = asyncio.Event()
         self.pushed = 0
+        self.refresh_s = REFRESH_S
         self._task: asyncio.Task[None] | None = None
 
     def follow(self, ticket_id: int, service: str, number: str) -> Follower:
@@ -119,7 +120,7 @@ class TicketWatch:
                     moved, self.dirty = self.dirty, set()
                     for service in moved:
                         await self._push_safely(service, list(self.by_service.get(service, ())))
-                    next_refresh = loop.time() + REFRESH_S
+                    next_refresh = loop.time() + self.refresh_s
                 if not self.urgent and not self.dirty:
                     self.wake.clear()
                 await asyncio.sleep(URGENT_S)
@@ -160,7 +161,10 @@ class TicketWatch:
 
     async def _push(self, service: str, followers: list[Follower]) -> None:
         reads = self.queue.store.reads
-        tickets = await reads.tickets_by_ids({f.ticket_id for f in followers})
+        tickets: dict[int, Any] = {}
+        ids = sorted({f.ticket_id for f in followers})
+        for start in range(0, len(ids), YIELD_EVERY):  # small reads: the loop serves requests between them
+            tickets |= await reads.tickets_by_ids(ids[start:start + YIELD_EVERY])
         waiting = [t.id for t in tickets.values() if t.state == WAITING]
         order = {} if not waiting else {
             tid: i for i, tid in enumerate(await reads.waiting_order(self.queue.today(), service, max(waiting)))}

@@ -52,6 +52,8 @@ class PrinterStandIn:
         if self.mode == "silent":
             try:
                 await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                pass  # the stand-in is shutting down: end quietly
             finally:
                 writer.close()
             return

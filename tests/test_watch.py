@@ -11,6 +11,7 @@ from tests.test_events import read_events
 
 async def test_a_phone_follows_its_ticket_through_calls_and_a_transfer(client):
     staff = await login(client, "siti", "supervisor")
+    client.server.app[WATCH].refresh_s = 0.3  # people ahead are refreshed every 5 s in a hall
     first = await take(client, "B")
     mine = await take(client, "B")
     resp = await client.get(f"/api/tickets/{mine['token']}/events")
