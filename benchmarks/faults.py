@@ -29,21 +29,13 @@ import aiohttp
 
 from tests.escpos_reader import read_escpos
 from tests.printer_standin import PrinterStandIn
-from tests.server_process import ServerProcess, run_cli
+from tests.server_process import HALL_TOML, ServerProcess, run_cli
 from tests.sms_standins import GatewayStandIn
 
 PASSWORD = "rahasia-faults"
 
-HALL = """
-[hall]
-name = "MPP Uji Gangguan"
-timezone = "Asia/Jakarta"
-public_url = "http://127.0.0.1"
-
-[limits]
-tickets_per_minute = 1000000
-ticket_burst = 1000000
-
+# The small hall the other subprocess tests use, with alerts over SMS and a network printer.
+HALL = HALL_TOML + """
 [alerts]
 retry_first_s = 0.2
 give_up_minutes = 30
@@ -52,30 +44,6 @@ give_up_minutes = 30
 provider = "smsgate"
 base_url = "{sms_url}"
 rate_per_minute = 6000
-
-[[agencies]]
-code = "DUKCAPIL"
-name = "Disdukcapil"
-
-[[services]]
-code = "A"
-name = "KTP Elektronik"
-agency = "DUKCAPIL"
-
-[[services]]
-code = "B"
-name = "Kartu Keluarga"
-agency = "DUKCAPIL"
-
-[[counters]]
-id = "1"
-name = "Loket 1"
-services = ["A", "B"]
-
-[[counters]]
-id = "2"
-name = "Loket 2"
-services = ["A", "B"]
 
 [[printers]]
 id = "P1"
