@@ -78,7 +78,8 @@ async def test_a_whole_morning(aiohttp_server, app, browser, aiohttp_client):  #
     # The admin lowers the quota of A; the kiosk, back at its start, shows it without a reload.
     await kiosk.click("#done")
     await kiosk.wait_for_selector("#step-service:not([hidden])")
-    assert "sisa kuota 4" in await kiosk.text_content(".service-btn[data-service=A] .meta")
+    await kiosk.wait_for_function(  # the kiosk reloads its services when it returns to the start
+        "() => document.querySelector('.service-btn[data-service=A] .meta').textContent.includes('sisa kuota 4')")
     admin_context = await browser.new_context(viewport={"width": 1366, "height": 768})
     admin, admin_problems = await staff_login(admin_context, server, "admin")
     pages.append(admin_problems)
