@@ -65,7 +65,6 @@ class TicketWatch:
         self.dirty: set[str] = set()
         self.urgent: set[Follower] = set()
         self.wake = asyncio.Event()
-        self.pushed = 0
         self.refresh_s = REFRESH_S
         self._task: asyncio.Task[None] | None = None
 
@@ -189,7 +188,6 @@ class TicketWatch:
             if shown == follower.shown:
                 continue
             follower.offer(await self.queue.ticket_view(ticket, reads, load, ahead=ahead))
-            self.pushed += 1
 
 
 WATCH = web.AppKey("ticket_watch", TicketWatch)
