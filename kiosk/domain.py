@@ -91,6 +91,10 @@ class QueueService:
         self.clock = clock
         self.bus = bus
         self._day: str | None = None
+        # Per service (counters working it, mean service time) as of the last write: only issuing
+        # leaves them as they were, every other write clears them (see _write and work_load).
+        self._steady: dict[str, tuple[int, float]] = {}
+        self._steady_key: tuple[Any, ...] = ()
         self._print_waiters: dict[int, list[asyncio.Future[PrintJob]]] = {}
         self._hooks: list[Callable[[_Work], Awaitable[None]]] = []
         self._reconfigure: list[Callable[[HallConfig, HallConfig], Awaitable[None]]] = []
@@ -123,10 +127,15 @@ class QueueService:
         return None if epoch is None else to_local(epoch, self.config.hall.tz).isoformat(timespec="seconds")
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[_Work]:
+    async def _write(self, issuing: bool = False) -> AsyncIterator[_Work]:
+        """One write transaction. `issuing`: it only adds tickets (and what hangs on them: print
+        jobs, subscriptions, messages), never touches counters or finished visits, so the services'
+        counters and service times computed before stay true."""
         now = self.clock.now()
         day = self.today()
         async with self.store.transaction() as q:
+            if not issuing:
+                self._steady.clear()
             work = _Work(q, now, day)
             if day != self._day:
                 await self._roll_over(work)
@@ -232,10 +241,25 @@ class QueueService:
         return ticket
 
     async def work_load(self, w: _Work, code: str) -> ServiceLoad:
-        """One service's load inside a write transaction, computed once until a ticket changes."""
-        if code not in w.loads:
-            w.loads[code] = (await self.loads(w.q, (code,)))[code]
-        return w.loads[code]
+        """One service's load inside a write transaction, computed once until a ticket changes.
+
+        Between writes that only issue tickets, a service's counters and mean service time stay
+        what they were: those are kept (until another kind of write, a failed write, a new day or
+        a new hall) and only the waiting count is read again.
+        """
+        if (load := w.loads.get(code)) is not None:
+            return load
+        key = (self.store.failures, w.day, self.config)
+        if key != self._steady_key:
+            self._steady.clear()
+            self._steady_key = key
+        if (steady := self._steady.get(code)) is not None:
+            load = ServiceLoad(await w.q.waiting_count(w.day, code), *steady)
+        else:
+            load = (await self.loads(w.q, (code,)))[code]
+            self._steady[code] = (load.servers, load.mean_service_s)
+        w.loads[code] = load
+        return load
 
     async def loads(self, q: Queries | None = None, codes: tuple[str, ...] | None = None
                     ) -> dict[str, ServiceLoad]:
@@ -367,7 +391,7 @@ class QueueService:
             if station is None:
                 raise Unprocessable(f"Kios '{kiosk}' tidak dikenal.", code="unknown_kiosk")
             printer = station.printer
-        async with self._write() as w:
+        async with self._write(issuing=True) as w:
             issued = 0 if service.daily_quota is None else await w.q.issued_count(w.day, service.code)
             open_now, _, reason = self.availability(service, issued)
             if reason == "service_closed":

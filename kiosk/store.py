@@ -310,6 +310,11 @@ class Queries:
             rows = await self._all("SELECT code, waiting FROM day_counts WHERE day = ? AND waiting > 0", (day,))
         return {r[0]: int(r[1]) for r in rows}
 
+    async def waiting_count(self, day: str, service: str) -> int:
+        """How many wait today for one service."""
+        row = await self._one("SELECT waiting FROM day_counts WHERE day = ? AND code = ?", (day, service))
+        return int(row[0]) if row else 0
+
     async def tickets_by_ids(self, ids: Iterable[int]) -> dict[int, Ticket]:
         """These tickets, by id."""
         wanted = tuple(ids)
@@ -790,6 +795,7 @@ class Store:
         self._queued = 0  # transactions waiting for the lock
         self._batch: _Batch | None = None
         self._flushing: set[asyncio.Task[None]] = set()
+        self.failures = 0  # writes undone so far (what was read inside them may not be true)
 
     async def open(self) -> None:
         """Connect, switch to WAL and apply migrations."""
@@ -890,6 +896,7 @@ class Store:
         return self._batch
 
     async def _undo_unit(self, writer: InlineWriter, batch: _Batch) -> None:
+        self.failures += 1
         if writer.in_transaction:
             try:
                 writer.execute("ROLLBACK TO unit")
@@ -920,6 +927,7 @@ class Store:
             batch.committed.set_result(None)
 
     def _fail(self, batch: _Batch, exc: Exception) -> None:
+        self.failures += 1
         if self._batch is batch:
             self._batch = None
         if not batch.committed.done():

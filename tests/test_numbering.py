@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.errors import Conflict
-from kiosk.models import EXPIRED, WAITING
+from kiosk.models import EXPIRED, WAITING, CounterState
 from tests.conftest import wib
 
 
@@ -93,3 +93,34 @@ async def test_estimates_use_live_service_times(queue, clock):
     assert view["ahead"] == 2
     mean = (300 * 3 + 6 * 1200) / 9
     assert view["estimated_wait_s"] == round(2 * mean / 1)
+
+
+async def test_estimate_given_at_issue_follows_counters_and_service_times(queue, clock):
+    # Issuing keeps each service's counters and service time between tickets; any other write
+    # (a finished visit, a paused counter) must show in the very next ticket's estimate.
+    await queue.take("B")
+    _, view = await queue.take("B")
+    assert view["ahead"] == 1 and view["estimated_wait_s"] == round(300 / 8)
+    for _ in range(2):  # counter 1 takes 20 minutes per visit
+        await queue.call_next("1", "siti")
+        await queue.start_service("1", "siti")
+        clock.advance(1200)
+        await queue.finish("1", "siti")
+    await queue.take("B")
+    _, view = await queue.take("B")
+    mean = (300 * 3 + 2 * 1200) / 5
+    assert view["ahead"] == 1 and view["estimated_wait_s"] == round(mean / 1), "only counter 1 works today"
+    await queue.pause("1", "siti")
+    _, view = await queue.take("B")
+    assert view["ahead"] == 2 and view["estimated_wait_s"] == round(2 * mean / 8), "no counter working: all 8 count"
+
+
+async def test_estimate_after_an_undone_write_is_not_taken_from_it(queue):
+    await queue.take("B")
+    with pytest.raises(RuntimeError):
+        async with queue._write() as w:  # a write that makes counter 1 active, reads the load, then fails
+            await w.q.save_counter_state(CounterState("1", False, 0, w.day))
+            assert (await queue.work_load(w, "B")).servers == 1
+            raise RuntimeError("the write fails")
+    _, view = await queue.take("B")
+    assert view["ahead"] == 1 and view["estimated_wait_s"] == round(300 / 8), "the undone change is not used"
