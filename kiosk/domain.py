@@ -101,7 +101,9 @@ class QueueService:
         self.view_extensions: list[Callable[[Ticket, dict[str, Any]], None]] = []
 
     def add_hook(self, hook: Callable[[_Work], Awaitable[None]]) -> None:
-        """Run `hook(work)` inside every write transaction, after the change and before the commit.
+        """Run `hook(work)` inside every write transaction that changed a ticket or moved a queue,
+        after the change and before the commit. A ticket joining at the back of its queue
+        (`issued`, no queue in `work.moved`) brings nobody closer and is not news to a hook.
 
         A failing hook is rolled back to a savepoint and logged: it never blocks the queue.
         """
@@ -140,7 +142,7 @@ class QueueService:
             if day != self._day:
                 await self._roll_over(work)
             yield work
-            if self._hooks and (work.changes or work.moved):
+            if self._hooks and (work.moved or any(c.kind != "issued" for c in work.changes)):
                 for hook in self._hooks:
                     try:
                         async with q.savepoint("hook"):
