@@ -244,13 +244,18 @@ class Queries:
                             priority: bool, priority_reason: str | None, issued_at: float, phone: str | None,
                             kiosk: str | None) -> Ticket:
         """Insert a new waiting ticket."""
-        row = await self._one(
+        async with self.conn.execute(
             """INSERT INTO tickets (token, day, prefix, seq, number, service, priority, priority_reason,
                                     state, issued_at, phone, kiosk)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?) RETURNING *""",
-            (token, day, prefix, seq, number, service, int(priority), priority_reason, issued_at, phone, kiosk))
-        assert row is not None
-        return Ticket.from_row(row)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)""",
+            (token, day, prefix, seq, number, service, int(priority), priority_reason, issued_at, phone,
+             kiosk)) as cur:
+            ticket_id = cur.lastrowid
+        assert ticket_id is not None
+        return Ticket(id=ticket_id, token=token, day=day, prefix=prefix, seq=seq, number=number, service=service,
+                      priority=priority, priority_reason=priority_reason, state="waiting", issued_at=issued_at,
+                      called_at=None, started_at=None, finished_at=None, counter_id=None, recalls=0,
+                      transfers=0, phone=phone, kiosk=kiosk)
 
     async def ticket_by_token(self, token: str) -> Ticket | None:
         """The ticket with this citizen token."""
