@@ -15,7 +15,7 @@ from kiosk.clock import to_local
 from kiosk.auth import SESSION_COOKIE, csrf_for, require_counter, require_role
 from kiosk.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from kiosk.i18n import format_datetime, format_wait
-from kiosk.middlewares import dumps
+from kiosk.jsontext import dumps
 from kiosk.models import ROLES, User
 from kiosk.pages import render
 from kiosk.sse import stream_events

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from kiosk.errors import DomainError
+from kiosk.jsontext import dumps
 from kiosk.pages import render_error
 
 log = logging.getLogger(__name__)
@@ -46,11 +46,6 @@ def error_response(request: web.Request, status: int, code: str, message: str,
                                  dumps=dumps)
     return web.Response(text=render_error(status, message), status=status, content_type="text/html",
                         headers=headers)
-
-
-def dumps(obj: object) -> str:
-    """JSON as every answer and stream of Giliran writes it (Indonesian text kept readable)."""
-    return json.dumps(obj, ensure_ascii=False)
 
 
 @web.middleware

@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
 from kiosk.events import Subscription
-from kiosk.middlewares import dumps
+from kiosk.jsontext import dumps
 from kiosk.models import Event
 from kiosk.typedefs import BUS, QUEUE, STORE
 

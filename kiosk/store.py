@@ -29,6 +29,7 @@ from typing import Any
 import aiosqlite
 
 from kiosk.errors import Unavailable
+from kiosk.jsontext import dumps
 from kiosk.models import AT_COUNTER, CounterState, Event, PrintJob, Ticket, User
 
 log = logging.getLogger(__name__)
@@ -584,10 +585,11 @@ class Queries:
     # --- events and audit --------------------------------------------------------------
     async def insert_event(self, type_: str, data: dict[str, Any], at: float) -> Event:
         """Record a public event; its id orders the stream."""
-        row = await self._one("INSERT INTO events (at, type, data) VALUES (?, ?, ?) RETURNING id",
-                              (at, type_, json.dumps(data, ensure_ascii=False)))
-        assert row is not None
-        return Event(id=int(row[0]), type=type_, data=data, at=at)
+        async with self.conn.execute("INSERT INTO events (at, type, data) VALUES (?, ?, ?)",
+                                     (at, type_, dumps(data))) as cur:
+            event_id = cur.lastrowid
+        assert event_id is not None
+        return Event(id=event_id, type=type_, data=data, at=at)
 
     async def events_after(self, event_id: int, limit: int = 1000) -> list[Event]:
         """Events newer than an id, oldest first."""

@@ -24,7 +24,7 @@ from aiohttp_sse import EventSourceResponse
 
 from kiosk.domain import QueueService
 from kiosk.events import EventBus, Subscription
-from kiosk.middlewares import dumps
+from kiosk.jsontext import dumps
 from kiosk.i18n import format_wait
 from kiosk.models import AT_COUNTER, WAITING
 
