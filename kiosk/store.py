@@ -1,7 +1,8 @@
 """SQLite store: one writer connection behind a lock, one reader, versioned migrations.
 
 All SQL of the project lives here. The domain calls `Queries` methods, either inside
-`Store.transaction()` (the single writer) or on `Store.reads` (aiosqlite, in its thread).
+`Store.transaction()` (the single writer), on `Store.reads` (aiosqlite, in its thread), or on
+`Store.quick` (small indexed reads inline on the event loop, for hot paths).
 
 The writer is built for throughput without giving up durability (docs/scaling.md):
 
@@ -11,7 +12,10 @@ The writer is built for throughput without giving up durability (docs/scaling.md
   a thread;
 - group commit: each `transaction()` is a savepoint inside a batch; the batch commits (one fsync)
   as soon as no other transaction is queued behind it, or after MAX_BATCH of them, and every
-  caller returns only after the COMMIT that made its own changes durable.
+  caller returns only after the COMMIT that made its own changes durable;
+- checkpoints (copying the WAL back into the database file, with its own fsync) run beside the
+  writer on a connection of their own every CHECKPOINT_S, instead of inside whichever COMMIT
+  crosses SQLite's threshold, where they stalled every ticket queued behind it.
 """
 
 from __future__ import annotations
@@ -758,8 +762,9 @@ class _Statement:
         self.cursor.close()
 
 
-class InlineWriter:
-    """The writer connection: statements run inline, transaction control in a thread."""
+class InlineConnection:
+    """A connection whose statements run inline on the event loop; for the writer, transaction
+    control (which may wait on the disk) runs in a thread."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -788,6 +793,10 @@ class _Batch:
 
 
 MAX_BATCH = 64
+CHECKPOINT_S = 1.0
+# The writer still checkpoints by itself past this many WAL pages (about 40 MB), should the
+# checkpointer fall behind: the WAL never grows without bound.
+WRITER_CHECKPOINT_PAGES = 10000
 
 
 class Store:
@@ -796,8 +805,10 @@ class Store:
     def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
         self.path = str(path)
         self.synchronous = synchronous
-        self._writer: InlineWriter | None = None
+        self._writer: InlineConnection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._quick: InlineConnection | None = None
+        self._checkpointer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._queued = 0  # transactions waiting for the lock
         self._batch: _Batch | None = None
@@ -810,7 +821,7 @@ class Store:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = await asyncio.to_thread(sqlite3.connect, self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        self._writer = InlineWriter(conn)
+        self._writer = InlineConnection(conn)
         await self._writer.execute("PRAGMA busy_timeout = 5000")
         await self._writer.execute("PRAGMA journal_mode = WAL")
         await self._writer.execute(f"PRAGMA synchronous = {self.synchronous}")
@@ -820,6 +831,26 @@ class Store:
         self._reader.row_factory = sqlite3.Row
         await self._reader.execute("PRAGMA busy_timeout = 5000")
         await self._reader.execute("PRAGMA query_only = ON")
+        quick = await asyncio.to_thread(sqlite3.connect, self.path, isolation_level=None, check_same_thread=False)
+        quick.row_factory = sqlite3.Row
+        quick.execute("PRAGMA query_only = ON")
+        self._quick = InlineConnection(quick)
+        await self._writer.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
+        self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoints(), name="wal-checkpoint")
+
+    async def _checkpoints(self) -> None:
+        """Copy committed pages from the WAL into the database file, beside the writer (PASSIVE:
+        never waits for it, nor makes it wait); SQLite starts the WAL over once all is copied."""
+        conn = await asyncio.to_thread(sqlite3.connect, self.path, isolation_level=None, check_same_thread=False)
+        try:
+            while True:
+                await asyncio.sleep(CHECKPOINT_S)
+                try:
+                    await asyncio.to_thread(conn.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:  # the writer's own checkpoints still bound the WAL
+                    log.warning("WAL checkpoint failed: %s", exc)
+        finally:
+            await asyncio.shield(asyncio.to_thread(conn.close))
 
     async def _migrate(self) -> None:
         assert self._writer is not None
@@ -842,17 +873,30 @@ class Store:
             log.info("database %s migrated to schema %d", self.path, number)
 
     async def close(self) -> None:
-        """Close both connections."""
-        for conn in (self._reader, self._writer):
+        """Close the connections."""
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            await asyncio.gather(self._checkpointer, return_exceptions=True)
+            self._checkpointer = None
+        for conn in (self._quick, self._reader, self._writer):
             if conn is not None:
                 await conn.close()
-        self._reader = self._writer = None
+        self._quick = self._reader = self._writer = None
 
     @property
     def reads(self) -> Queries:
         """Queries on the reader connection (sees every committed write)."""
         assert self._reader is not None, "store is not open"
         return Queries(self._reader)
+
+    @property
+    def quick(self) -> Queries:
+        """Queries run inline on the event loop, on their own read-only connection (sees every
+        committed write; a WAL reader never waits for the writer). Only for small reads along an
+        index, taking microseconds: on a busy server a hop to a reader thread costs far more (the
+        thread must win the GIL from the loop, twice). Anything that may scan belongs on `reads`."""
+        assert self._quick is not None, "store is not open"
+        return Queries(self._quick)  # type: ignore[arg-type]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Queries]:
@@ -893,7 +937,7 @@ class Store:
                 self._lock.release()
         await asyncio.shield(batch.committed)
 
-    async def _batch_for(self, writer: InlineWriter) -> _Batch:
+    async def _batch_for(self, writer: InlineConnection) -> _Batch:
         if self._batch is None:
             try:
                 await writer.in_thread("BEGIN IMMEDIATE")
@@ -902,7 +946,7 @@ class Store:
             self._batch = _Batch(asyncio.get_running_loop().create_future())
         return self._batch
 
-    async def _undo_unit(self, writer: InlineWriter, batch: _Batch) -> None:
+    async def _undo_unit(self, writer: InlineConnection, batch: _Batch) -> None:
         self.failures += 1
         if writer.in_transaction:
             try:
@@ -915,13 +959,13 @@ class Store:
         await self._rollback()
         self._fail(batch, Unavailable("Penyimpanan data sedang bermasalah; coba lagi sebentar lagi."))
 
-    async def _commit_and_release(self, writer: InlineWriter) -> None:
+    async def _commit_and_release(self, writer: InlineConnection) -> None:
         try:
             await self._commit(writer)
         finally:
             self._lock.release()
 
-    async def _commit(self, writer: InlineWriter) -> None:
+    async def _commit(self, writer: InlineConnection) -> None:
         batch, self._batch = self._batch, None
         assert batch is not None
         try:

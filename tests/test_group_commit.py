@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -68,3 +71,27 @@ async def test_a_caller_cancelled_while_queued_does_not_strand_the_batch(store):
     queued.cancel()
     await asyncio.wait_for(first, 5)
     assert await store.reads.setting("ka") == "a"
+
+
+async def test_checkpoints_run_beside_the_writer(tmp_path, monkeypatch):
+    # The writer leaves small WALs alone (its own checkpoints are only a safety net); the store's
+    # checkpointer copies committed pages into the database file itself within moments.
+    monkeypatch.setattr("kiosk.store.CHECKPOINT_S", 0.1)
+    store = Store(tmp_path / "c.sqlite3")
+    await store.open()
+    try:
+        await asyncio.gather(*(_insert(store, str(i)) for i in range(300)))
+        rows = 0
+        async with asyncio.timeout(5):
+            while rows < 300:
+                await asyncio.sleep(0.1)
+                # The database file alone, without its WAL: only checkpointed pages are in it.
+                shutil.copyfile(tmp_path / "c.sqlite3", tmp_path / "alone.sqlite3")
+                try:
+                    with closing(sqlite3.connect(tmp_path / "alone.sqlite3")) as conn:
+                        rows = conn.execute("SELECT COUNT(*) FROM settings WHERE key LIKE 'k%'").fetchone()[0]
+                except sqlite3.DatabaseError:  # copied while being written: look again
+                    rows = 0
+        assert (tmp_path / "c.sqlite3-wal").exists(), "the WAL stays (SQLite starts it over)"
+    finally:
+        await store.close()
