@@ -7,8 +7,9 @@ to the bus instead:
 - a ticket's own news (it is called, served, finished, marked absent) reaches its page within
   URGENT_S;
 - people ahead and the estimated wait are refreshed at most every REFRESH_S per service: one pass
-  computes every follower of a moved service from two queries (the followed tickets, the
-  service's waiting order), yielding to the event loop as it goes;
+  computes every follower of a moved service from the service's waiting order (a page whose
+  ticket is still in it needs no read of its own; only tickets that left it are read), in slices
+  paced to take a small share of the event loop;
 - a page is sent its view only when something it shows changed.
 """
 
@@ -33,6 +34,8 @@ URGENT_S = 0.2
 REFRESH_S = 5.0
 HEARTBEAT_S = 15.0
 YIELD_EVERY = 20
+READ_SLICE = 200
+PACE = 4.0
 SHOWN = ("state", "ahead", "estimated_wait_text", "counter", "recalls", "service")  # what a page shows
 
 
@@ -45,10 +48,10 @@ class Follower:
     number: str
     counter: str | None = None
     inbox: asyncio.Queue[dict[str, Any] | None] = field(default_factory=lambda: asyncio.Queue(8))
-    shown: tuple[Any, ...] | None = None  # the SHOWN values of the last view sent
+    view: dict[str, Any] | None = None  # the last view sent
 
     def offer(self, view: dict[str, Any]) -> None:
-        self.shown = tuple(view.get(k) for k in SHOWN)
+        self.view = view
         self.counter = view.get("counter")
         if self.inbox.full():  # a slow phone only needs the newest view
             self.inbox.get_nowait()
@@ -66,6 +69,7 @@ class TicketWatch:
         self.urgent: set[Follower] = set()
         self.wake = asyncio.Event()
         self.refresh_s = REFRESH_S
+        self.send_s = 0.0  # time the status pages' streams spent sending since the last slice
         self._task: asyncio.Task[None] | None = None
 
     def follow(self, ticket_id: int, service: str, number: str) -> Follower:
@@ -159,18 +163,38 @@ class TicketWatch:
             log.exception("status pages of service %s were not updated", service)
 
     async def _push(self, service: str, followers: list[Follower]) -> None:
-        reads = self.queue.store.reads
-        tickets: dict[int, Any] = {}
-        ids = sorted({f.ticket_id for f in followers})
-        for start in range(0, len(ids), YIELD_EVERY):  # small reads: the loop serves requests between them
-            tickets |= await reads.tickets_by_ids(ids[start:start + YIELD_EVERY])
-        waiting = [t.id for t in tickets.values() if t.state == WAITING]
-        order = {} if not waiting else {
-            tid: i for i, tid in enumerate(await reads.waiting_order(self.queue.today(), service, max(waiting)))}
+        reads = self.queue.store.quick  # along indexes: the waiting order, tickets by id
         load = (await self.queue.loads(reads, (service,))).get(service)
+        upto = max(f.ticket_id for f in followers)
+        order = {tid: i for i, tid in enumerate(await reads.waiting_order(self.queue.today(), service, upto))}
+        # A page that showed its ticket waiting in this service, and finds it still in the waiting
+        # order, only needs its place and wait: no ticket is read for it. The others (called,
+        # transferred, cancelled, or new) read their ticket and get a whole new view.
+        others = [f for f in followers if f.ticket_id not in order or f.view is None
+                  or f.view["state"] != WAITING or f.view["service"] != service]
+        tickets: dict[int, Any] = {}
+        ids = sorted({f.ticket_id for f in others})
+        for start in range(0, len(ids), READ_SLICE):
+            tickets |= await reads.tickets_by_ids(ids[start:start + READ_SLICE])
+        reread = set(others)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         for n, follower in enumerate(followers):
             if n and n % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # let requests through between slices
+                # Paced: after each slice, rest PACE times as long as the slice and the sends to
+                # pages took, so a pass over thousands of pages never holds up ticket issue.
+                spent, self.send_s = loop.time() - started + self.send_s, 0.0
+                await asyncio.sleep(spent * PACE)
+                started = loop.time()
+            if follower not in reread:
+                assert follower.view is not None
+                ahead = order[follower.ticket_id]
+                wait = load.wait_for(ahead) if load else 0
+                text = format_wait(wait)
+                if ahead != follower.view["ahead"] or text != follower.view["estimated_wait_text"]:
+                    follower.offer(follower.view | {"ahead": ahead, "estimated_wait_s": wait,
+                                                    "estimated_wait_text": text})
+                continue
             ticket = tickets.get(follower.ticket_id)
             if ticket is None:
                 continue
@@ -182,12 +206,9 @@ class TicketWatch:
                 self.wake.set()
                 continue
             ahead = order.get(ticket.id, 0) if ticket.state == WAITING else 0
-            wait_text = format_wait(load.wait_for(ahead) if load and ticket.state == WAITING else 0)
-            shown = (ticket.state, ahead, wait_text, ticket.counter_id if ticket.state in AT_COUNTER else None,
-                     ticket.recalls, ticket.service)
-            if shown == follower.shown:
-                continue
-            follower.offer(await self.queue.ticket_view(ticket, reads, load, ahead=ahead))
+            view = await self.queue.ticket_view(ticket, reads, load, ahead=ahead)
+            if follower.view is None or any(view[k] != follower.view[k] for k in SHOWN):
+                follower.offer(view)
 
 
 WATCH = web.AppKey("ticket_watch", TicketWatch)
@@ -200,6 +221,7 @@ async def ticket_events(request: web.Request) -> web.StreamResponse:
     ticket = await queue.ticket(request.match_info["token"])
     watch = request.app[WATCH]
     follower = watch.follow(ticket.id, ticket.service, ticket.number)
+    loop = asyncio.get_running_loop()
     stream = EventSourceResponse()
     try:
         follower.offer(await queue.ticket_view(ticket))
@@ -213,7 +235,9 @@ async def ticket_events(request: web.Request) -> web.StreamResponse:
                 continue
             if view is None:  # the server is stopping
                 break
+            began = loop.time()
             await stream.send(dumps(view), event="ticket")
+            watch.send_s += loop.time() - began
     except ConnectionResetError:
         pass
     finally:

@@ -40,3 +40,22 @@ async def test_a_phone_follows_its_ticket_through_calls_and_a_transfer(client):
 async def test_a_wrong_token_gets_nothing(client):
     resp = await client.get("/api/tickets/bukan-token/events")
     assert resp.status == 404 and (await resp.json())["error"]["code"] == "unknown_ticket"
+
+
+async def test_many_pages_each_hear_their_own_place(client):
+    # More pages than one slice of a refresh pass: every page learns its own new place once.
+    staff = await login(client, "siti", "supervisor")
+    client.server.app[WATCH].refresh_s = 0.1
+    tickets = [await take(client, "B") for _ in range(45)]
+    streams = [await client.get(f"/api/tickets/{t['token']}/events") for t in tickets]
+    firsts = [(await read_events(resp, 1))[0]["data"] for resp in streams]
+    assert [v["ahead"] for v in firsts] == list(range(45))
+    await client.post("/api/counters/1/next", headers=staff)
+    [called] = await read_events(streams[0], 1)
+    assert called["data"]["state"] == "called"
+    updates = [(await read_events(resp, 1))[0]["data"] for resp in streams[1:]]
+    assert [v["ahead"] for v in updates] == list(range(44))
+    assert all(v["state"] == "waiting" and v["number"] == t["number"] for v, t in zip(updates, tickets[1:]))
+    assert all(v["estimated_wait_text"] for v in updates[1:])
+    for resp in streams:
+        resp.close()
