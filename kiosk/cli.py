@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import getpass
 import json
 import logging
@@ -99,12 +100,28 @@ def _check_config(path: str) -> int:
     return 0
 
 
+# Python's cycle collector, tuned for a server (docs/scaling.md): with the defaults, the objects
+# of requests waiting on a group commit live long enough to reach the oldest generation, and a
+# full collection over everything (55,000 objects of libraries and templates) ran every ~0.75 s
+# under load, stalling every request for 15+ ms.
+GC_THRESHOLDS = (10000, 20, 100)
+
+
+def _tune_gc() -> None:
+    """Once started: what exists now lives as long as the server, so leave it out of every
+    collection (gc.freeze); collect the young less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 async def _serve(settings: Settings) -> None:
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
+    _tune_gc()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
