@@ -7,9 +7,10 @@ transaction and published on the bus only after the commit.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
-import secrets
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -31,6 +32,24 @@ from kiosk.store import HALL_KEY, Queries, Store
 log = logging.getLogger(__name__)
 
 TOKEN_BYTES = 18  # 144 bits; 24 URL-safe characters, fits a Telegram deep link
+TOKENS_PER_READ = 256
+
+
+class TicketTokens:
+    """Citizens' ticket tokens: TOKEN_BYTES from the OS's CSPRNG each (as `secrets.token_urlsafe`),
+    read for TOKENS_PER_READ tickets at once: one system call, where the loop gives the GIL away,
+    per 256 tickets instead of one per ticket."""
+
+    def __init__(self) -> None:
+        self._pool = b""
+        self._at = 0
+
+    def next(self) -> str:
+        if self._at + TOKEN_BYTES > len(self._pool):
+            self._pool, self._at = os.urandom(TOKEN_BYTES * TOKENS_PER_READ), 0
+        chunk = self._pool[self._at:self._at + TOKEN_BYTES]
+        self._at += TOKEN_BYTES
+        return base64.urlsafe_b64encode(chunk).rstrip(b"=").decode("ascii")
 EVENT_RETENTION_S = 3 * 24 * 3600
 
 
@@ -95,6 +114,7 @@ class QueueService:
         # leaves them as they were, every other write clears them (see _write and work_load).
         self._steady: dict[str, tuple[int, float]] = {}
         self._steady_key: tuple[Any, ...] = ()
+        self._tokens = TicketTokens()
         self._print_waiters: dict[int, list[asyncio.Future[PrintJob]]] = {}
         self._hooks: list[Callable[[_Work], Awaitable[None]]] = []
         self._reconfigure: list[Callable[[HallConfig, HallConfig], Awaitable[None]]] = []
@@ -404,7 +424,7 @@ class QueueService:
                                code="quota_exhausted")
             seq = await w.q.next_seq(w.day, service.code)
             ticket = await w.q.insert_ticket(
-                token=secrets.token_urlsafe(TOKEN_BYTES), day=w.day, prefix=service.code, seq=seq,
+                token=self._tokens.next(), day=w.day, prefix=service.code, seq=seq,
                 number=f"{service.code}{seq:03d}", service=service.code, priority=priority,
                 priority_reason=priority_reason, issued_at=w.now, phone=e164, kiosk=kiosk)
             if printer is not None:
