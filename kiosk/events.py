@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 from kiosk.models import Event
 
@@ -16,8 +16,9 @@ _CLOSED = object()
 class Subscription:
     """One subscriber's queue of events; iterate it, then leave it."""
 
-    def __init__(self, bus: EventBus, maxsize: int) -> None:
+    def __init__(self, bus: EventBus, maxsize: int, types: frozenset[str] | None = None) -> None:
         self._bus = bus
+        self.types = types  # the event types it is offered (None: all)
         self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize)
         self.overflowed = False
 
@@ -73,9 +74,10 @@ class EventBus:
         self._maxsize = maxsize
         self.closed = False
 
-    def subscribe(self) -> Subscription:
-        """A new subscription that sees every event published from now on."""
-        sub = Subscription(self, self._maxsize)
+    def subscribe(self, types: Iterable[str] | None = None) -> Subscription:
+        """A new subscription that sees every event published from now on (or those of `types`:
+        a room waiting for one kind of event is not woken by every ticket)."""
+        sub = Subscription(self, self._maxsize, None if types is None else frozenset(types))
         if self.closed:
             sub._force_close()
         else:
@@ -89,7 +91,8 @@ class EventBus:
     def publish(self, event: Event) -> None:
         """Hand an event to every subscriber."""
         for sub in list(self._subscribers):
-            sub._offer(event)
+            if sub.types is None or event.type in sub.types:
+                sub._offer(event)
 
     @property
     def subscriber_count(self) -> int:

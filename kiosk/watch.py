@@ -36,6 +36,7 @@ HEARTBEAT_S = 15.0
 YIELD_EVERY = 20
 READ_SLICE = 200
 PACE = 4.0
+WATCHED = ("queue.changed", "ticket.called", "counter.changed", "hall.changed")
 SHOWN = ("state", "ahead", "estimated_wait_text", "counter", "recalls", "service")  # what a page shows
 
 
@@ -97,7 +98,7 @@ class TicketWatch:
         return sum(len(f) for f in self.by_service.values())
 
     async def start(self) -> None:
-        subscription = self.bus.subscribe()  # listening from now on, before the first page connects
+        subscription = self.bus.subscribe(WATCHED)  # listening from now on, before the first page connects
         self._task = asyncio.create_task(self._run(subscription), name="ticket-watch")
 
     async def stop(self) -> None:
@@ -152,7 +153,7 @@ class TicketWatch:
                 return
             self.dirty.update(self.by_service)  # dropped for falling behind: refresh everyone
             self.wake.set()
-            subscription = self.bus.subscribe()
+            subscription = self.bus.subscribe(WATCHED)
 
     async def _push_safely(self, service: str, followers: list[Follower]) -> None:
         if not followers:

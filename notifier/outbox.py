@@ -76,9 +76,8 @@ class OutboxWorker:
 
     async def _listen(self) -> None:
         while not self.bus.closed:
-            async for event in self.bus.subscribe():
-                if event.type == "alert.queued":
-                    self.wake.set()
+            async for _ in self.bus.subscribe(("alert.queued",)):
+                self.wake.set()
             self.wake.set()
 
     async def run(self) -> None:

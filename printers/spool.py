@@ -176,9 +176,9 @@ class PrintSpool:
 
     async def _listen(self) -> None:
         while True:
-            subscription = self.bus.subscribe()
+            subscription = self.bus.subscribe(("print.queued",))
             async for event in subscription:
-                if event.type == "print.queued" and (worker := self.workers.get(event.data["printer"])):
+                if (worker := self.workers.get(event.data["printer"])):
                     worker.wake.set()
             if self.bus.closed:
                 return

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+from kiosk.events import EventBus
+from kiosk.models import Event
 from kiosk.typedefs import BUS
 from tests.conftest import login, take
 
@@ -103,3 +105,13 @@ async def test_a_client_that_goes_away_is_forgotten(client):
     async with asyncio.timeout(5):
         while bus.subscriber_count > others:
             await asyncio.sleep(0.05)
+
+
+async def test_a_subscription_for_some_types_is_offered_only_those():
+    bus = EventBus()
+    prints, everything = bus.subscribe(("print.queued",)), bus.subscribe()
+    for i, type_ in enumerate(("queue.changed", "print.queued", "ticket.called")):
+        bus.publish(Event(id=i + 1, type=type_, data={}, at=0.0))
+    assert (await prints.next(0.1)).type == "print.queued"
+    assert await prints.next(0.01) is None, "other types never reach it"
+    assert [(await everything.next(0.1)).type for _ in range(3)] == ["queue.changed", "print.queued", "ticket.called"]
