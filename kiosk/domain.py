@@ -86,11 +86,13 @@ class _Work:
     changes: list[Change] = field(default_factory=list)
     moved: set[str] = field(default_factory=set)  # services whose queue moved
     loads: dict[str, ServiceLoad] = field(default_factory=dict)  # per service, until a ticket changes
+    waiting: dict[str, int] = field(default_factory=dict)  # per service, when known without a read
 
     def change(self, kind: str, ticket: Ticket, **detail: Any) -> None:
         """Note a ticket change for the hooks that run before the commit."""
         self.changes.append(Change(kind, ticket, detail))
         self.loads.clear()
+        self.waiting.clear()
 
     async def emit(self, type_: str, data: dict[str, Any]) -> None:
         """A public event, stored with the change and published after the commit."""
@@ -276,7 +278,8 @@ class QueueService:
             self._steady.clear()
             self._steady_key = key
         if (steady := self._steady.get(code)) is not None:
-            load = ServiceLoad(await w.q.waiting_count(w.day, code), *steady)
+            waiting = w.waiting.get(code)
+            load = ServiceLoad(await w.q.waiting_count(w.day, code) if waiting is None else waiting, *steady)
         else:
             load = (await self.loads(w.q, (code,)))[code]
             self._steady[code] = (load.servers, load.mean_service_s)
@@ -414,7 +417,7 @@ class QueueService:
                 raise Unprocessable(f"Kios '{kiosk}' tidak dikenal.", code="unknown_kiosk")
             printer = station.printer
         async with self._write(issuing=True) as w:
-            issued = 0 if service.daily_quota is None else await w.q.issued_count(w.day, service.code)
+            seq, issued, waiting = await w.q.issue_counts(w.day, service.code)
             open_now, _, reason = self.availability(service, issued)
             if reason == "service_closed":
                 raise Conflict(f"Layanan {service.name} sedang tutup (jam layanan {service.hours.text}).",
@@ -422,7 +425,6 @@ class QueueService:
             if reason == "quota_exhausted":
                 raise Conflict(f"Kuota harian layanan {service.name} sudah habis. Silakan datang besok.",
                                code="quota_exhausted")
-            seq = await w.q.next_seq(w.day, service.code)
             ticket = await w.q.insert_ticket(
                 token=self._tokens.next(), day=w.day, prefix=service.code, seq=seq,
                 number=f"{service.code}{seq:03d}", service=service.code, priority=priority,
@@ -433,6 +435,7 @@ class QueueService:
             if e164:
                 await w.q.subscribe(ticket.id, "sms", e164, w.now)
                 w.change("subscribed", ticket, channel="sms", address=e164)
+            w.waiting[service.code] = waiting + 1  # known without counting again
             await self._queue_changed(w, service.code, moved=e164 is not None)
             load = await self.work_load(w, service.code)
             # A new normal ticket is last in its queue: everyone waiting is ahead (no counting).

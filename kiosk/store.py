@@ -228,17 +228,15 @@ class Queries:
             return list(await cur.fetchall())
 
     # --- tickets -----------------------------------------------------------------
-    async def next_seq(self, day: str, prefix: str) -> int:
-        """The next daily sequence number for a prefix."""
-        row = await self._one("SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE day = ? AND prefix = ?",
-                              (day, prefix))
+    async def issue_counts(self, day: str, code: str) -> tuple[int, int, int]:
+        """For a new ticket of a service (whose code is its prefix): (next sequence number,
+        tickets counting against the quota, tickets waiting), in one statement."""
+        row = await self._one(
+            """SELECT (SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE day = ?1 AND prefix = ?2),
+                      COALESCE((SELECT issued FROM day_counts WHERE day = ?1 AND code = ?2), 0),
+                      COALESCE((SELECT waiting FROM day_counts WHERE day = ?1 AND code = ?2), 0)""", (day, code))
         assert row is not None
-        return int(row[0])
-
-    async def issued_count(self, day: str, prefix: str) -> int:
-        """Tickets issued today under a prefix, not counting cancelled ones."""
-        row = await self._one("SELECT issued FROM day_counts WHERE day = ? AND code = ?", (day, prefix))
-        return int(row[0]) if row else 0
+        return int(row[0]), int(row[1]), int(row[2])
 
     async def issued_counts(self, day: str) -> dict[str, int]:
         """Per prefix, today's tickets that count against the quota."""
