@@ -295,13 +295,11 @@ class QueueService:
         one = services[0].code if len(services) == 1 else None
         waiting = await q.waiting_counts(day, one)
         durations = await q.recent_durations(day, service=one)
-        counter_ids = None if one is None else [c.id for c in self.config.counters_for(one)]
-        states = await q.counter_states(counter_ids)
+        active = await q.working_counters(day)
         loads = {}
         for service in services:
             counters = self.config.counters_for(service.code)
-            working = [c for c in counters
-                       if (s := states.get(c.id)) and s.active_day == day and not s.paused]
+            working = [c for c in counters if c.id in active]
             prior_s = 60 * (service.service_minutes or self.config.queue.default_service_minutes)
             loads[service.code] = ServiceLoad(
                 waiting=waiting.get(service.code, 0),

@@ -576,6 +576,11 @@ class Queries:
         return {r["counter_id"]: CounterState(r["counter_id"], bool(r["paused"]), r["priority_streak"],
                                               r["active_day"]) for r in rows}
 
+    async def working_counters(self, day: str) -> set[str]:
+        """Counters that called someone on `day` and are not paused."""
+        rows = await self._all("SELECT counter_id FROM counter_state WHERE active_day = ? AND paused = 0", (day,))
+        return {r[0] for r in rows}
+
     async def save_counter_state(self, state: CounterState) -> None:
         """Store a counter's state."""
         await self.conn.execute(
