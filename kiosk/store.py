@@ -476,12 +476,14 @@ class Queries:
     async def approach_candidates(self, day: str, service: str, head: int) -> list[Ticket]:
         """Among the first `head` waiting tickets of each class of a service, those someone follows
         and that were not told yet that their turn approaches (oldest first)."""
-        lane = "SELECT * FROM (SELECT * FROM tickets WHERE day = ? AND state = 'waiting' AND service = ? " \
+        # The lanes read ids only (from the queue index, not the table); whole rows are read only
+        # for the few that someone follows.
+        lane = "SELECT id FROM (SELECT id FROM tickets WHERE day = ? AND state = 'waiting' AND service = ? " \
                "AND priority = {} ORDER BY id LIMIT ?)"
         rows = await self._all(
-            f"""SELECT * FROM ({lane.format(1)} UNION ALL {lane.format(0)}) t
-                WHERE EXISTS (SELECT 1 FROM subscriptions s WHERE s.ticket_id = t.id AND s.active = 1)
-                AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.ticket_id = t.id AND o.stage = 'approaching')
+            f"""SELECT t.* FROM ({lane.format(1)} UNION ALL {lane.format(0)}) h JOIN tickets t ON t.id = h.id
+                WHERE EXISTS (SELECT 1 FROM subscriptions s WHERE s.ticket_id = h.id AND s.active = 1)
+                AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.ticket_id = h.id AND o.stage = 'approaching')
                 ORDER BY t.id""", (day, service, head, day, service, head))
         return [Ticket.from_row(r) for r in rows]
 
