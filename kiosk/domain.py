@@ -18,7 +18,7 @@ from typing import Any
 
 from kiosk.clock import Clock, to_local
 from kiosk.config import ConfigError, HallConfig, Service, parse_hall
-from kiosk.errors import Conflict, InvalidTransition, NotFound, Unprocessable
+from kiosk.errors import Conflict, DomainError, InvalidTransition, NotFound, Unavailable, Unprocessable
 from kiosk.i18n import format_wait
 from kiosk.estimate import estimated_wait_seconds, mean_service_seconds
 from kiosk.events import EventBus
@@ -75,6 +75,23 @@ class Change:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+ISSUE_BATCH = 128  # tickets issued in one write transaction at most
+ISSUE_SLICE = 32  # between slices of a big batch, the event loop serves others (reads, streams)
+
+
+@dataclass(eq=False)
+class _Take:
+    """A ticket asked for, waiting for the next issuing transaction."""
+
+    service: str
+    priority: bool
+    priority_reason: str | None
+    phone: str | None
+    kiosk: str | None
+    printer: str | None
+    done: asyncio.Future[tuple[Ticket, dict[str, Any]]]
+
+
 @dataclass
 class _Work:
     """One write transaction of the domain: its queries, time, changes and pending events."""
@@ -117,6 +134,8 @@ class QueueService:
         self._steady: dict[str, tuple[int, float]] = {}
         self._steady_key: tuple[Any, ...] = ()
         self._tokens = TicketTokens()
+        self._takes: list[_Take] = []  # tickets asked for, not yet issued
+        self._issuer: asyncio.Task[None] | None = None
         self._print_waiters: dict[int, list[asyncio.Future[PrintJob]]] = {}
         self._hooks: list[Callable[[_Work], Awaitable[None]]] = []
         self._reconfigure: list[Callable[[HallConfig, HallConfig], Awaitable[None]]] = []
@@ -399,7 +418,12 @@ class QueueService:
 
     async def take(self, service_code: str, *, priority: bool = False, priority_reason: str | None = None,
                    phone: str | None = None, kiosk: str | None = None) -> tuple[Ticket, dict[str, Any]]:
-        """`issue()`, also answering the ticket's view as of its own commit (read in the transaction)."""
+        """`issue()`, also answering the ticket's view as of its own commit (read in the transaction).
+
+        Tickets asked for at the same moment are issued together: one write transaction (one turn
+        of the writer, one `queue.changed` per service) for up to ISSUE_BATCH of them, each in its
+        own savepoint, so a refused one (closed, quota) leaves the others issued.
+        """
         service = self._service(service_code)
         if priority_reason is not None:
             if priority_reason not in PRIORITY_REASONS:
@@ -414,32 +438,95 @@ class QueueService:
             if station is None:
                 raise Unprocessable(f"Kios '{kiosk}' tidak dikenal.", code="unknown_kiosk")
             printer = station.printer
-        async with self._write(issuing=True) as w:
-            seq, issued, waiting = await w.q.issue_counts(w.day, service.code)
-            open_now, _, reason = self.availability(service, issued)
-            if reason == "service_closed":
-                raise Conflict(f"Layanan {service.name} sedang tutup (jam layanan {service.hours.text}).",
-                               code="service_closed")
-            if reason == "quota_exhausted":
-                raise Conflict(f"Kuota harian layanan {service.name} sudah habis. Silakan datang besok.",
-                               code="quota_exhausted")
-            ticket = await w.q.insert_ticket(
-                token=self._tokens.next(), day=w.day, prefix=service.code, seq=seq,
-                number=f"{service.code}{seq:03d}", service=service.code, priority=priority,
-                priority_reason=priority_reason, issued_at=w.now, phone=e164, kiosk=kiosk)
-            if printer is not None:
-                await self._queue_print(w, printer, ticket, "ticket")
-            w.change("issued", ticket)
-            if e164:
-                await w.q.subscribe(ticket.id, "sms", e164, w.now)
-                w.change("subscribed", ticket, channel="sms", address=e164)
-            w.waiting[service.code] = waiting + 1  # known without counting again
-            await self._queue_changed(w, service.code, moved=e164 is not None)
-            load = await self.work_load(w, service.code)
-            # A new normal ticket is last in its queue: everyone waiting is ahead (no counting).
-            ahead = None if priority else load.waiting - 1
-            view = await self.ticket_view(ticket, w.q, load, ahead=ahead)
-        return ticket, view
+        loop = asyncio.get_running_loop()
+        request = _Take(service.code, priority, priority_reason, e164, kiosk, printer, loop.create_future())
+        self._takes.append(request)
+        if self._issuer is None or self._issuer.done():
+            self._issuer = loop.create_task(self._issue_queued(), name="issue")
+        return await request.done
+
+    async def _issue_queued(self) -> None:
+        """Issue what `take()` queued, ISSUE_BATCH tickets per write transaction, until none is left."""
+        while self._takes:
+            takes: list[_Take] = []
+            answers: list[tuple[Ticket, dict[str, Any]] | DomainError] = []
+            try:
+                async with self._write(issuing=True) as w:
+                    # Taken once the transaction has begun: those who asked meanwhile come along.
+                    takes = self._next_takes()
+                    for n, take in enumerate(takes):
+                        if n and n % ISSUE_SLICE == 0:
+                            await asyncio.sleep(0)
+                        answers.append(await self._issue_one(w, take))
+                    issued = [a[0] for a in answers if not isinstance(a, DomainError)]
+                    for code in sorted({t.service for t in issued}):  # one public event per service
+                        await self._queue_changed(w, code, moved=False)  # _issue_in marked who moved
+            except Exception as exc:  # nothing of these was kept (storage failure): each caller hears so
+                for take in takes or self._next_takes():
+                    if not take.done.done():
+                        take.done.set_exception(exc)
+                continue
+            except BaseException:  # cancelled (shutdown): nobody waits in vain
+                for take in takes + self._takes:
+                    if not take.done.done():
+                        take.done.set_exception(Unavailable("Server sedang berhenti; coba lagi sebentar lagi."))
+                self._takes.clear()
+                raise
+            for take, answer in zip(takes, answers):
+                if take.done.done():
+                    continue
+                if isinstance(answer, DomainError):
+                    take.done.set_exception(answer)
+                else:
+                    take.done.set_result(answer)
+
+    def _next_takes(self) -> list[_Take]:
+        """Up to ISSUE_BATCH of the queued requests whose callers still wait (a caller gone before
+        its turn gets no ticket)."""
+        takes = [t for t in self._takes[:ISSUE_BATCH] if not t.done.cancelled()]
+        del self._takes[:ISSUE_BATCH]
+        return takes
+
+    async def _issue_one(self, w: _Work, take: _Take) -> tuple[Ticket, dict[str, Any]] | DomainError:
+        """One ticket inside the issuing transaction, in its own savepoint: a refusal undoes only it."""
+        marks = len(w.changes), len(w.events), set(w.moved)
+        try:
+            async with w.q.savepoint("ticket"):
+                return await self._issue_in(w, take)
+        except DomainError as exc:
+            del w.changes[marks[0]:]
+            del w.events[marks[1]:]
+            w.moved = marks[2]
+            w.loads.clear()
+            w.waiting.clear()
+            return exc
+
+    async def _issue_in(self, w: _Work, take: _Take) -> tuple[Ticket, dict[str, Any]]:
+        service = self._service(take.service)  # the hall may have changed since it was asked for
+        seq, issued, waiting = await w.q.issue_counts(w.day, service.code)
+        open_now, _, reason = self.availability(service, issued)
+        if reason == "service_closed":
+            raise Conflict(f"Layanan {service.name} sedang tutup (jam layanan {service.hours.text}).",
+                           code="service_closed")
+        if reason == "quota_exhausted":
+            raise Conflict(f"Kuota harian layanan {service.name} sudah habis. Silakan datang besok.",
+                           code="quota_exhausted")
+        ticket = await w.q.insert_ticket(
+            token=self._tokens.next(), day=w.day, prefix=service.code, seq=seq,
+            number=f"{service.code}{seq:03d}", service=service.code, priority=take.priority,
+            priority_reason=take.priority_reason, issued_at=w.now, phone=take.phone, kiosk=take.kiosk)
+        if take.printer is not None:
+            await self._queue_print(w, take.printer, ticket, "ticket")
+        w.change("issued", ticket)
+        if take.phone:
+            await w.q.subscribe(ticket.id, "sms", take.phone, w.now)
+            w.change("subscribed", ticket, channel="sms", address=take.phone)
+            w.moved.add(service.code)
+        w.waiting[service.code] = waiting + 1  # known without counting again
+        load = await self.work_load(w, service.code)
+        # A new normal ticket is last in its queue: everyone waiting is ahead (no counting).
+        ahead = None if take.priority else load.waiting - 1
+        return ticket, await self.ticket_view(ticket, w.q, load, ahead=ahead)
 
     # --- following a ticket (Telegram chats, SMS) ---------------------------------------------
     async def subscribe(self, token: str, channel: str, address: str) -> tuple[Ticket, bool]:

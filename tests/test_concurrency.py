@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from kiosk.errors import Conflict
 from kiosk.typedefs import STORE
 from tests.conftest import login, take
 
@@ -32,3 +33,37 @@ async def test_fifty_simultaneous_next_calls_across_ten_counters(client_for):
                                   "GROUP BY ticket_id") as cur:
         visits = await cur.fetchall()
     assert len(visits) == 30 and all(n == 1 and counters == 1 for _, n, counters in visits)
+
+
+async def test_tickets_asked_for_together_are_issued_together_and_refused_alone(queue):
+    # Service A has a daily quota of 5. Twelve people press at once: they share write
+    # transactions, yet the three over the quota are refused alone and the rest are issued.
+    events = queue.bus.subscribe()
+    asked = ["A"] * 8 + ["B"] * 4
+    results = await asyncio.gather(*(queue.take(code) for code in asked), return_exceptions=True)
+    refused = [r for r in results if isinstance(r, Conflict)]
+    issued = [r[0].number for r in results if not isinstance(r, BaseException)]
+    assert len(refused) == 3 and all(r.code == "quota_exhausted" for r in refused)
+    assert sorted(issued) == ["A001", "A002", "A003", "A004", "A005", "B001", "B002", "B003", "B004"]
+    views = [r[1] for r in results if not isinstance(r, BaseException)]
+    assert sorted(v["ahead"] for v in views if v["service"] == "B") == [0, 1, 2, 3]
+    reads = queue.store.reads
+    assert await reads.waiting_counts(queue.today()) == {"A": 5, "B": 4}
+    changed = []
+    while (event := await events.next(0.05)) is not None:
+        if event.type == "queue.changed":
+            changed.append((event.data["service"], event.data["waiting"]))
+    assert changed[-1][1] in (4, 5) and {s for s, _ in changed} == {"A", "B"}
+    assert len(changed) < len(issued), "one queue.changed per service per transaction, not per ticket"
+    assert dict(changed) == {"A": 5, "B": 4}, "the last word on each queue is its true count"
+
+
+async def test_a_caller_gone_before_its_turn_gets_no_ticket(queue):
+    first = asyncio.ensure_future(queue.take("B"))
+    second = asyncio.ensure_future(queue.take("B"))
+    await asyncio.sleep(0)  # both are queued; the first transaction has not begun
+    second.cancel()
+    ticket, _ = await first
+    assert ticket.number == "B001"
+    assert (await asyncio.gather(second, return_exceptions=True))[0].__class__ is asyncio.CancelledError
+    assert (await queue.take("B"))[0].number == "B002", "the cancelled request took no number"
