@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 TOKEN_BYTES = 18  # 144 bits; 24 URL-safe characters, fits a Telegram deep link
 TOKENS_PER_READ = 256
+EVENT_RETENTION_S = 3 * 24 * 3600
 
 
 class TicketTokens:
@@ -50,7 +51,6 @@ class TicketTokens:
         chunk = self._pool[self._at:self._at + TOKEN_BYTES]
         self._at += TOKEN_BYTES
         return base64.urlsafe_b64encode(chunk).rstrip(b"=").decode("ascii")
-EVENT_RETENTION_S = 3 * 24 * 3600
 
 
 @dataclass(frozen=True)

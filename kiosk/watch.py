@@ -27,7 +27,7 @@ from kiosk.domain import QueueService
 from kiosk.events import EventBus, Subscription
 from kiosk.jsontext import dumps
 from kiosk.i18n import format_wait
-from kiosk.models import AT_COUNTER, WAITING
+from kiosk.models import WAITING
 
 log = logging.getLogger(__name__)
 URGENT_S = 0.2
