@@ -76,7 +76,7 @@ class Change:
 
 
 ISSUE_BATCH = 128  # tickets issued in one write transaction at most
-ISSUE_SLICE = 32  # between slices of a big batch, the event loop serves others (reads, streams)
+ISSUE_SLICE = 64  # between slices of a big batch, the event loop serves others (reads, streams)
 
 
 @dataclass(eq=False)
@@ -421,8 +421,8 @@ class QueueService:
         """`issue()`, also answering the ticket's view as of its own commit (read in the transaction).
 
         Tickets asked for at the same moment are issued together: one write transaction (one turn
-        of the writer, one `queue.changed` per service) for up to ISSUE_BATCH of them, each in its
-        own savepoint, so a refused one (closed, quota) leaves the others issued.
+        of the writer, one `queue.changed` per service) for up to ISSUE_BATCH of them; a refused
+        one (closed, quota) leaves the others issued.
         """
         service = self._service(service_code)
         if priority_reason is not None:
@@ -488,17 +488,15 @@ class QueueService:
         return takes
 
     async def _issue_one(self, w: _Work, take: _Take) -> tuple[Ticket, dict[str, Any]] | DomainError:
-        """One ticket inside the issuing transaction, in its own savepoint: a refusal undoes only it."""
-        marks = len(w.changes), len(w.events), set(w.moved)
+        """One ticket inside the issuing transaction; a refusal (closed, quota) is answered to its
+        caller alone. Refusals come before anything of the ticket is written, so the others'
+        tickets stand and nothing of the refused one does."""
+        written = len(w.changes)
         try:
-            async with w.q.savepoint("ticket"):
-                return await self._issue_in(w, take)
+            return await self._issue_in(w, take)
         except DomainError as exc:
-            del w.changes[marks[0]:]
-            del w.events[marks[1]:]
-            w.moved = marks[2]
-            w.loads.clear()
-            w.waiting.clear()
+            if len(w.changes) != written:  # refused after writing: undo the whole transaction instead
+                raise RuntimeError("a ticket was refused after it was written") from exc
             return exc
 
     async def _issue_in(self, w: _Work, take: _Take) -> tuple[Ticket, dict[str, Any]]:
