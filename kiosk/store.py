@@ -851,7 +851,7 @@ class Store:
             while True:
                 await asyncio.sleep(CHECKPOINT_S)
                 try:
-                    await asyncio.to_thread(conn.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+                    await asyncio.to_thread(lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
                 except sqlite3.Error as exc:  # the writer's own checkpoints still bound the WAL
                     log.warning("WAL checkpoint failed: %s", exc)
         finally:
