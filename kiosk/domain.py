@@ -461,7 +461,7 @@ class QueueService:
                     issued = [a[0] for a in answers if not isinstance(a, DomainError)]
                     for code in sorted({t.service for t in issued}):  # one public event per service
                         await self._queue_changed(w, code, moved=False)  # _issue_in marked who moved
-            except Exception as exc:  # nothing of these was kept (storage failure): each caller hears so
+            except Exception as exc:  # the transaction failed, nothing of these was kept: each caller hears so
                 for take in takes or self._next_takes():
                     if not take.done.done():
                         take.done.set_exception(exc)
@@ -502,7 +502,7 @@ class QueueService:
     async def _issue_in(self, w: _Work, take: _Take) -> tuple[Ticket, dict[str, Any]]:
         service = self._service(take.service)  # the hall may have changed since it was asked for
         seq, issued, waiting = await w.q.issue_counts(w.day, service.code)
-        open_now, _, reason = self.availability(service, issued)
+        _, _, reason = self.availability(service, issued)
         if reason == "service_closed":
             raise Conflict(f"Layanan {service.name} sedang tutup (jam layanan {service.hours.text}).",
                            code="service_closed")

@@ -567,14 +567,9 @@ class Queries:
             return CounterState(counter_id, False, 0, None)
         return CounterState(row["counter_id"], bool(row["paused"]), row["priority_streak"], row["active_day"])
 
-    async def counter_states(self, ids: Iterable[str] | None = None) -> dict[str, CounterState]:
-        """All counters' states that were ever stored (or those of `ids`)."""
-        if ids is None:
-            rows = await self._all("SELECT * FROM counter_state")
-        else:
-            wanted = tuple(ids)
-            rows = await self._all(f"SELECT * FROM counter_state WHERE counter_id IN ({','.join('?' * len(wanted))})",
-                                   wanted)
+    async def counter_states(self) -> dict[str, CounterState]:
+        """All counters' states that were ever stored."""
+        rows = await self._all("SELECT * FROM counter_state")
         return {r["counter_id"]: CounterState(r["counter_id"], bool(r["paused"]), r["priority_streak"],
                                               r["active_day"]) for r in rows}
 
