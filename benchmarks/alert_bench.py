@@ -16,9 +16,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from kiosk.app import create_app
-from kiosk.config import parse_hall
+from kiosk.hall.config import parse_hall
 from kiosk.settings import Settings
-from kiosk.typedefs import QUEUE
+from kiosk.web.appkeys import QUEUE
 from notifier.web import BOT
 from tests.conftest import hall_dict
 from tests.telegram_standin import BotApiStandIn

@@ -300,11 +300,11 @@ async def clock(root: Path) -> str:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from kiosk.clock import FakeClock
-    from kiosk.config import parse_hall
-    from kiosk.domain import QueueService
-    from kiosk.events import EventBus
-    from kiosk.store import Store
+    from kiosk.queue.clock import FakeClock
+    from kiosk.hall.config import parse_hall
+    from kiosk.queue.service import QueueService
+    from kiosk.queue.events import EventBus
+    from kiosk.storage.sqlite import Store
     from tests.conftest import hall_dict
 
     clock_ = FakeClock(datetime(2026, 11, 25, 23, 58, tzinfo=ZoneInfo("Asia/Jakarta")).timestamp())

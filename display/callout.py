@@ -6,7 +6,7 @@ import re
 
 from num2words import num2words
 
-from kiosk.config import DisplaySettings
+from kiosk.hall.config import DisplaySettings
 
 DIGITS = ("nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan")
 TICKET = re.compile(r"^([A-Z]{1,2})(\d+)$")

@@ -12,13 +12,13 @@ from aiohttp import web
 from display.callout import sentence
 from display.chime import chime_wav
 from display.speech import Speech
-from kiosk.api import field, json_body, ok, staff
-from kiosk.config import HallConfig, Zone
-from kiosk.errors import NotFound
-from kiosk.models import Event
-from kiosk.pages import render
-from kiosk.sse import stream_events
-from kiosk.typedefs import QUEUE, SETTINGS
+from kiosk.web.api import field, json_body, ok, staff
+from kiosk.hall.config import HallConfig, Zone
+from kiosk.queue.errors import NotFound
+from kiosk.queue.models import Event
+from kiosk.web.pages import render
+from kiosk.web.sse import stream_events
+from kiosk.web.appkeys import QUEUE, SETTINGS
 
 log = logging.getLogger(__name__)
 SPEECH = web.AppKey("speech", Speech)

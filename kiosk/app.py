@@ -9,25 +9,25 @@ from pathlib import Path
 
 from aiohttp import web
 
-from kiosk.api import routes
-from kiosk.citizen import routes as citizen_routes
-from kiosk.admin import routes as admin_routes
-from kiosk.staff_pages import routes as staff_page_routes
-from kiosk.auth import StaffAuth
-from kiosk.clock import Clock, SystemClock
-from kiosk.config import ConfigError, HallConfig, load_hall, parse_hall
-from kiosk.domain import QueueService
-from kiosk.events import EventBus
-from kiosk.middlewares import add_security_headers, error_middleware
-from kiosk.ratelimit import RateLimiter
+from kiosk.web.api import routes
+from kiosk.web.citizen import routes as citizen_routes
+from kiosk.web.admin import routes as admin_routes
+from kiosk.web.staff_pages import routes as staff_page_routes
+from kiosk.staff.auth import StaffAuth
+from kiosk.queue.clock import Clock, SystemClock
+from kiosk.hall.config import ConfigError, HallConfig, load_hall, parse_hall
+from kiosk.queue.service import QueueService
+from kiosk.queue.events import EventBus
+from kiosk.web.middlewares import add_security_headers, error_middleware
+from kiosk.support.ratelimit import RateLimiter
 from kiosk.settings import Settings
-from kiosk.store import Store, stored_hall
-from kiosk.typedefs import AUTH, BUS, CLOCK, QUEUE, SETTINGS, STORE, TICKET_LIMITER
-from kiosk.watch import setup_watch
+from kiosk.storage.sqlite import Store, stored_hall
+from kiosk.web.appkeys import AUTH, BUS, CLOCK, QUEUE, SETTINGS, STORE, TICKET_LIMITER
+from kiosk.web.watch import setup_watch
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent / "web" / "static"
 
 
 def create_app(settings: Settings, *, config: HallConfig | None = None, clock: Clock | None = None,

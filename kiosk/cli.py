@@ -16,13 +16,13 @@ from aiohttp import web
 
 from kiosk import __version__
 from kiosk.app import create_app, hall_in_use
-from kiosk.auth import StaffAuth
-from kiosk.clock import SystemClock
-from kiosk.config import ConfigError, load_hall
-from kiosk.errors import DomainError
-from kiosk.models import ROLES
+from kiosk.staff.auth import StaffAuth
+from kiosk.queue.clock import SystemClock
+from kiosk.hall.config import ConfigError, load_hall
+from kiosk.queue.errors import DomainError
+from kiosk.queue.models import ROLES
 from kiosk.settings import Settings, SettingsError
-from kiosk.store import HALL_KEY, Store
+from kiosk.storage.sqlite import HALL_KEY, Store
 
 log = logging.getLogger("giliran")
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.config import DEMO_HALL
+from kiosk.hall.config import DEMO_HALL
 
 DEFAULT_DB = Path("var") / "giliran.sqlite3"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.i18n import format_wait
+from kiosk.queue.i18n import format_wait
 
 SMS_STAGES = ("approaching", "called")  # SMS costs money: only what makes a citizen walk back
 GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"

@@ -7,11 +7,11 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from kiosk.aio import stop_tasks, wait_event
-from kiosk.clock import Clock
-from kiosk.config import HallConfig
-from kiosk.domain import QueueService
-from kiosk.events import EventBus
+from kiosk.support.aio import stop_tasks, wait_event
+from kiosk.queue.clock import Clock
+from kiosk.hall.config import HallConfig
+from kiosk.queue.service import QueueService
+from kiosk.queue.events import EventBus
 from notifier.senders import Outcome, Sender
 
 log = logging.getLogger(__name__)

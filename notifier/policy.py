@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kiosk.config import HallConfig
-from kiosk.domain import QueueService, ServiceLoad
-from kiosk.models import Ticket
+from kiosk.hall.config import HallConfig
+from kiosk.queue.service import QueueService, ServiceLoad
+from kiosk.queue.models import Ticket
 from notifier.messages import SMS_STAGES, message_text
 
 TICKET_STAGES = {"called", "recalled", "transferred", "no_show", "done"}

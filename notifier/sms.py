@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import aiohttp
 
-from kiosk.config import SmsSettings
+from kiosk.hall.config import SmsSettings
 from notifier.senders import LogSender, Permanent, Retry, Sender
 
 

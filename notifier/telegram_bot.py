@@ -16,11 +16,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa:
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut  # noqa: E402
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes  # noqa: E402
 
-from kiosk.config import HallConfig  # noqa: E402
-from kiosk.domain import QueueService  # noqa: E402
-from kiosk.errors import DomainError  # noqa: E402
-from kiosk.i18n import format_wait  # noqa: E402
-from kiosk.models import STATE_LABELS, Ticket  # noqa: E402
+from kiosk.hall.config import HallConfig  # noqa: E402
+from kiosk.queue.service import QueueService  # noqa: E402
+from kiosk.queue.errors import DomainError  # noqa: E402
+from kiosk.queue.i18n import format_wait  # noqa: E402
+from kiosk.queue.models import STATE_LABELS, Ticket  # noqa: E402
 from notifier.senders import Permanent, Retry, Sender  # noqa: E402
 
 log = logging.getLogger(__name__)

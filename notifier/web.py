@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from kiosk.aio import stop_tasks
-from kiosk.api import field, json_body, ok, staff
-from kiosk.errors import Forbidden
-from kiosk.models import Ticket
-from kiosk.typedefs import BUS, CLOCK, QUEUE, SETTINGS
+from kiosk.support.aio import stop_tasks
+from kiosk.web.api import field, json_body, ok, staff
+from kiosk.queue.errors import Forbidden
+from kiosk.queue.models import Ticket
+from kiosk.web.appkeys import BUS, CLOCK, QUEUE, SETTINGS
 from notifier.outbox import OutboxWorker
 from notifier.policy import AlertPolicy
 from notifier.senders import LogSender, Retry, Sender

@@ -16,7 +16,7 @@ from typing import Any
 
 from escpos.constants import RT_STATUS_ONLINE, RT_STATUS_PAPER
 
-from kiosk.config import Printer
+from kiosk.hall.config import Printer
 from printers.layout import Element, Paper
 
 log = logging.getLogger(__name__)

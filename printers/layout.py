@@ -9,7 +9,7 @@ from functools import cache
 
 from escpos.capabilities import get_profile
 
-from kiosk.i18n import format_date, format_wait
+from kiosk.queue.i18n import format_date, format_wait
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kiosk.aio import stop_tasks, wait_event
-from kiosk.clock import to_local
-from kiosk.config import HallConfig, Printer
-from kiosk.domain import QueueService
-from kiosk.events import EventBus
-from kiosk.models import PRIORITY_REASONS, PrintJob, Ticket
+from kiosk.support.aio import stop_tasks, wait_event
+from kiosk.queue.clock import to_local
+from kiosk.hall.config import HallConfig, Printer
+from kiosk.queue.service import QueueService
+from kiosk.queue.events import EventBus
+from kiosk.queue.models import PRIORITY_REASONS, PrintJob, Ticket
 from printers.drivers import DRIVERS, OK, UNKNOWN, Driver, PrinterFault, Rendered
 from printers.encode import escpos_bytes
 from printers.layout import TicketFacts, paper_for, ticket_layout

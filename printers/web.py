@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from kiosk.api import ok, staff
-from kiosk.typedefs import BUS, QUEUE, SETTINGS
+from kiosk.web.api import ok, staff
+from kiosk.web.appkeys import BUS, QUEUE, SETTINGS
 from printers.spool import PrintSpool
 
 SPOOL = web.AppKey("print_spool", PrintSpool)

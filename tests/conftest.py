@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kiosk.app import create_app
-from kiosk.clock import FakeClock
-from kiosk.config import HallConfig, parse_hall
-from kiosk.domain import QueueService
-from kiosk.events import EventBus
+from kiosk.queue.clock import FakeClock
+from kiosk.hall.config import HallConfig, parse_hall
+from kiosk.queue.service import QueueService
+from kiosk.queue.events import EventBus
 from kiosk.settings import Settings
-from kiosk.store import Store
-from kiosk.typedefs import AUTH, QUEUE
+from kiosk.storage.sqlite import Store
+from kiosk.web.appkeys import AUTH, QUEUE
 
 WIB = ZoneInfo("Asia/Jakarta")
 PASSWORD = "rahasia-123"

@@ -7,9 +7,9 @@ import json
 import sqlite3
 
 from kiosk.app import create_app
-from kiosk.config import parse_hall
+from kiosk.hall.config import parse_hall
 from kiosk.settings import Settings
-from kiosk.typedefs import QUEUE
+from kiosk.web.appkeys import QUEUE
 from tests.conftest import PASSWORD, hall_dict, login, take
 from tests.escpos_reader import read_escpos
 from tests.printer_standin import PrinterStandIn

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.config import parse_hall
+from kiosk.hall.config import parse_hall
 from notifier.policy import AlertPolicy
 from tests.conftest import hall_dict
 
@@ -84,7 +84,7 @@ async def test_nothing_waits_to_be_sent_once_the_ticket_is_over(queue_factory):
 async def test_subscribing_to_a_finished_or_unknown_ticket_is_refused(queue_factory):
     import pytest
 
-    from kiosk.errors import Conflict, NotFound
+    from kiosk.queue.errors import Conflict, NotFound
     queue = await make(queue_factory)
     ticket = await queue.issue("A")
     await queue.cancel(ticket.token)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from kiosk.auth import SESSION_SECONDS
-from kiosk.store import Queries
-from kiosk.typedefs import QUEUE, STORE
+from kiosk.staff.auth import SESSION_SECONDS
+from kiosk.storage.sqlite import Queries
+from kiosk.web.appkeys import QUEUE, STORE
 from tests.conftest import PASSWORD, login, take
 
 # Routes anybody may use. A new route is staff-only unless it is added here on purpose.
@@ -196,8 +196,8 @@ async def test_passwords_and_tokens_are_stored_hashed(client):
 
 
 async def test_bad_new_accounts_are_refused(client):
-    from kiosk.errors import Unprocessable
-    from kiosk.typedefs import AUTH, QUEUE
+    from kiosk.queue.errors import Unprocessable
+    from kiosk.web.appkeys import AUTH, QUEUE
     app = client.server.app
     for args, code in ((("a b", "rahasia-123", "officer", ()), "invalid_username"),
                        (("siti", "pendek", "officer", ()), "weak_password"),

@@ -9,7 +9,7 @@ import pytest
 
 from display.callout import sentence, spoken_number
 from display.speech import Speech
-from kiosk.config import DisplaySettings
+from kiosk.hall.config import DisplaySettings
 
 WORDS = {
     1: "satu", 10: "sepuluh", 11: "sebelas", 12: "dua belas", 20: "dua puluh", 99: "sembilan puluh sembilan",
@@ -37,7 +37,7 @@ def test_phrasing_is_configurable():
 
 
 def test_phrase_with_unknown_fields_is_refused():
-    from kiosk.config import ConfigError, parse_hall
+    from kiosk.hall.config import ConfigError, parse_hall
     from tests.conftest import hall_dict
     with pytest.raises(ConfigError, match=r"\[display\], key 'phrase': may use only"):
         parse_hall(hall_dict(display={"phrase": "Nomor {nomor}"}))

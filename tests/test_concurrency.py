@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from kiosk.errors import Conflict
-from kiosk.typedefs import STORE
+from kiosk.queue.errors import Conflict
+from kiosk.web.appkeys import STORE
 from tests.conftest import login, take
 
 TEN_COUNTERS = [{"id": str(i), "name": f"Loket {i}", "services": ["A", "B"]} for i in range(1, 11)]

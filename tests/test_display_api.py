@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk import sse
+from kiosk.web import sse
 from tests.conftest import login, take
 from tests.test_events import read_events
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from kiosk.app import create_app
-from kiosk.config import parse_hall
+from kiosk.hall.config import parse_hall
 from kiosk.settings import Settings
 from tests.browser import PageProblems, artifact, browser  # noqa: F401 - the fixture
 from tests.conftest import hall_dict, login, take
@@ -107,7 +107,7 @@ async def test_a_zone_display_shows_only_its_counters(served, browser, aiohttp_c
 
 
 async def test_a_stale_display_says_so_and_recovers(served, browser, aiohttp_client, monkeypatch):  # noqa: F811
-    from kiosk import sse
+    from kiosk.web import sse
     monkeypatch.setattr(sse, "HEARTBEAT_S", 3600.0)  # a server that has gone quiet: no heartbeats
     client = await aiohttp_client(served)
     page = await browser.new_page(viewport={"width": 1366, "height": 768})

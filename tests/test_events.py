@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-from kiosk.events import EventBus
-from kiosk.models import Event
-from kiosk.typedefs import BUS
+from kiosk.queue.events import EventBus
+from kiosk.queue.models import Event
+from kiosk.web.appkeys import BUS
 from tests.conftest import login, take
 
 

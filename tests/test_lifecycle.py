@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.errors import Conflict, InvalidTransition, NotFound
-from kiosk.models import CALLED, CANCELLED, DONE, NO_SHOW, SERVING, WAITING
+from kiosk.queue.errors import Conflict, InvalidTransition, NotFound
+from kiosk.queue.models import CALLED, CANCELLED, DONE, NO_SHOW, SERVING, WAITING
 
 
 async def test_full_visit(queue):

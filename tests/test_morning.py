@@ -4,7 +4,7 @@ the hall display shows the call, and the admin changes a quota that the kiosk sh
 
 from __future__ import annotations
 
-from kiosk.typedefs import QUEUE
+from kiosk.web.appkeys import QUEUE
 from tests.browser import PageProblems, artifact, browser  # noqa: F401 - the fixture
 from tests.conftest import PASSWORD, login
 

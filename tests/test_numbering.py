@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.errors import Conflict
-from kiosk.models import EXPIRED, WAITING, CounterState
+from kiosk.queue.errors import Conflict
+from kiosk.queue.models import EXPIRED, WAITING, CounterState
 from tests.conftest import wib
 
 

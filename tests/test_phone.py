@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.errors import Unprocessable
-from kiosk.phone import normalise_phone
+from kiosk.queue.errors import Unprocessable
+from kiosk.queue.phone import normalise_phone
 
 
 @pytest.mark.parametrize("written", [

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from kiosk.app import create_app
-from kiosk.config import parse_hall
+from kiosk.hall.config import parse_hall
 from kiosk.settings import Settings
 from printers.web import SPOOL
 from tests.conftest import hall_dict, login, take
@@ -207,7 +207,7 @@ async def test_file_driver_writes_through_python_escpos(aiohttp_client, tmp_path
 
 
 def test_wrong_printer_entries_are_named():
-    from kiosk.config import ConfigError
+    from kiosk.hall.config import ConfigError
     bad = [({"id": "P", "driver": "laser"}, "key 'driver': 'laser' is not one of"),
            ({"id": "P", "driver": "network"}, "key 'host': is missing"),
            ({"id": "P", "driver": "network", "host": "h", "profile": "TM-XYZ"}, "unknown python-escpos profile"),

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from kiosk.config import parse_hall
-from kiosk.errors import Unprocessable
+from kiosk.hall.config import parse_hall
+from kiosk.queue.errors import Unprocessable
 from tests.conftest import hall_dict
 
 

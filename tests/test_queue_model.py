@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from kiosk.clock import FakeClock
-from kiosk.config import parse_hall
-from kiosk.domain import QueueService
-from kiosk.errors import DomainError
-from kiosk.events import EventBus
-from kiosk.store import Store
+from kiosk.queue.clock import FakeClock
+from kiosk.hall.config import parse_hall
+from kiosk.queue.service import QueueService
+from kiosk.queue.errors import DomainError
+from kiosk.queue.events import EventBus
+from kiosk.storage.sqlite import Store
 from tests.conftest import hall_dict, wib
 
 CONFIG = parse_hall(hall_dict(

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.app import create_app
-from kiosk.config import parse_hall
+from kiosk.hall.config import parse_hall
 from kiosk.settings import Settings
 from tests.conftest import hall_dict, take
 from tests.server_process import HALL_TOML

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.typedefs import AUTH, QUEUE
+from kiosk.web.appkeys import AUTH, QUEUE
 from tests.browser import PageProblems, artifact, browser  # noqa: F401 - the fixture
 from tests.conftest import PASSWORD, take
 

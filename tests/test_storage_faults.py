@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.typedefs import STORE
+from kiosk.web.appkeys import STORE
 from tests.conftest import take
 
 

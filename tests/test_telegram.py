@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from kiosk.app import create_app
-from kiosk.config import parse_hall
+from kiosk.hall.config import parse_hall
 from kiosk.settings import Settings
 from notifier.web import BOT
 from tests.conftest import hall_dict, login, take

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kiosk.watch import WATCH
+from kiosk.web.watch import WATCH
 from tests.conftest import login, take
 from tests.test_events import read_events
 

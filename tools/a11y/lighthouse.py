@@ -121,7 +121,7 @@ async def _demo() -> list[Score]:
     """The demo hall on a fresh database, as `make run` starts it, with one admin."""
     root = HERE.parent.parent
     sys.path.insert(0, str(root))
-    from kiosk.config import DEMO_HALL
+    from kiosk.hall.config import DEMO_HALL
     from tests.server_process import ServerProcess, run_cli
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,11 +23,11 @@ from typing import Any
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
-from kiosk.domain import QueueService
-from kiosk.events import EventBus, Subscription
-from kiosk.jsontext import dumps
-from kiosk.i18n import format_wait
-from kiosk.models import WAITING
+from kiosk.queue.service import QueueService
+from kiosk.queue.events import EventBus, Subscription
+from kiosk.support.jsontext import dumps
+from kiosk.queue.i18n import format_wait
+from kiosk.queue.models import WAITING
 
 log = logging.getLogger(__name__)
 URGENT_S = 0.2
@@ -103,7 +103,7 @@ class TicketWatch:
 
     async def stop(self) -> None:
         if self._task is not None:
-            from kiosk.aio import stop_tasks
+            from kiosk.support.aio import stop_tasks
             await stop_tasks([self._task])
 
     async def _run(self, subscription: Subscription) -> None:

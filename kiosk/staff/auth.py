@@ -10,12 +10,12 @@ from collections.abc import Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kiosk.clock import Clock
-from kiosk.config import HallConfig
-from kiosk.errors import BadRequest, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
-from kiosk.models import ROLES, User
-from kiosk.ratelimit import RateLimiter
-from kiosk.store import Store
+from kiosk.queue.clock import Clock
+from kiosk.hall.config import HallConfig
+from kiosk.queue.errors import BadRequest, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from kiosk.queue.models import ROLES, User
+from kiosk.support.ratelimit import RateLimiter
+from kiosk.storage.sqlite import Store
 
 SESSION_SECONDS = 12 * 3600
 MIN_PASSWORD = 8

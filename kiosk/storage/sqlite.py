@@ -32,9 +32,9 @@ from typing import Any
 
 import aiosqlite
 
-from kiosk.errors import Unavailable
-from kiosk.jsontext import dumps
-from kiosk.models import AT_COUNTER, CounterState, Event, PrintJob, Ticket, User
+from kiosk.queue.errors import Unavailable
+from kiosk.support.jsontext import dumps
+from kiosk.queue.models import AT_COUNTER, CounterState, Event, PrintJob, Ticket, User
 
 log = logging.getLogger(__name__)
 

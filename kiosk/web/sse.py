@@ -9,10 +9,10 @@ from typing import Any
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
-from kiosk.events import Subscription
-from kiosk.jsontext import dumps
-from kiosk.models import Event
-from kiosk.typedefs import BUS, QUEUE, STORE
+from kiosk.queue.events import Subscription
+from kiosk.support.jsontext import dumps
+from kiosk.queue.models import Event
+from kiosk.web.appkeys import BUS, QUEUE, STORE
 
 HEARTBEAT_S = 10.0
 Transform = Callable[[Event], Awaitable[dict[str, Any] | None]]  # None: not for this client

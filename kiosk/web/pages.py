@@ -18,13 +18,13 @@ ERROR_TITLES = {
 
 
 @cache
-def environment(package: str = "kiosk") -> Environment:
+def environment(package: str = "kiosk.web") -> Environment:
     """The template environment of a package's `templates/` folder."""
     return Environment(loader=PackageLoader(package, "templates"), autoescape=select_autoescape(default=True),
                        trim_blocks=True, lstrip_blocks=True)
 
 
-def render(name: str, package: str = "kiosk", **context: object) -> str:
+def render(name: str, package: str = "kiosk.web", **context: object) -> str:
     """Render a template to HTML."""
     return environment(package).get_template(name).render(**context)
 

@@ -7,11 +7,11 @@ import secrets
 
 from aiohttp import web
 
-from kiosk.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, csrf_for
-from kiosk.errors import DomainError, Forbidden, NotFound, Unauthorized
-from kiosk.models import User
-from kiosk.pages import render
-from kiosk.typedefs import AUTH, QUEUE
+from kiosk.staff.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, csrf_for
+from kiosk.queue.errors import DomainError, Forbidden, NotFound, Unauthorized
+from kiosk.queue.models import User
+from kiosk.web.pages import render
+from kiosk.web.appkeys import AUTH, QUEUE
 
 routes = web.RouteTableDef()
 
@@ -133,7 +133,7 @@ async def supervisor(request: web.Request) -> web.StreamResponse:
 @routes.get("/staff/audit")
 async def audit_page(request: web.Request) -> web.StreamResponse:
     """Supervisor and admin: the audit log of staff and admin actions, with a filter."""
-    from kiosk.api import audit_entries  # the same query as GET /api/audit
+    from kiosk.web.api import audit_entries  # the same query as GET /api/audit
 
     user = await _supervisor(request)
     entries = await audit_entries(request)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from kiosk.auth import StaffAuth
-from kiosk.clock import Clock
-from kiosk.domain import QueueService
-from kiosk.events import EventBus
-from kiosk.ratelimit import RateLimiter
+from kiosk.staff.auth import StaffAuth
+from kiosk.queue.clock import Clock
+from kiosk.queue.service import QueueService
+from kiosk.queue.events import EventBus
+from kiosk.support.ratelimit import RateLimiter
 from kiosk.settings import Settings
-from kiosk.store import Store
+from kiosk.storage.sqlite import Store
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)

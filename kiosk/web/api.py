@@ -11,15 +11,15 @@ from typing import Any
 from aiohttp import web
 
 from kiosk import __version__
-from kiosk.clock import to_local
-from kiosk.auth import SESSION_COOKIE, csrf_for, require_counter, require_role
-from kiosk.errors import BadRequest, Forbidden, NotFound, Unauthorized
-from kiosk.i18n import format_datetime, format_wait
-from kiosk.jsontext import dumps
-from kiosk.models import ROLES, User
-from kiosk.pages import render
-from kiosk.sse import stream_events
-from kiosk.typedefs import AUTH, QUEUE, STORE, TICKET_LIMITER
+from kiosk.queue.clock import to_local
+from kiosk.staff.auth import SESSION_COOKIE, csrf_for, require_counter, require_role
+from kiosk.queue.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from kiosk.queue.i18n import format_datetime, format_wait
+from kiosk.support.jsontext import dumps
+from kiosk.queue.models import ROLES, User
+from kiosk.web.pages import render
+from kiosk.web.sse import stream_events
+from kiosk.web.appkeys import AUTH, QUEUE, STORE, TICKET_LIMITER
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()

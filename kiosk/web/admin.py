@@ -14,14 +14,14 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from kiosk.api import json_body, ok, staff
-from kiosk.auth import SESSION_COOKIE, csrf_for
-from kiosk.errors import DomainError, Forbidden, NotFound
-from kiosk.hall import SECTIONS, Section, choices, edit, entry_values, remove, section
-from kiosk.models import ROLES, User
-from kiosk.pages import render
-from kiosk.staff_pages import logged_in
-from kiosk.typedefs import AUTH, QUEUE, STORE
+from kiosk.web.api import json_body, ok, staff
+from kiosk.staff.auth import SESSION_COOKIE, csrf_for
+from kiosk.queue.errors import DomainError, Forbidden, NotFound
+from kiosk.hall.editing import SECTIONS, Section, choices, edit, entry_values, remove, section
+from kiosk.queue.models import ROLES, User
+from kiosk.web.pages import render
+from kiosk.web.staff_pages import logged_in
+from kiosk.web.appkeys import AUTH, QUEUE, STORE
 
 routes = web.RouteTableDef()
 MANAGERS = ("admin", "supervisor")

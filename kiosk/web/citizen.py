@@ -8,9 +8,9 @@ import qrcode
 import qrcode.image.svg
 from aiohttp import web
 
-from kiosk.errors import NotFound
-from kiosk.pages import render
-from kiosk.typedefs import QUEUE
+from kiosk.queue.errors import NotFound
+from kiosk.web.pages import render
+from kiosk.web.appkeys import QUEUE
 
 routes = web.RouteTableDef()
 PRIORITY_CHOICES = [("lansia", "Lansia (60 tahun ke atas)"), ("disabilitas", "Penyandang disabilitas"),

@@ -8,9 +8,9 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from kiosk.errors import DomainError
-from kiosk.jsontext import dumps
-from kiosk.pages import render_error
+from kiosk.queue.errors import DomainError
+from kiosk.support.jsontext import dumps
+from kiosk.web.pages import render_error
 
 log = logging.getLogger(__name__)
 

@@ -16,18 +16,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kiosk.clock import Clock, to_local
-from kiosk.config import ConfigError, HallConfig, Service, parse_hall
-from kiosk.errors import Conflict, DomainError, InvalidTransition, NotFound, Unavailable, Unprocessable
-from kiosk.i18n import format_wait
-from kiosk.estimate import estimated_wait_seconds, mean_service_seconds
-from kiosk.events import EventBus
-from kiosk.models import (
+from kiosk.queue.clock import Clock, to_local
+from kiosk.hall.config import ConfigError, HallConfig, Service, parse_hall
+from kiosk.queue.errors import Conflict, DomainError, InvalidTransition, NotFound, Unavailable, Unprocessable
+from kiosk.queue.i18n import format_wait
+from kiosk.queue.estimate import estimated_wait_seconds, mean_service_seconds
+from kiosk.queue.events import EventBus
+from kiosk.queue.models import (
     CALLED, CANCELLED, DONE, NO_SHOW, PRIORITY_REASONS, SERVING, STATE_LABELS, WAITING, CounterState,
     Event, PrintJob, Ticket,
 )
-from kiosk.phone import normalise_phone
-from kiosk.store import HALL_KEY, Queries, Store
+from kiosk.queue.phone import normalise_phone
+from kiosk.storage.sqlite import HALL_KEY, Queries, Store
 
 log = logging.getLogger(__name__)
 

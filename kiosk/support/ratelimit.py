@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kiosk.errors import TooManyRequests
+from kiosk.queue.errors import TooManyRequests
 
 MAX_KEYS = 50_000
 

@@ -8,8 +8,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.config import PRINTER_DRIVERS
-from kiosk.errors import BadRequest, Forbidden, NotFound, Unprocessable
+from kiosk.hall.config import PRINTER_DRIVERS
+from kiosk.queue.errors import BadRequest, Forbidden, NotFound, Unprocessable
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 
-from kiosk.models import Event
+from kiosk.queue.models import Event
 
 log = logging.getLogger(__name__)
 

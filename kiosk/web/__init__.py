@@ -1,0 +1,1 @@
+"""HTTP: routes, pages, event streams, middlewares, templates and static files."""
