@@ -18,7 +18,7 @@ from pathlib import Path
 from kiosk.app import create_app
 from kiosk.hall.config import parse_hall
 from kiosk.settings import Settings
-from kiosk.web.appkeys import QUEUE
+from kiosk.web.appkeys import FOLLOWING, QUEUE
 from notifier.web import BOT
 from tests.conftest import hall_dict
 from tests.telegram_standin import BotApiStandIn
@@ -47,7 +47,7 @@ async def bench(alerts: int, chats: int) -> None:
         started = time.perf_counter()
         for i in range(alerts):
             ticket = await queue.issue("A")
-            await queue.subscribe(ticket.token, "telegram", str(10_000 + i % chats))
+            await app[FOLLOWING].subscribe(ticket.token, "telegram", str(10_000 + i % chats))
         queued = time.perf_counter() - started
         start = time.perf_counter()
         async with asyncio.timeout(600):

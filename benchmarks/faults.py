@@ -302,16 +302,17 @@ async def clock(root: Path) -> str:
 
     from kiosk.queue.clock import FakeClock
     from kiosk.hall.config import parse_hall
-    from kiosk.queue.service import QueueService
     from kiosk.queue.events import EventBus
-    from kiosk.storage.sqlite import Store
+    from kiosk.runtime import Runtime
+    from kiosk.storage import create_store
     from tests.conftest import hall_dict
 
     clock_ = FakeClock(datetime(2026, 11, 25, 23, 58, tzinfo=ZoneInfo("Asia/Jakarta")).timestamp())
-    store = Store(root / "clock.sqlite3")
+    store = create_store(root / "clock.sqlite3")
     await store.open()
-    queue = QueueService(store, parse_hall(hall_dict()), clock_, EventBus())
-    await queue.start()
+    runtime = Runtime.build(store, parse_hall(hall_dict()), clock_, EventBus())
+    await runtime.start()
+    queue = runtime.queue
     try:
         late = [await queue.issue("B") for _ in range(2)]
         await queue.call_next("1", "siti")

@@ -18,7 +18,7 @@ from kiosk.queue.errors import NotFound
 from kiosk.queue.models import Event
 from kiosk.web.pages import render
 from kiosk.web.sse import stream_events
-from kiosk.web.appkeys import QUEUE, SETTINGS
+from kiosk.web.appkeys import HALL, QUEUE, SETTINGS
 
 log = logging.getLogger(__name__)
 SPEECH = web.AppKey("speech", Speech)
@@ -118,7 +118,7 @@ async def chime(request: web.Request) -> web.Response:
 @routes.get("/api/display/ticker")
 async def get_ticker(request: web.Request) -> web.Response:
     """The running text shown on every display."""
-    return ok({"text": await request.app[QUEUE].ticker()})
+    return ok({"text": await request.app[HALL].ticker()})
 
 
 @routes.put("/api/display/ticker")
@@ -126,7 +126,7 @@ async def put_ticker(request: web.Request) -> web.Response:
     """Admin or supervisor: change the running text; displays show it at once."""
     user = await staff(request, ("admin", "supervisor"))
     text = field(await json_body(request), "text", str, required=False, max_len=2000)
-    return ok({"text": await request.app[QUEUE].set_ticker(text or "", user.username)})
+    return ok({"text": await request.app[HALL].set_ticker(text or "", user.username)})
 
 
 def setup_display(app: web.Application) -> None:

@@ -9,20 +9,21 @@ from pathlib import Path
 
 from aiohttp import web
 
-from kiosk.web.api import routes
-from kiosk.web.citizen import routes as citizen_routes
-from kiosk.web.admin import routes as admin_routes
-from kiosk.web.staff_pages import routes as staff_page_routes
-from kiosk.staff.auth import StaffAuth
-from kiosk.queue.clock import Clock, SystemClock
 from kiosk.hall.config import ConfigError, HallConfig, load_hall, parse_hall
-from kiosk.queue.service import QueueService
+from kiosk.queue.clock import Clock, SystemClock
 from kiosk.queue.events import EventBus
-from kiosk.web.middlewares import add_security_headers, error_middleware
-from kiosk.support.ratelimit import RateLimiter
+from kiosk.queue.hall import HALL_KEY
+from kiosk.runtime import Runtime
 from kiosk.settings import Settings
-from kiosk.storage.sqlite import Store, stored_hall
-from kiosk.web.appkeys import AUTH, BUS, CLOCK, QUEUE, SETTINGS, STORE, TICKET_LIMITER
+from kiosk.staff.auth import StaffAuth
+from kiosk.storage import create_store, stored_setting_of
+from kiosk.support.ratelimit import RateLimiter
+from kiosk.web.admin import routes as admin_routes
+from kiosk.web.api import routes
+from kiosk.web.appkeys import AUTH, BUS, CLOCK, FOLLOWING, HALL, PRINTING, QUEUE, SETTINGS, STORE, TICKET_LIMITER
+from kiosk.web.citizen import routes as citizen_routes
+from kiosk.web.middlewares import add_security_headers, error_middleware
+from kiosk.web.staff_pages import routes as staff_page_routes
 from kiosk.web.watch import setup_watch
 
 log = logging.getLogger(__name__)
@@ -40,20 +41,24 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     config = hall_in_use(settings, config)
     clock = clock or SystemClock()
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
-    store = Store(settings.db, synchronous=synchronous)
+    store = create_store(settings.db, synchronous=synchronous)
     bus = EventBus()
+    runtime = Runtime.build(store, config, clock, bus)
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[STORE] = store
     app[BUS] = bus
-    app[QUEUE] = QueueService(store, config, clock, bus)
+    app[QUEUE] = runtime.queue
+    app[HALL] = runtime.hall
+    app[PRINTING] = runtime.printing
+    app[FOLLOWING] = runtime.following
     app[AUTH] = StaffAuth(store, config, clock)
     app[TICKET_LIMITER] = RateLimiter(config.limits.tickets_per_minute, config.limits.ticket_burst, clock.now)
 
     async def follow_limits(old: HallConfig, new: HallConfig) -> None:
         app[TICKET_LIMITER].configure(new.limits.tickets_per_minute, new.limits.ticket_burst)
         app[AUTH].configure(new)
-    app[QUEUE].on_reconfigure(follow_limits)
+    app[HALL].on_reconfigure(follow_limits)
     app.cleanup_ctx.append(_database)
     app.on_shutdown.append(_close_streams)
     app.on_response_prepare.append(add_security_headers)
@@ -75,7 +80,7 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
 
 def hall_in_use(settings: Settings, seed: HallConfig | None = None) -> HallConfig:
     """The database's hall document if it has one, else the hall file (or `seed`)."""
-    stored = stored_hall(settings.db)
+    stored = stored_setting_of(settings.db, HALL_KEY)
     if stored is not None:
         try:
             return parse_hall(json.loads(stored), f"{settings.db} (hall kept in the database)")
@@ -87,7 +92,7 @@ def hall_in_use(settings: Settings, seed: HallConfig | None = None) -> HallConfi
 async def _database(app: web.Application) -> AsyncIterator[None]:
     store = app[STORE]
     await store.open()
-    await app[QUEUE].start()
+    await app[HALL].start()
     users = await store.reads.users()
     if not users:
         log.warning("belum ada akun petugas: buat dengan 'giliran user add NAMA --role admin --password-stdin'")

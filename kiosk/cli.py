@@ -22,7 +22,8 @@ from kiosk.hall.config import ConfigError, load_hall
 from kiosk.queue.errors import DomainError
 from kiosk.queue.models import ROLES
 from kiosk.settings import Settings, SettingsError
-from kiosk.storage.sqlite import HALL_KEY, Store
+from kiosk.queue.hall import HALL_KEY
+from kiosk.storage import create_store
 
 log = logging.getLogger("giliran")
 
@@ -140,7 +141,7 @@ async def _serve(settings: Settings) -> None:
 
 async def _hall_import(settings: Settings, path: str) -> int:
     config = load_hall(path)
-    store = Store(settings.db)
+    store = create_store(settings.db)
     await store.open()
     try:
         async with store.transaction() as q:
@@ -160,7 +161,7 @@ async def _hall_export(settings: Settings) -> int:
 
 async def _open_for_users(settings: Settings):
     config = hall_in_use(settings)
-    store = Store(settings.db)
+    store = create_store(settings.db)
     await store.open()
     return config, store
 

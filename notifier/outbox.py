@@ -10,7 +10,7 @@ from typing import Any
 from kiosk.support.aio import stop_tasks, wait_event
 from kiosk.queue.clock import Clock
 from kiosk.hall.config import HallConfig
-from kiosk.queue.service import QueueService
+from kiosk.queue.following import Following
 from kiosk.queue.events import EventBus
 from notifier.senders import Outcome, Sender
 
@@ -47,9 +47,9 @@ class RateGate:
 class OutboxWorker:
     """One loop over the outbox; each channel has its sender and its rate gate."""
 
-    def __init__(self, queue: QueueService, clock: Clock, bus: EventBus, senders: dict[str, Sender]) -> None:
-        self.queue = queue
-        config = queue.config  # the send rates are fixed at start (not on the admin pages)
+    def __init__(self, following: Following, clock: Clock, bus: EventBus, senders: dict[str, Sender]) -> None:
+        self.following = following
+        config = following.writer.config  # the send rates are fixed at start (not on the admin pages)
         self.clock = clock
         self.bus = bus
         self.senders = senders
@@ -64,7 +64,7 @@ class OutboxWorker:
     @property
     def config(self) -> HallConfig:
         """The hall as it is now (admins change it at run time)."""
-        return self.queue.config
+        return self.following.writer.config
 
     async def start(self) -> None:
         """Deliver what is pending (also what a restart left) and listen for new messages."""
@@ -96,7 +96,7 @@ class OutboxWorker:
 
     async def deliver_due(self) -> float:
         """Send every message that may go now; returns how long to wait before looking again."""
-        messages = await self.queue.store.reads.pending_messages(BATCH)
+        messages = await self.following.pending(BATCH)
         if not messages:
             return IDLE_S
         blocked: set[tuple[str, str]] = set()
@@ -142,10 +142,10 @@ class OutboxWorker:
                 f"menyerah setelah {self.config.alerts.give_up_minutes:g} menit: {outcome.reason}"
             log.warning("message %s (%s, %s) not delivered: %s", message["id"], message["channel"],
                         message["stage"], error)
-        await self.queue.record_message_attempt(message["id"], state=state, next_attempt_at=after, error=error)
+        await self.following.record_attempt(message["id"], state=state, next_attempt_at=after, error=error)
         retry_at = after if state == "pending" else None
         if outcome.unsubscribe:
-            count = await self.queue.unsubscribe_address(message["channel"], message["address"])
+            count = await self.following.unsubscribe_address(message["channel"], message["address"])
             log.info("%s address stopped after '%s': %d subscriptions ended", message["channel"], outcome.reason,
                      count)
         return retry_at

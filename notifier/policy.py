@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from kiosk.hall.config import HallConfig
-from kiosk.queue.service import QueueService, ServiceLoad
+from kiosk.queue.loads import ServiceLoad
 from kiosk.queue.models import Ticket
+from kiosk.queue.service import QueueService
+from kiosk.queue.writer import Work
 from notifier.messages import SMS_STAGES, message_text
 
 TICKET_STAGES = {"called", "recalled", "transferred", "no_show", "done"}
@@ -22,12 +24,12 @@ class AlertPolicy:
         """The hall as it is now (admins change it at run time)."""
         return self.queue.config
 
-    async def __call__(self, work) -> None:
+    async def __call__(self, work: Work) -> None:
         q = work.q
         queued = False
 
         async def load_of(service: str) -> ServiceLoad:
-            return await self.queue.work_load(work, service)
+            return await self.queue.loads.in_work(work, service)
 
         async def enqueue(ticket: Ticket, stage: str, channel: str, address: str, occurrence: str = "") -> None:
             nonlocal queued

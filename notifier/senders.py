@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from kiosk.queue.service import mask_address
+from kiosk.queue.following import mask_address
 
 log = logging.getLogger(__name__)
 

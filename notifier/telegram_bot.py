@@ -17,6 +17,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes  # noqa: E402
 
 from kiosk.hall.config import HallConfig  # noqa: E402
+from kiosk.queue.following import Following  # noqa: E402
 from kiosk.queue.service import QueueService  # noqa: E402
 from kiosk.queue.errors import DomainError  # noqa: E402
 from kiosk.queue.i18n import format_wait  # noqa: E402
@@ -59,8 +60,10 @@ class TelegramSender(Sender):
 class TelegramBot:
     """Runs the bot's Application in the server's event loop."""
 
-    def __init__(self, queue: QueueService, token: str, api_url: str, mode: str, secret: str | None) -> None:
+    def __init__(self, queue: QueueService, following: Following, token: str, api_url: str, mode: str,
+                 secret: str | None) -> None:
         self.queue = queue
+        self.following = following
         self.mode = mode
         self.secret = secret
         builder = (Application.builder().token(token).base_url(f"{api_url.rstrip('/')}/bot")
@@ -118,7 +121,7 @@ class TelegramBot:
 
     # --- handlers --------------------------------------------------------------------------
     async def _status_text(self, ticket: Ticket) -> str:
-        view = await self.queue.ticket_view(ticket)
+        view = await self.queue.views.ticket_view(ticket)
         line = f"Nomor {view['number']} ({view['service_name']}): {STATE_LABELS[ticket.state]}."
         if ticket.state == "waiting":
             line += f"\nOrang di depan Anda: {view['ahead']}. Perkiraan waktu tunggu: " \
@@ -137,7 +140,7 @@ class TelegramBot:
             await update.message.reply_text(HELP.format(hall=self.config.hall.name))
             return
         try:
-            ticket, created = await self.queue.subscribe(token, "telegram", str(chat.id))
+            ticket, created = await self.following.subscribe(token, "telegram", str(chat.id))
         except DomainError as exc:
             text = exc.message if exc.code != "unknown_ticket" else \
                 "Nomor antrean tidak ditemukan. Pindai lagi kode QR pada tiket Anda, atau tanyakan petugas."
@@ -151,8 +154,7 @@ class TelegramBot:
         """`/status`: the chat's tickets of today."""
         if update.effective_chat is None or update.message is None:
             return
-        tickets = [t for t in await self.queue.store.reads.chat_tickets("telegram", str(update.effective_chat.id))
-                   if t.day == self.queue.today()]
+        tickets = await self.following.tickets_of("telegram", str(update.effective_chat.id))
         if not tickets:
             await update.message.reply_text("Belum ada nomor antrean yang Anda ikuti hari ini. Pindai kode QR "
                                             "pada tiket Anda untuk mulai.")
@@ -163,8 +165,8 @@ class TelegramBot:
         """`/batal`: ask to confirm cancelling the chat's waiting ticket."""
         if update.effective_chat is None or update.message is None:
             return
-        tickets = [t for t in await self.queue.store.reads.chat_tickets("telegram", str(update.effective_chat.id))
-                   if t.state == "waiting" and t.day == self.queue.today()]
+        tickets = [t for t in await self.following.tickets_of("telegram", str(update.effective_chat.id))
+                   if t.state == "waiting"]
         if not tickets:
             await update.message.reply_text("Tidak ada nomor antrean menunggu yang bisa dibatalkan.")
             return
@@ -185,8 +187,8 @@ class TelegramBot:
         if token == "-":
             await query.edit_message_text("Nomor antrean Anda tetap aktif.")
             return
-        followed = {t.token for t in await self.queue.store.reads.chat_tickets("telegram",
-                                                                               str(update.effective_chat.id))}
+        followed = {t.token for t in await self.following.tickets_of("telegram", str(update.effective_chat.id),
+                                                                      today_only=False)}
         if token not in followed:
             await query.edit_message_text("Nomor antrean ini tidak terhubung dengan percakapan ini.")
             return

@@ -14,7 +14,7 @@ from kiosk.support.aio import stop_tasks
 from kiosk.web.api import field, json_body, ok, staff
 from kiosk.queue.errors import Forbidden
 from kiosk.queue.models import Ticket
-from kiosk.web.appkeys import BUS, CLOCK, QUEUE, SETTINGS
+from kiosk.web.appkeys import BUS, CLOCK, FOLLOWING, QUEUE, SETTINGS
 from notifier.outbox import OutboxWorker
 from notifier.policy import AlertPolicy
 from notifier.senders import LogSender, Retry, Sender
@@ -31,16 +31,15 @@ BOT_RETRY_S = 30.0
 async def messages(request: web.Request) -> web.Response:
     """Staff: what was sent to the citizen of this ticket, what is pending, what failed."""
     await staff(request)
-    return ok(await request.app[QUEUE].messages(request.match_info["token"]))
+    return ok(await request.app[FOLLOWING].messages(request.match_info["token"]))
 
 
 @routes.post("/api/tickets/{token}/phone")
 async def add_phone(request: web.Request) -> web.Response:
     """The citizen adds a phone number for SMS alerts (the ticket's token is the key)."""
     phone = field(await json_body(request), "phone", str, required=True, max_len=40)
-    queue = request.app[QUEUE]
-    ticket = await queue.add_phone(request.match_info["token"], phone)
-    return ok(await queue.ticket_view(ticket))
+    ticket = await request.app[FOLLOWING].add_phone(request.match_info["token"], phone)
+    return ok(await request.app[QUEUE].views.ticket_view(ticket))
 
 
 @routes.post("/telegram/webhook")
@@ -71,8 +70,8 @@ class _BotSender(Sender):
 
 def setup_notifier(app: web.Application) -> None:
     """Alerts: the policy runs in every queue transaction; the outbox delivers after the commit."""
-    queue, config, settings = app[QUEUE], app[QUEUE].config, app[SETTINGS]
-    queue.add_hook(AlertPolicy(queue))
+    queue, following, config, settings = app[QUEUE], app[FOLLOWING], app[QUEUE].config, app[SETTINGS]
+    queue.writer.add_hook(AlertPolicy(queue))
     app.add_routes(routes)
 
     async def notifier_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -83,7 +82,7 @@ def setup_notifier(app: web.Application) -> None:
         if settings.telegram_token:
             from notifier.telegram_bot import TelegramBot  # only halls with a bot load python-telegram-bot
 
-            bot = TelegramBot(queue, settings.telegram_token, settings.telegram_api_url,
+            bot = TelegramBot(queue, following, settings.telegram_token, settings.telegram_api_url,
                               settings.telegram_mode, settings.telegram_secret)
             app[BOT] = bot
             telegram = _BotSender()
@@ -91,10 +90,10 @@ def setup_notifier(app: web.Application) -> None:
 
             def deep_link(ticket: Ticket, view: dict) -> None:
                 view["telegram_url"] = bot.deep_link(ticket)
-            queue.view_extensions.append(deep_link)
+            queue.views.extensions.append(deep_link)
         else:
             log.info("no GILIRAN_TELEGRAM_TOKEN: Telegram messages are logged, not sent")
-        worker = OutboxWorker(queue, app[CLOCK], app[BUS], {"telegram": telegram,
+        worker = OutboxWorker(following, app[CLOCK], app[BUS], {"telegram": telegram,
                                                             "sms": sms_sender(config.sms, session)})
         app[OUTBOX] = worker
         await worker.start()

@@ -11,6 +11,8 @@ from pathlib import Path
 from kiosk.support.aio import stop_tasks, wait_event
 from kiosk.queue.clock import to_local
 from kiosk.hall.config import HallConfig, Printer
+from kiosk.queue.hall import HallService
+from kiosk.queue.printing import PrintJobs
 from kiosk.queue.service import QueueService
 from kiosk.queue.events import EventBus
 from kiosk.queue.models import PRIORITY_REASONS, PrintJob, Ticket
@@ -36,10 +38,11 @@ class PrinterHealth:
 class PrinterWorker:
     """Prints one printer's jobs strictly in order; a job leaves the queue only once confirmed."""
 
-    def __init__(self, printer: Printer, driver: Driver, queue: QueueService) -> None:
+    def __init__(self, printer: Printer, driver: Driver, queue: QueueService, printing: PrintJobs) -> None:
         self.printer = printer
         self.driver = driver
         self.queue = queue
+        self.printing = printing
         self.health = PrinterHealth()
         self.wake = asyncio.Event()
         self.backoff = min(1.0, printer.retry_max_s)
@@ -51,7 +54,7 @@ class PrinterWorker:
 
     async def render(self, job: PrintJob, ticket: Ticket) -> Rendered:
         """Lay out and encode a ticket for this printer."""
-        view = await self.queue.ticket_view(ticket)
+        view = await self.queue.views.ticket_view(ticket)
         service = self.config.service(ticket.service)
         agency = self.config.agency(service.agency) if service else None
         facts = TicketFacts(
@@ -78,7 +81,7 @@ class PrinterWorker:
         """Work until cancelled."""
         while True:
             try:
-                item = await self.queue.next_print_job(self.printer.id)
+                item = await self.printing.next_job(self.printer.id)
                 if item is None:
                     await self._idle()
                     continue
@@ -101,12 +104,12 @@ class PrinterWorker:
                 log.warning("printer %s: %s (%s); %s stays queued and is retried", self.printer.id, fault.message,
                             fault.state, ticket.number)
             self.health = replace(self.health, state=fault.state, last_error=fault.message, checked_at=time.time())
-            await self.queue.record_print(job, sent=False, error=fault.message, partial=fault.partial)
+            await self.printing.record(job, sent=False, error=fault.message, partial=fault.partial)
             # New tickets do not cut the back-off short: they queue behind this one, in order.
             await asyncio.sleep(self.backoff)
             self.backoff = min(self.backoff * 2, self.printer.retry_max_s)
             return
-        await self.queue.record_print(job, sent=True)
+        await self.printing.record(job, sent=True)
         self.backoff = min(1.0, self.printer.retry_max_s)
         if self.health.last_error:
             log.info("printer %s: printing again (%s)", self.printer.id, ticket.number)
@@ -131,14 +134,16 @@ class PrintSpool:
     """Runs a worker per printer, wakes it when the domain queues a job, and follows printers that
     admins add, change or remove at run time (their jobs wait in the database meanwhile)."""
 
-    def __init__(self, queue: QueueService, bus: EventBus, var_dir: Path) -> None:
+    def __init__(self, queue: QueueService, printing: PrintJobs, hall: HallService, bus: EventBus,
+                 var_dir: Path) -> None:
         self.queue = queue
+        self.printing = printing
         self.bus = bus
         self.var_dir = var_dir
         self.workers: dict[str, PrinterWorker] = {p.id: self._worker(p) for p in queue.config.printers}
         self._running: dict[str, asyncio.Task[None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        queue.on_reconfigure(self._follow)
+        hall.on_reconfigure(self._follow)
 
     @property
     def config(self) -> HallConfig:
@@ -149,7 +154,7 @@ class PrintSpool:
         if printer.driver == "preview" and "directory" not in printer.options:
             printer = replace(printer, options=printer.options | {"directory": str(self.var_dir / "prints")})
         driver = DRIVERS[printer.driver](printer, paper_for(printer.profile))
-        return PrinterWorker(printer, driver, self.queue)
+        return PrinterWorker(printer, driver, self.queue, self.printing)
 
     def _run(self, worker: PrinterWorker) -> None:
         self._running[worker.printer.id] = asyncio.create_task(worker.run(), name=f"printer-{worker.printer.id}")
@@ -194,7 +199,7 @@ class PrintSpool:
 
     async def overview(self) -> list[dict[str, object]]:
         """Each printer's state, jobs waiting and last error."""
-        pending = await self.queue.store.reads.pending_print_counts()
+        pending = await self.printing.pending_counts()
         rows = []
         for pid, worker in self.workers.items():
             h = worker.health

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from kiosk.web.api import ok, staff
-from kiosk.web.appkeys import BUS, QUEUE, SETTINGS
+from kiosk.web.appkeys import BUS, HALL, PRINTING, QUEUE, SETTINGS
 from printers.spool import PrintSpool
 
 SPOOL = web.AppKey("print_spool", PrintSpool)
@@ -24,7 +24,7 @@ async def printers(request: web.Request) -> web.Response:
 def setup_printing(app: web.Application) -> None:
     """Add the spool (started after the database, stopped before it closes) and its route."""
     var_dir = app[SETTINGS].db.parent
-    app[SPOOL] = PrintSpool(app[QUEUE], app[BUS], var_dir)
+    app[SPOOL] = PrintSpool(app[QUEUE], app[PRINTING], app[HALL], app[BUS], var_dir)
 
     async def spool_ctx(app: web.Application) -> AsyncIterator[None]:
         await app[SPOOL].start()

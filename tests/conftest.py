@@ -13,9 +13,10 @@ from kiosk.app import create_app
 from kiosk.queue.clock import FakeClock
 from kiosk.hall.config import HallConfig, parse_hall
 from kiosk.queue.service import QueueService
+from kiosk.runtime import Runtime
 from kiosk.queue.events import EventBus
 from kiosk.settings import Settings
-from kiosk.storage.sqlite import Store
+from kiosk.storage import Store, create_store
 from kiosk.web.appkeys import AUTH, QUEUE
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -62,17 +63,17 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def queue_factory(tmp_path: Path, clock: FakeClock):
-    """Builds queue services on fresh databases; closes them all afterwards."""
+async def runtime_factory(tmp_path: Path, clock: FakeClock):
+    """Builds a hall's services on fresh databases; closes them all afterwards."""
     stores: list[Store] = []
 
-    async def make(config: HallConfig) -> QueueService:
-        store = Store(tmp_path / f"q{len(stores)}.sqlite3", synchronous="NORMAL")
+    async def make(config: HallConfig) -> Runtime:
+        store = create_store(tmp_path / f"q{len(stores)}.sqlite3", synchronous="NORMAL")
         stores.append(store)
         await store.open()
-        service = QueueService(store, config, clock, EventBus())
-        await service.start()
-        return service
+        runtime = Runtime.build(store, config, clock, EventBus())
+        await runtime.start()
+        return runtime
 
     yield make
     for store in stores:
@@ -80,8 +81,21 @@ async def queue_factory(tmp_path: Path, clock: FakeClock):
 
 
 @pytest.fixture
-async def queue(queue_factory, config: HallConfig) -> QueueService:
-    return await queue_factory(config)
+def queue_factory(runtime_factory):
+    """Builds queue services on fresh databases."""
+    async def make(config: HallConfig) -> QueueService:
+        return (await runtime_factory(config)).queue
+    return make
+
+
+@pytest.fixture
+async def runtime(runtime_factory, config: HallConfig) -> Runtime:
+    return await runtime_factory(config)
+
+
+@pytest.fixture
+async def queue(runtime: Runtime) -> QueueService:
+    return runtime.queue
 
 
 @pytest.fixture

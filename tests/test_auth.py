@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from kiosk.staff.auth import SESSION_SECONDS
-from kiosk.storage.sqlite import Queries
+from kiosk.storage import Queries
 from kiosk.web.appkeys import QUEUE, STORE
 from tests.conftest import PASSWORD, login, take
 

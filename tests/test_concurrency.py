@@ -72,7 +72,7 @@ async def test_a_caller_gone_before_its_turn_gets_no_ticket(queue):
 async def test_a_refusal_after_writing_undoes_the_whole_batch_rather_than_keep_part(queue, monkeypatch):
     # Guard for future changes: refusals must come before a ticket is written. One that comes
     # after would leave a ticket its caller was told it did not get; the batch is undone instead.
-    real = queue._issue_in
+    real = queue.issuer.issue_in
 
     async def refuses_late(w, take):
         answer = await real(w, take)
@@ -80,7 +80,7 @@ async def test_a_refusal_after_writing_undoes_the_whole_batch_rather_than_keep_p
             raise Conflict("late refusal", code="late")
         return answer
 
-    monkeypatch.setattr(queue, "_issue_in", refuses_late)
+    monkeypatch.setattr(queue.issuer, "issue_in", refuses_late)
     results = await asyncio.gather(queue.take("B"), queue.take("A"), return_exceptions=True)
     assert all(isinstance(r, RuntimeError) for r in results)
     assert await queue.store.reads.waiting_counts(queue.today()) == {}, "nothing of the batch was kept"

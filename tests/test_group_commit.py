@@ -10,7 +10,7 @@ from contextlib import closing
 import pytest
 
 from kiosk.queue.errors import Unavailable
-from kiosk.storage.sqlite import Store
+from kiosk.storage.sqlite.store import SqliteStore as Store
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ async def test_a_caller_cancelled_while_queued_does_not_strand_the_batch(store):
 async def test_checkpoints_run_beside_the_writer(tmp_path, monkeypatch):
     # The writer leaves small WALs alone (its own checkpoints are only a safety net); the store's
     # checkpointer copies committed pages into the database file itself within moments.
-    monkeypatch.setattr("kiosk.storage.sqlite.CHECKPOINT_S", 0.1)
+    monkeypatch.setattr("kiosk.storage.sqlite.store.CHECKPOINT_S", 0.1)
     store = Store(tmp_path / "c.sqlite3")
     await store.open()
     try:

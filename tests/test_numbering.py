@@ -44,7 +44,7 @@ async def test_daily_quota(queue, clock):
     with pytest.raises(Conflict) as info:
         await queue.issue("A")
     assert info.value.code == "quota_exhausted" and "Kuota" in info.value.message
-    overview = {s["code"]: s for s in await queue.services_overview()}
+    overview = {s["code"]: s for s in await queue.views.services_overview()}
     assert overview["A"]["quota_left"] == 0 and overview["A"]["unavailable_reason"] == "quota_exhausted"
     await queue.cancel(tickets[0].token)
     assert (await queue.issue("A")).number == "A006", "a cancelled number frees quota, numbers never repeat"
@@ -62,7 +62,7 @@ async def test_opening_hours(queue, clock):
     clock.set(wib(2026, 11, 25, 12, 0))
     with pytest.raises(Conflict):
         await queue.issue("P")
-    overview = {s["code"]: s for s in await queue.services_overview()}
+    overview = {s["code"]: s for s in await queue.views.services_overview()}
     assert overview["P"]["open"] is False and overview["P"]["unavailable_reason"] == "service_closed"
     assert overview["B"]["open"] is True and overview["B"]["quota_left"] is None
 
@@ -80,7 +80,7 @@ async def test_estimates_use_live_service_times(queue, clock):
     # Prior: 5 minutes per ticket, 8 counters serve B (none active yet).
     for _ in range(8):
         await queue.issue("B")
-    view = await queue.ticket_view(await queue.issue("B"))
+    view = await queue.views.ticket_view(await queue.issue("B"))
     assert view["ahead"] == 8
     assert view["estimated_wait_s"] == round(8 * 300 / 8)
     # Only counter 1 works today, and it takes 20 minutes per ticket.
@@ -89,7 +89,7 @@ async def test_estimates_use_live_service_times(queue, clock):
         await queue.start_service("1", "siti")
         clock.advance(1200)
         await queue.finish("1", "siti")
-    view = await queue.ticket_view(await queue.store.reads.ticket_by_token(view["token"]))
+    view = await queue.views.ticket_view(await queue.store.reads.ticket_by_token(view["token"]))
     assert view["ahead"] == 2
     mean = (300 * 3 + 6 * 1200) / 9
     assert view["estimated_wait_s"] == round(2 * mean / 1)
@@ -118,9 +118,9 @@ async def test_estimate_given_at_issue_follows_counters_and_service_times(queue,
 async def test_estimate_after_an_undone_write_is_not_taken_from_it(queue):
     await queue.take("B")
     with pytest.raises(RuntimeError):
-        async with queue._write() as w:  # a write that makes counter 1 active, reads the load, then fails
+        async with queue.writer.write() as w:  # a write that makes counter 1 active, reads the load, then fails
             await w.q.save_counter_state(CounterState("1", False, 0, w.day))
-            assert (await queue.work_load(w, "B")).servers == 1
+            assert (await queue.loads.in_work(w, "B")).servers == 1
             raise RuntimeError("the write fails")
     _, view = await queue.take("B")
     assert view["ahead"] == 1 and view["estimated_wait_s"] == round(300 / 8), "the undone change is not used"

@@ -16,7 +16,8 @@ from kiosk.hall.config import parse_hall
 from kiosk.queue.service import QueueService
 from kiosk.queue.errors import DomainError
 from kiosk.queue.events import EventBus
-from kiosk.storage.sqlite import Store
+from kiosk.runtime import Runtime
+from kiosk.storage import create_store
 from tests.conftest import hall_dict, wib
 
 CONFIG = parse_hall(hall_dict(
@@ -48,9 +49,10 @@ class QueueMachine(RuleBasedStateMachine):
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.dir = tempfile.TemporaryDirectory()
-        self.store = Store(Path(self.dir.name) / "m.sqlite3", synchronous="OFF")
+        self.store = create_store(Path(self.dir.name) / "m.sqlite3", synchronous="OFF")
         self.clock = FakeClock(wib(2026, 11, 25, 9, 0))
-        self.queue = QueueService(self.store, CONFIG, self.clock, EventBus())
+        self.runtime = Runtime.build(self.store, CONFIG, self.clock, EventBus())
+        self.queue = self.runtime.queue
         self.tickets: list[ModelTicket] = []
         self.seq = {"A": 0, "B": 0}
         self.paused = {cid: False for cid in COUNTERS}
@@ -69,7 +71,7 @@ class QueueMachine(RuleBasedStateMachine):
     @initialize()
     def open_store(self) -> None:
         self.run(self.store.open())
-        self.run(self.queue.start())
+        self.run(self.runtime.start())
 
     def teardown(self) -> None:
         self.run(self.store.close())

@@ -15,7 +15,7 @@ from kiosk.hall.config import HallConfig
 from kiosk.queue.errors import BadRequest, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from kiosk.queue.models import ROLES, User
 from kiosk.support.ratelimit import RateLimiter
-from kiosk.storage.sqlite import Store
+from kiosk.storage.base import Store
 
 SESSION_SECONDS = 12 * 3600
 MIN_PASSWORD = 8

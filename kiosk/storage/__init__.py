@@ -1,1 +1,24 @@
-"""Storage: the only place with SQL."""
+"""Storage, the only place with SQL: the contract (`base.Store`, `base.Queries`) and its SQLite
+implementation (`sqlite/`). The rest of Giliran asks for a store here and never names an engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kiosk.storage.base import Queries, Store
+
+__all__ = ["Queries", "Store", "create_store", "stored_setting_of"]
+
+
+def create_store(db: str | Path, *, synchronous: str = "FULL") -> Store:
+    """The store for a database: a file path (or `:memory:`) is an SQLite database."""
+    from kiosk.storage.sqlite.store import SqliteStore
+
+    return SqliteStore(db, synchronous=synchronous)
+
+
+def stored_setting_of(db: str | Path, key: str) -> str | None:
+    """A run-time setting kept in the database, read before anything is started (None if none)."""
+    from kiosk.storage.sqlite.store import stored_setting
+
+    return stored_setting(db, key)

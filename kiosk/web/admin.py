@@ -21,7 +21,7 @@ from kiosk.hall.editing import SECTIONS, Section, choices, edit, entry_values, r
 from kiosk.queue.models import ROLES, User
 from kiosk.web.pages import render
 from kiosk.web.staff_pages import logged_in
-from kiosk.web.appkeys import AUTH, QUEUE, STORE
+from kiosk.web.appkeys import AUTH, HALL, QUEUE, STORE
 
 routes = web.RouteTableDef()
 MANAGERS = ("admin", "supervisor")
@@ -37,12 +37,11 @@ async def _apply(request: web.Request, user: User, spec: Section, key: str | Non
     if delete:
         assert key is not None
         change = f"{spec.name} {key} dihapus"
-        await request.app[QUEUE].change_hall(lambda raw: remove(raw, spec, key, role=user.role), user.username,
-                                             change)
+        await request.app[HALL].change(lambda raw: remove(raw, spec, key, role=user.role), user.username, change)
         return
     shown = ", ".join(f"{k}={v}" for k, v in values.items() if k != spec.key)
     change = f"{spec.name} {key or values.get(spec.key or '', '')} {'ditambah' if create else 'diubah'}: {shown}"
-    await request.app[QUEUE].change_hall(
+    await request.app[HALL].change(
         lambda raw: edit(raw, spec, key, values, role=user.role, create=create), user.username, change.strip())
 
 
@@ -148,7 +147,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
     user = await _manager(request)
     raw = _hall_view(request)
     counts = {name: len(raw.get(name, [])) for name, s in SECTIONS.items() if s.is_list}
-    return _page(request, "admin_index.html", user, counts=counts, ticker=await request.app[QUEUE].ticker())
+    return _page(request, "admin_index.html", user, counts=counts, ticker=await request.app[HALL].ticker())
 
 
 @routes.get("/admin/{section}")
@@ -246,7 +245,7 @@ async def ticker_save(request: web.Request) -> web.StreamResponse:
     user = await _manager(request)
     values = await _form(request)
     try:
-        await request.app[QUEUE].set_ticker(str(values.get("text", "")), user.username)
+        await request.app[HALL].set_ticker(str(values.get("text", "")), user.username)
     except DomainError as exc:
         return _page(request, "admin_index.html", user, status=exc.status, message=exc.message,
                      counts={}, ticker=str(values.get("text", "")))

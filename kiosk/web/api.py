@@ -19,7 +19,7 @@ from kiosk.support.jsontext import dumps
 from kiosk.queue.models import ROLES, User
 from kiosk.web.pages import render
 from kiosk.web.sse import stream_events
-from kiosk.web.appkeys import AUTH, QUEUE, STORE, TICKET_LIMITER
+from kiosk.web.appkeys import AUTH, PRINTING, QUEUE, STORE, TICKET_LIMITER
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -112,7 +112,7 @@ async def hall(request: web.Request) -> web.Response:
 @routes.get("/api/services")
 async def services(request: web.Request) -> web.Response:
     """Every service with whether it is open, people waiting, quota left and estimated wait."""
-    return ok(await request.app[QUEUE].services_overview())
+    return ok(await request.app[QUEUE].views.services_overview())
 
 
 @routes.post("/api/tickets")
@@ -139,7 +139,7 @@ async def _print_outcome(request: web.Request, ticket) -> dict[str, Any] | None:
     printer = config.printer(station.printer) if station and station.printer else None
     if printer is None:
         return None
-    job = await request.app[QUEUE].wait_for_print(ticket, printer.confirm_wait_s)
+    job = await request.app[PRINTING].wait_for(ticket, printer.confirm_wait_s)
     if job is None:
         return None
     printed = job.state == "sent"
@@ -153,14 +153,14 @@ async def _print_outcome(request: web.Request, ticket) -> dict[str, Any] | None:
 async def ticket_status(request: web.Request) -> web.Response:
     """A ticket's state, people ahead, estimated wait and counter."""
     queue = request.app[QUEUE]
-    return ok(await queue.ticket_view(await queue.ticket(request.match_info["token"])))
+    return ok(await queue.views.ticket_view(await queue.ticket(request.match_info["token"])))
 
 
 @routes.delete("/api/tickets/{token}")
 async def cancel_ticket(request: web.Request) -> web.Response:
     """The citizen cancels a waiting ticket."""
     queue = request.app[QUEUE]
-    return ok(await queue.ticket_view(await queue.cancel(request.match_info["token"])))
+    return ok(await queue.views.ticket_view(await queue.cancel(request.match_info["token"])))
 
 
 @routes.get("/api/events")
@@ -203,7 +203,7 @@ async def me(request: web.Request) -> web.Response:
 async def counters(request: web.Request) -> web.Response:
     """Every counter with its current ticket and queue."""
     user = await staff(request)
-    rows = await request.app[QUEUE].counters_overview()
+    rows = await request.app[QUEUE].views.counters_overview()
     for row in rows:
         row["mine"] = user.may_work(row["id"])
     return ok(rows)
@@ -221,10 +221,10 @@ def _counter_action(action: str):
             if ticket is None:
                 return web.Response(status=204)
             closed_view = None if closed is None else {"number": closed.number, "state": closed.state}
-            return ok({"ticket": await queue.ticket_view(ticket), "closed": closed_view})
+            return ok({"ticket": await queue.views.ticket_view(ticket), "closed": closed_view})
         if action in ("pause", "resume"):
             await (queue.pause if action == "pause" else queue.resume)(counter_id, user.username)
-            row = next(r for r in await queue.counters_overview() if r["id"] == counter_id)
+            row = next(r for r in await queue.views.counters_overview() if r["id"] == counter_id)
             return ok(row)
         if action == "transfer":
             data = await json_body(request)
@@ -234,7 +234,7 @@ def _counter_action(action: str):
             method = {"recall": queue.recall, "start": queue.start_service, "finish": queue.finish,
                       "no-show": queue.no_show}[action]
             ticket = await method(counter_id, user.username)
-        return ok({"ticket": await queue.ticket_view(ticket)})
+        return ok({"ticket": await queue.views.ticket_view(ticket)})
 
     handler.__name__ = f"counter_{action.replace('-', '_')}"
     handler.__doc__ = f"Staff: '{action}' at a counter."
@@ -267,7 +267,7 @@ async def requeue(request: web.Request) -> web.Response:
     ticket = await queue.ticket(request.match_info["token"])
     if not any(user.may_work(c.id) for c in request.app[QUEUE].config.counters_for(ticket.service)):
         require_role(user, ("admin", "supervisor"))
-    return ok(await queue.ticket_view(await queue.requeue(ticket.token, user.username)))
+    return ok(await queue.views.ticket_view(await queue.requeue(ticket.token, user.username)))
 
 
 @routes.post("/api/tickets/{token}/reprint")
@@ -277,7 +277,7 @@ async def reprint(request: web.Request) -> web.Response:
     printer = None
     if request.can_read_body:
         printer = field(await json_body(request), "printer", str, max_len=16)
-    job = await request.app[QUEUE].reprint(request.match_info["token"], user.username, printer)
+    job = await request.app[PRINTING].reprint(request.match_info["token"], user.username, printer)
     return ok({"job": job.id, "printer": job.printer_id, "state": job.state}, status=202)
 
 
@@ -368,7 +368,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     """The citizen's ticket page (what the QR code opens); never shows a phone or a name."""
     queue = request.app[QUEUE]
     ticket = await queue.ticket(request.match_info["token"])
-    view = await queue.ticket_view(ticket)
+    view = await queue.views.ticket_view(ticket)
     issued = to_local(ticket.issued_at, request.app[QUEUE].config.hall.tz)
     html = render("ticket.html", t=view, hall=request.app[QUEUE].config.hall,
                   wait_text=format_wait(view["estimated_wait_s"]), issued_text=format_datetime(issued))

@@ -42,14 +42,14 @@ async def kiosk_page(request: web.Request) -> web.Response:
 async def ticket_qr(request: web.Request) -> web.Response:
     """The QR code of a ticket's own page."""
     queue = request.app[QUEUE]
-    return _qr_svg(queue.status_url(await queue.ticket(request.match_info["token"])))
+    return _qr_svg(queue.views.status_url(await queue.ticket(request.match_info["token"])))
 
 
 @routes.get("/t/{token}/telegram.svg")
 async def telegram_qr(request: web.Request) -> web.Response:
     """The QR code that opens the ticket's Telegram chat (404 without a bot)."""
     queue = request.app[QUEUE]
-    view = await queue.ticket_view(await queue.ticket(request.match_info["token"]))
+    view = await queue.views.ticket_view(await queue.ticket(request.match_info["token"]))
     if not view.get("telegram_url"):
         raise NotFound("Bot Telegram belum diatur di aula ini.", code="no_telegram")
     return _qr_svg(view["telegram_url"])

@@ -12,7 +12,7 @@ from aiohttp_sse import EventSourceResponse
 from kiosk.queue.events import Subscription
 from kiosk.support.jsontext import dumps
 from kiosk.queue.models import Event
-from kiosk.web.appkeys import BUS, QUEUE, STORE
+from kiosk.web.appkeys import BUS, HALL, QUEUE, STORE
 
 HEARTBEAT_S = 10.0
 Transform = Callable[[Event], Awaitable[dict[str, Any] | None]]  # None: not for this client
@@ -24,11 +24,11 @@ async def _same(event: Event) -> dict[str, Any] | None:
 
 async def snapshot(request: web.Request) -> dict[str, Any]:
     """What a new client needs before the live events: services, the day's last calls, running text."""
-    queue = request.app[QUEUE]
+    views = request.app[QUEUE].views
     return {"hall": request.app[QUEUE].config.hall.name,
-            "services": await queue.services_overview(),
-            "recent_calls": await queue.recent_calls(),
-            "ticker": await queue.ticker()}
+            "services": await views.services_overview(),
+            "recent_calls": await views.recent_calls(),
+            "ticker": await request.app[HALL].ticker()}
 
 
 async def stream_events(request: web.Request, transform: Transform = _same,

@@ -165,7 +165,7 @@ class TicketWatch:
 
     async def _push(self, service: str, followers: list[Follower]) -> None:
         reads = self.queue.store.quick  # along indexes: the waiting order, tickets by id
-        load = (await self.queue.loads(reads, (service,))).get(service)
+        load = (await self.queue.loads.current(reads, (service,))).get(service)
         upto = max(f.ticket_id for f in followers)
         order = {tid: i for i, tid in enumerate(await reads.waiting_order(self.queue.today(), service, upto))}
         # A page that showed its ticket waiting in this service, and finds it still in the waiting
@@ -207,7 +207,7 @@ class TicketWatch:
                 self.wake.set()
                 continue
             ahead = order.get(ticket.id, 0) if ticket.state == WAITING else 0
-            view = await self.queue.ticket_view(ticket, reads, load, ahead=ahead)
+            view = await self.queue.views.ticket_view(ticket, reads, load, ahead=ahead)
             if follower.view is None or any(view[k] != follower.view[k] for k in SHOWN):
                 follower.offer(view)
 
@@ -225,7 +225,7 @@ async def ticket_events(request: web.Request) -> web.StreamResponse:
     loop = asyncio.get_running_loop()
     stream = EventSourceResponse()
     try:
-        follower.offer(await queue.ticket_view(ticket))
+        follower.offer(await queue.views.ticket_view(ticket))
         await stream.prepare(request)
         while True:
             try:

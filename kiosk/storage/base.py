@@ -1,0 +1,268 @@
+"""What the queue asks of storage: the contract every store implements (SQLite today; PostgreSQL
+can stand beside it). Nothing here says how a store answers, only what.
+
+- `Store.transaction()` is one write transaction: what is written inside it is durable once the
+  block has been left, and nothing of it is kept when the block raises. Transactions never
+  interleave: two "call next" at two counters cannot see the same waiting ticket.
+- `Store.reads` sees every committed write; `Store.quick` is for small reads along an index that
+  a hot path makes (a store may answer them from the same place as `reads`).
+- Rows come out as the dataclasses of kiosk/queue/models.py (or plain dicts for listings).
+- A store that cannot write (disk full, database away) raises `Unavailable` (503).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+from kiosk.queue.models import CounterState, Event, PrintJob, Ticket, User
+
+
+class TicketQueries(Protocol):
+    """Tickets: issuing, the waiting order, counters' current tickets, the day's end."""
+
+    async def issue_counts(self, day: str, code: str) -> tuple[int, int, int]:
+        """For a new ticket of a service (whose code is its prefix): (next sequence number,
+        tickets counting against the quota, tickets waiting), in one statement."""
+
+    async def issued_counts(self, day: str) -> dict[str, int]:
+        """Per prefix, today's tickets that count against the quota."""
+
+    async def insert_ticket(self, *, token: str, day: str, prefix: str, seq: int, number: str, service: str,
+                            priority: bool, priority_reason: str | None, issued_at: float, phone: str | None,
+                            kiosk: str | None) -> Ticket:
+        """Insert a new waiting ticket."""
+
+    async def ticket_by_token(self, token: str) -> Ticket | None:
+        """The ticket with this citizen token."""
+
+    async def ticket_by_id(self, ticket_id: int) -> Ticket | None:
+        """The ticket with this id."""
+
+    async def update_ticket(self, ticket: Ticket, expect_state: str, **fields: Any) -> Ticket:
+        """Change a ticket that is still in `expect_state`; raises if it moved meanwhile."""
+
+    async def counter_ticket(self, counter_id: str) -> Ticket | None:
+        """The ticket a counter has called or is serving."""
+
+    async def counter_tickets(self) -> dict[str, Ticket]:
+        """Every counter's current ticket."""
+
+    async def oldest_waiting(self, day: str, services: Iterable[str], priority: bool) -> Ticket | None:
+        """The first-come waiting ticket of one class across several services."""
+
+    async def open_counts(self, day: str) -> dict[str, int]:
+        """Per service, how many of today's tickets are waiting, called or being served."""
+
+    async def waiting_counts(self, day: str, service: str | None = None) -> dict[str, int]:
+        """Per service (or just `service`), how many wait today."""
+
+    async def waiting_count(self, day: str, service: str) -> int:
+        """How many wait today for one service."""
+
+    async def tickets_by_ids(self, ids: Iterable[int]) -> dict[int, Ticket]:
+        """These tickets, by id."""
+
+    async def waiting_order(self, day: str, service: str, upto_id: int) -> list[int]:
+        """Ids of a service's waiting tickets in the order they will be called (see ahead_of), as far
+        as ticket `upto_id` (tickets behind the last one asked about are not read)."""
+
+    async def waiting_list(self, day: str, services: Iterable[str]) -> list[Ticket]:
+        """Today's waiting tickets of these services, oldest first."""
+
+    async def ahead_of(self, ticket: Ticket) -> int:
+        """Waiting tickets of the same service that will be called before this one."""
+
+    async def expire_before(self, day: str) -> int:
+        """End earlier days' tickets that still wait or were called as expired (one being served
+        when midnight passes stays, so the officer can finish it) and forget their phone numbers."""
+
+    async def set_phone(self, ticket_id: int, phone: str) -> None:
+        """Keep the citizen's phone on the ticket (erased when the day is over)."""
+
+
+class CounterQueries(Protocol):
+    """Counters' state and the log of visits."""
+
+    async def log_service(self, ticket: Ticket, *, ended_at: float, outcome: str, username: str | None) -> None:
+        """Record one visit of a ticket at a counter."""
+
+    async def recent_durations(self, day: str, last: int = 20, service: str | None = None
+                               ) -> dict[str, tuple[int, float]]:
+        """Per service (or just `service`), the count and sum of the last finished visits' durations today."""
+
+    async def served_today(self, day: str) -> dict[str, tuple[int, float]]:
+        """Per counter, today's finished visits and their total duration."""
+
+    async def counter_state(self, counter_id: str) -> CounterState:
+        """A counter's state (a fresh counter is open, not paused)."""
+
+    async def counter_states(self) -> dict[str, CounterState]:
+        """All counters' states that were ever stored."""
+
+    async def working_counters(self, day: str) -> set[str]:
+        """Counters that called someone on `day` and are not paused."""
+
+    async def save_counter_state(self, state: CounterState) -> None:
+        """Store a counter's state."""
+
+
+class PrintQueries(Protocol):
+    """Durable print jobs."""
+
+    async def add_print_job(self, printer_id: str, ticket_id: int, kind: str, at: float) -> PrintJob:
+        """Queue a ticket for a printer."""
+
+    async def next_print_job(self, printer_id: str) -> PrintJob | None:
+        """The oldest job a printer still has to print."""
+
+    async def print_job(self, job_id: int) -> PrintJob | None:
+        """One print job."""
+
+    async def start_print_job(self, job_id: int) -> None:
+        """An attempt begins: until it is recorded, a crash leaves the job 'printing' (it may be out)."""
+
+    async def finish_print_job(self, job_id: int, *, state: str, at: float, error: str | None,
+                               partial: bool) -> None:
+        """Record a job's outcome: sent, or still pending after a failed attempt."""
+
+    async def job_for_ticket(self, ticket_id: int) -> PrintJob | None:
+        """The first print job of a ticket."""
+
+    async def expire_print_jobs_before(self, day: str) -> None:
+        """Jobs of earlier days' tickets are not printed any more."""
+
+    async def pending_print_counts(self) -> dict[str, int]:
+        """Per printer, jobs waiting to be printed."""
+
+
+class AlertQueries(Protocol):
+    """Who follows a ticket, and the outbox of messages."""
+
+    async def subscribe(self, ticket_id: int, channel: str, address: str, at: float) -> bool:
+        """Follow a ticket on a channel; True when this is new (or was switched off before)."""
+
+    async def subscriptions(self, ticket_id: int) -> list[tuple[str, str]]:
+        """(channel, address) of everyone following a ticket."""
+
+    async def unsubscribe_address(self, channel: str, address: str) -> int:
+        """Stop every subscription of a chat or phone (e.g. a chat that blocked the bot)."""
+
+    async def chat_tickets(self, channel: str, address: str) -> list[Ticket]:
+        """Tickets a chat follows, newest first."""
+
+    async def approach_candidates(self, day: str, service: str, head: int) -> list[Ticket]:
+        """Among the first `head` waiting tickets of each class of a service, those someone follows
+        and that were not told yet that their turn approaches (oldest first)."""
+
+    async def enqueue_message(self, *, ticket_id: int, stage: str, channel: str, address: str, text: str,
+                              key: str, at: float) -> bool:
+        """Put a message in the outbox once (the key makes a repeat a no-op); True when queued now."""
+
+    async def cancel_pending_messages(self, ticket_id: int, keep_stages: Iterable[str], reason: str) -> None:
+        """Drop a ticket's unsent messages (its turn is over), except the stages named."""
+
+    async def pending_messages(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Unsent messages, oldest first."""
+
+    async def message_attempt(self, message_id: int, *, state: str, at: float, next_attempt_at: float,
+                              error: str | None) -> None:
+        """Record one delivery attempt."""
+
+    async def messages_for_ticket(self, ticket_id: int) -> list[dict[str, Any]]:
+        """Every message of a ticket, oldest first."""
+
+
+class RecordQueries(Protocol):
+    """Events, the audit log and run-time settings."""
+
+    async def insert_event(self, type_: str, data: dict[str, Any], at: float) -> Event:
+        """Record a public event; its id orders the stream."""
+
+    async def events_after(self, event_id: int, limit: int = 1000) -> list[Event]:
+        """Events newer than an id, oldest first."""
+
+    async def last_event_id(self) -> int:
+        """The newest event id (0 when none)."""
+
+    async def recent_events(self, type_: str, since: float, limit: int) -> list[Event]:
+        """The newest events of one type since a time, newest first."""
+
+    async def prune_events(self, before: float) -> None:
+        """Forget events older than a time."""
+
+    async def audit(self, *, at: float, username: str | None, action: str, counter_id: str | None = None,
+                    ticket_number: str | None = None, detail: str | None = None) -> None:
+        """Record who did what."""
+
+    async def audit_entries(self, limit: int = 100, *, username: str | None = None, action: str | None = None,
+                            counter_id: str | None = None, ticket_number: str | None = None
+                            ) -> list[dict[str, Any]]:
+        """The newest audit entries, optionally only one user's, action's, counter's or ticket's."""
+
+    async def setting(self, key: str) -> str | None:
+        """A run-time setting, if set."""
+
+    async def set_setting(self, key: str, value: str, at: float, by: str | None) -> None:
+        """Store a run-time setting."""
+
+
+class StaffQueries(Protocol):
+    """Staff accounts and login sessions."""
+
+    async def add_user(self, username: str, password_hash: str, role: str, counters: Iterable[str],
+                       at: float) -> User:
+        """Create a staff account."""
+
+    async def user_by_name(self, username: str) -> User | None:
+        """The account with this username (case-insensitive)."""
+
+    async def users(self) -> list[User]:
+        """All accounts."""
+
+    async def set_password(self, user_id: int, password_hash: str) -> None:
+        """Replace a password hash (and end the user's sessions)."""
+
+    async def set_disabled(self, user_id: int, disabled: bool) -> None:
+        """Switch an account off (its sessions end) or on again."""
+
+    async def add_session(self, token_hash: str, user_id: int, at: float, expires_at: float) -> None:
+        """Start a login session."""
+
+    async def session_user(self, token_hash: str, now: float) -> User | None:
+        """The enabled user behind a live session."""
+
+    async def end_session(self, token_hash: str) -> None:
+        """Log a session out."""
+
+
+class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries, Protocol):
+    """Everything the domain reads and writes, on one connection or transaction."""
+
+    def savepoint(self, name: str) -> AbstractAsyncContextManager[None]:
+        """A nested transaction: on error only its own writes are undone."""
+
+
+class Store(Protocol):
+    """A hall's database."""
+
+    path: str  # where it is, for log lines
+    failures: int  # writes undone so far (what was read inside them may not be true)
+
+    async def open(self) -> None:
+        """Connect and bring the schema up to date."""
+
+    async def close(self) -> None:
+        """Close the connections."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Queries]:
+        """One write transaction; durable once the block has been left."""
+
+    @property
+    def reads(self) -> Queries:
+        """Reads that see every committed write."""
+
+    @property
+    def quick(self) -> Queries:
+        """Small indexed reads for hot paths."""

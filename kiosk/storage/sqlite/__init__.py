@@ -1,0 +1,1 @@
+"""The SQLite store: connections, group commit, migrations, and the SQL by concern."""

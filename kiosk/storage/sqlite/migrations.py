@@ -1,0 +1,190 @@
+"""The SQLite schema, as numbered migrations applied in order (PRAGMA user_version counts them).
+
+A new table or column is a new entry at the end; an applied entry is never edited.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: tickets, counters, staff, events, audit
+    """
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY,
+        token TEXT NOT NULL UNIQUE,
+        day TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        number TEXT NOT NULL,
+        service TEXT NOT NULL,
+        priority INTEGER NOT NULL DEFAULT 0,
+        priority_reason TEXT,
+        state TEXT NOT NULL,
+        issued_at REAL NOT NULL,
+        called_at REAL,
+        started_at REAL,
+        finished_at REAL,
+        counter_id TEXT,
+        recalls INTEGER NOT NULL DEFAULT 0,
+        transfers INTEGER NOT NULL DEFAULT 0,
+        phone TEXT,
+        kiosk TEXT,
+        UNIQUE (day, prefix, seq)
+    );
+    CREATE INDEX tickets_queue ON tickets (day, state, service, priority, id);
+    CREATE INDEX tickets_counter ON tickets (counter_id, state);
+    CREATE TABLE service_log (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+        day TEXT NOT NULL,
+        service TEXT NOT NULL,
+        counter_id TEXT NOT NULL,
+        username TEXT,
+        called_at REAL NOT NULL,
+        started_at REAL,
+        ended_at REAL NOT NULL,
+        outcome TEXT NOT NULL
+    );
+    CREATE INDEX service_log_day ON service_log (day, service, outcome, ended_at);
+    CREATE TABLE counter_state (
+        counter_id TEXT PRIMARY KEY,
+        paused INTEGER NOT NULL DEFAULT 0,
+        priority_streak INTEGER NOT NULL DEFAULT 0,
+        active_day TEXT
+    );
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        counters TEXT NOT NULL DEFAULT '[]',
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        username TEXT,
+        action TEXT NOT NULL,
+        counter_id TEXT,
+        ticket_number TEXT,
+        detail TEXT
+    );
+    CREATE INDEX audit_at ON audit (at);
+    """,
+    # 2: durable print jobs
+    """
+    CREATE TABLE print_jobs (
+        id INTEGER PRIMARY KEY,
+        printer_id TEXT NOT NULL,
+        ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        partial INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at REAL NOT NULL,
+        sent_at REAL
+    );
+    CREATE INDEX print_jobs_pending ON print_jobs (printer_id, state, id);
+    """,
+    # 3: settings changed at run time (display running text)
+    """
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        updated_by TEXT
+    );
+    """,
+    # 4: turn alerts: who follows a ticket, and the durable outbox of messages
+    """
+    CREATE TABLE subscriptions (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at REAL NOT NULL,
+        UNIQUE (ticket_id, channel, address)
+    );
+    CREATE INDEX subscriptions_address ON subscriptions (channel, address);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+        stage TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        text TEXT NOT NULL,
+        key TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        last_error TEXT,
+        created_at REAL NOT NULL,
+        sent_at REAL
+    );
+    CREATE INDEX outbox_pending ON outbox (state, id);
+    CREATE INDEX outbox_ticket ON outbox (ticket_id, stage);
+    """,
+    # 5: per day, waiting tickets per service and tickets counting against the quota per prefix,
+    # kept by triggers so the hot path reads two numbers instead of counting the day's tickets.
+    """
+    CREATE TABLE day_counts (
+        day TEXT NOT NULL,
+        code TEXT NOT NULL,
+        waiting INTEGER NOT NULL DEFAULT 0,
+        issued INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, code)
+    ) WITHOUT ROWID;
+    INSERT INTO day_counts (day, code, waiting, issued)
+        SELECT day, code, SUM(waiting), SUM(issued) FROM (
+            SELECT day, service AS code, state = 'waiting' AS waiting, 0 AS issued FROM tickets
+            UNION ALL
+            SELECT day, prefix AS code, 0 AS waiting, state != 'cancelled' AS issued FROM tickets)
+        GROUP BY day, code;
+    CREATE TRIGGER day_counts_insert AFTER INSERT ON tickets BEGIN
+        INSERT OR IGNORE INTO day_counts (day, code) VALUES (NEW.day, NEW.service);
+        INSERT OR IGNORE INTO day_counts (day, code) VALUES (NEW.day, NEW.prefix);
+        UPDATE day_counts SET waiting = waiting + (NEW.state = 'waiting') WHERE day = NEW.day AND code = NEW.service;
+        UPDATE day_counts SET issued = issued + (NEW.state != 'cancelled') WHERE day = NEW.day AND code = NEW.prefix;
+    END;
+    CREATE TRIGGER day_counts_update AFTER UPDATE OF state, service ON tickets BEGIN
+        INSERT OR IGNORE INTO day_counts (day, code) VALUES (NEW.day, NEW.service);
+        UPDATE day_counts SET waiting = waiting - (OLD.state = 'waiting') WHERE day = OLD.day AND code = OLD.service;
+        UPDATE day_counts SET waiting = waiting + (NEW.state = 'waiting') WHERE day = NEW.day AND code = NEW.service;
+        UPDATE day_counts SET issued = issued - (OLD.state != 'cancelled') + (NEW.state != 'cancelled')
+            WHERE day = NEW.day AND code = NEW.prefix;
+    END;
+    CREATE TRIGGER day_counts_delete AFTER DELETE ON tickets BEGIN
+        UPDATE day_counts SET waiting = waiting - (OLD.state = 'waiting') WHERE day = OLD.day AND code = OLD.service;
+        UPDATE day_counts SET issued = issued - (OLD.state != 'cancelled') WHERE day = OLD.day AND code = OLD.prefix;
+    END;
+    """,
+)
+
+
+def statements(script: str) -> list[str]:
+    """A migration script cut into statements (a trigger's body keeps its semicolons)."""
+
+    statements, buffer = [], ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n;"):
+                statements.append(buffer.strip())
+            buffer = ""
+    return statements
