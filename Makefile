@@ -5,13 +5,18 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 A11Y   := tools/a11y/node_modules/.installed
 
-.PHONY: run test bench faults a11y check-config clean
+.PHONY: run test check bench faults a11y check-config clean
 
 run: $(STAMP)
 	$(BIN)/giliran serve
 
-test: $(STAMP) $(A11Y)
+test: check $(A11Y)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lint and import order (ruff), types (mypy; strict on the queue, hall, storage and support packages).
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Power cuts, printer and gateway faults, a full disk, clock jumps: the full fault suite
 # (CI runs its short form inside `make test`, tests/test_faults.py).

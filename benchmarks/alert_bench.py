@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from kiosk.app import create_app
-from kiosk.hall.config import parse_hall
+from kiosk.hall.parse import parse_hall
 from kiosk.settings import Settings
 from kiosk.web.appkeys import FOLLOWING, QUEUE
 from notifier.web import BOT
@@ -63,7 +63,7 @@ async def bench(alerts: int, chats: int) -> None:
     by_chat: dict[int, list[float]] = defaultdict(list)
     for t, chat in standin.send_times:
         by_chat[chat].append(t)
-    closest = min((b - a for ts in by_chat.values() for a, b in zip(ts, ts[1:])), default=float("nan"))
+    closest = min((b - a for ts in by_chat.values() for a, b in zip(ts, ts[1:], strict=False)), default=float("nan"))
     span = times[-1] - times[0]
     print(f"{alerts} alerts to {chats} chats ({per_chat} each) queued in {queued:.1f} s (delivery runs meanwhile); "
           f"last delivered {elapsed:.1f} s after queueing ended; first to last message {span:.1f} s = "

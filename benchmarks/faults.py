@@ -150,7 +150,7 @@ async def crash_under_load(root: Path, rounds: int) -> str:
                                 if resp.status == 201:
                                     data = await resp.json()
                                     acked[data["token"]] = data["number"]
-                        except (aiohttp.ClientError, asyncio.TimeoutError):
+                        except (TimeoutError, aiohttp.ClientError):
                             return
 
                 async def work(counter: str) -> None:
@@ -159,7 +159,7 @@ async def crash_under_load(root: Path, rounds: int) -> str:
                             async with session.post(f"{url}/api/counters/{counter}/next", headers=headers) as resp:
                                 if resp.status == 200:
                                     called.add((await resp.json())["ticket"]["number"])
-                        except (aiohttp.ClientError, asyncio.TimeoutError):
+                        except (TimeoutError, aiohttp.ClientError):
                             return
 
                 tasks = [asyncio.create_task(issue()) for _ in range(8)]
@@ -217,7 +217,7 @@ async def printer_faults(root: Path, seconds: float) -> str:
         prints = printed_numbers(rig.printer)
         first = [n for n, reprint in prints if not reprint]
         reprints = [n for n, reprint in prints if reprint]
-        in_order = [n for n in first] == sorted(first, key=lambda n: int(n[1:]))
+        in_order = list(first) == sorted(first, key=lambda n: int(n[1:]))
         twice = [n for n, c in Counter(first).items() if c > 1]
         cut = sum(1 for job in rig.printer.jobs if not job.complete and job.data)
         line = (f"printer faults: {seconds:.0f} s of refused/silent/cut/paper-out phases; {len(issued)} tickets, "
@@ -256,7 +256,7 @@ async def gateway_faults(root: Path) -> str:
             await until(lambda: not rig.rows("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1"), 120)
         sent = rig.rows("SELECT ticket_id, stage, COUNT(*) FROM outbox WHERE state = 'sent' GROUP BY ticket_id, stage")
         dupes = [r for r in sent if r[2] > 1]
-        delivered = [r for r in rig.sms.requests[-len(sent):]]
+        delivered = list(rig.sms.requests[-len(sent):])
         failed = 25
         line = (f"gateway faults: SMS gateway 503 x{failed}, then healthy; {len(rig.sms.requests)} requests, "
                 f"{len(sent)} messages delivered once each ({len(dupes)} twice), 0 pending")
@@ -300,8 +300,8 @@ async def clock(root: Path) -> str:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from kiosk.hall.parse import parse_hall
     from kiosk.queue.clock import FakeClock
-    from kiosk.hall.config import parse_hall
     from kiosk.queue.events import EventBus
     from kiosk.runtime import Runtime
     from kiosk.storage import create_store
@@ -339,7 +339,7 @@ async def run(short: bool) -> list[str]:
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        for name, scenario in (("crash", lambda: crash_under_load(root, 3 if short else 10)),
+        for _name, scenario in (("crash", lambda: crash_under_load(root, 3 if short else 10)),
                                ("printer", lambda: printer_faults(root, 10 if short else 60)),
                                ("gateway", lambda: gateway_faults(root)),
                                ("disk", lambda: disk_full(root)),

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from kiosk.app import create_app
-from kiosk.hall.config import parse_hall
+from kiosk.hall.parse import parse_hall
 from kiosk.settings import Settings
 from printers.encode import escpos_bytes
 from printers.layout import TicketFacts, paper_for, ticket_layout

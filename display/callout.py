@@ -14,7 +14,7 @@ TICKET = re.compile(r"^([A-Z]{1,2})(\d+)$")
 
 def number_words(n: int) -> str:
     """12 -> 'dua belas', 111 -> 'seratus sebelas', 1000 -> 'seribu' (num2words, Indonesian)."""
-    return num2words(n, lang="id")
+    return str(num2words(n, lang="id"))
 
 
 def spoken_number(number: str, read: str = "words") -> str:

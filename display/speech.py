@@ -54,7 +54,7 @@ class Speech:
         if path.exists():
             return path
         text = self._known.get(key)
-        if text is None or not self.available:
+        if text is None or not self.binary:
             return None
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock, self._slots:

@@ -12,13 +12,13 @@ from aiohttp import web
 from display.callout import sentence
 from display.chime import chime_wav
 from display.speech import Speech
-from kiosk.web.api import field, json_body, ok, staff
 from kiosk.hall.config import HallConfig, Zone
 from kiosk.queue.errors import NotFound
 from kiosk.queue.models import Event
+from kiosk.web.appkeys import HALL, QUEUE, SETTINGS
+from kiosk.web.http import field, json_body, ok, staff
 from kiosk.web.pages import render
 from kiosk.web.sse import stream_events
-from kiosk.web.appkeys import HALL, QUEUE, SETTINGS
 
 log = logging.getLogger(__name__)
 SPEECH = web.AppKey("speech", Speech)
@@ -75,6 +75,7 @@ async def display_events(request: web.Request) -> web.StreamResponse:
 
     async def extend(snapshot: dict[str, Any]) -> dict[str, Any]:
         if zone is not None:
+            assert services is not None
             snapshot["services"] = [s for s in snapshot["services"] if s["code"] in services]
             snapshot["recent_calls"] = [c for c in snapshot["recent_calls"] if c.get("counter") in zone.counters]
         snapshot["recent_calls"] = snapshot["recent_calls"][:config.display.recent_calls]
@@ -93,8 +94,13 @@ def _speech_fields(config: HallConfig, speech: Speech, call: dict[str, Any]) -> 
         fields["audio"] = f"/display-audio/{key}.wav"
         # Synthesise now, so the file is ready when the display asks after its chime.
         task = asyncio.get_running_loop().create_task(speech.audio(key))
-        task.add_done_callback(lambda t: t.exception() and log.warning("speech failed: %s", t.exception()))
+        task.add_done_callback(_log_speech_failure)
     return fields
+
+
+def _log_speech_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("speech failed: %s", task.exception())
 
 
 @routes.get("/display-audio/{key}.wav")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from kiosk.hall.config import ConfigError, HallConfig, load_hall, parse_hall
+from kiosk.hall.config import ConfigError, HallConfig
+from kiosk.hall.parse import load_hall, parse_hall
 from kiosk.queue.clock import Clock, SystemClock
 from kiosk.queue.events import EventBus
 from kiosk.queue.hall import HALL_KEY
@@ -24,6 +25,7 @@ from kiosk.web.appkeys import AUTH, BUS, CLOCK, FOLLOWING, HALL, PRINTING, QUEUE
 from kiosk.web.citizen import routes as citizen_routes
 from kiosk.web.middlewares import add_security_headers, error_middleware
 from kiosk.web.staff_pages import routes as staff_page_routes
+from kiosk.web.users_api import routes as users_routes
 from kiosk.web.watch import setup_watch
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.add_routes(citizen_routes)
     app.add_routes(staff_page_routes)
     app.add_routes(admin_routes)
+    app.add_routes(users_routes)
     setup_watch(app, app[QUEUE], bus)
     from display.web import setup_display  # the composition root is the one place rooms are wired in
     setup_display(app)

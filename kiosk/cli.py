@@ -16,14 +16,15 @@ from aiohttp import web
 
 from kiosk import __version__
 from kiosk.app import create_app, hall_in_use
-from kiosk.staff.auth import StaffAuth
+from kiosk.hall.config import ConfigError, HallConfig
+from kiosk.hall.parse import load_hall
 from kiosk.queue.clock import SystemClock
-from kiosk.hall.config import ConfigError, load_hall
 from kiosk.queue.errors import DomainError
+from kiosk.queue.hall import HALL_KEY
 from kiosk.queue.models import ROLES
 from kiosk.settings import Settings, SettingsError
-from kiosk.queue.hall import HALL_KEY
-from kiosk.storage import create_store
+from kiosk.staff.auth import StaffAuth
+from kiosk.storage import Store, create_store
 
 log = logging.getLogger("giliran")
 
@@ -53,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 
     hall = sub.add_parser("hall", help="the hall kept in the database (seeded from the hall file on first start)")
     hall_sub = hall.add_subparsers(dest="hall_command", required=True)
-    importing = hall_sub.add_parser("import", help="replace the database's hall with a hall file (stop the server first)")
+    importing = hall_sub.add_parser("import",
+                                    help="replace the database's hall with a hall file (stop the server first)")
     importing.add_argument("file")
     exporting = hall_sub.add_parser("export", help="print the database's hall (JSON)")
     for p in (add, listing, importing, exporting):
@@ -159,7 +161,7 @@ async def _hall_export(settings: Settings) -> int:
     return 0
 
 
-async def _open_for_users(settings: Settings):
+async def _open_for_users(settings: Settings) -> tuple[HallConfig, Store]:
     config = hall_in_use(settings)
     store = create_store(settings.db)
     await store.open()

@@ -43,7 +43,7 @@ class Settings:
 
         port_text = pick("port", cls.port)
         try:
-            port = int(port_text)  # type: ignore[arg-type]
+            port = int(str(port_text))
             if not 0 <= port <= 65535:
                 raise ValueError
         except ValueError:

@@ -7,11 +7,11 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from kiosk.support.aio import stop_tasks, wait_event
-from kiosk.queue.clock import Clock
 from kiosk.hall.config import HallConfig
-from kiosk.queue.following import Following
+from kiosk.queue.clock import Clock
 from kiosk.queue.events import EventBus
+from kiosk.queue.following import Following
+from kiosk.support.aio import stop_tasks, wait_event
 from notifier.senders import Outcome, Sender
 
 log = logging.getLogger(__name__)

@@ -9,20 +9,21 @@ from __future__ import annotations
 import logging
 import os
 from datetime import timedelta
+from typing import Any
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # time periods as timedelta (python-telegram-bot's future default)
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update  # noqa: E402
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut  # noqa: E402
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes  # noqa: E402
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from kiosk.hall.config import HallConfig  # noqa: E402
-from kiosk.queue.following import Following  # noqa: E402
-from kiosk.queue.service import QueueService  # noqa: E402
-from kiosk.queue.errors import DomainError  # noqa: E402
-from kiosk.queue.i18n import format_wait  # noqa: E402
-from kiosk.queue.models import STATE_LABELS, Ticket  # noqa: E402
-from notifier.senders import Permanent, Retry, Sender  # noqa: E402
+from kiosk.hall.config import HallConfig
+from kiosk.queue.errors import DomainError
+from kiosk.queue.following import Following
+from kiosk.queue.i18n import format_wait
+from kiosk.queue.models import STATE_LABELS, Ticket
+from kiosk.queue.service import QueueService
+from notifier.senders import Permanent, Retry, Sender
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class TelegramSender(Sender):
 
     channel = "telegram"
 
-    def __init__(self, bot) -> None:
+    def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
     async def _send(self, address: str, text: str) -> None:
@@ -115,7 +116,7 @@ class TelegramBot:
             await self.app.stop()
         await self.app.shutdown()
 
-    async def feed(self, data: dict) -> None:
+    async def feed(self, data: dict[str, Any]) -> None:
         """An update that arrived by webhook."""
         await self.app.update_queue.put(Update.de_json(data, self.app.bot))
 

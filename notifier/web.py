@@ -6,19 +6,23 @@ import asyncio
 import hmac
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 
-from kiosk.support.aio import stop_tasks
-from kiosk.web.api import field, json_body, ok, staff
 from kiosk.queue.errors import Forbidden
 from kiosk.queue.models import Ticket
+from kiosk.support.aio import stop_tasks
 from kiosk.web.appkeys import BUS, CLOCK, FOLLOWING, QUEUE, SETTINGS
+from kiosk.web.http import field, json_body, ok, staff
 from notifier.outbox import OutboxWorker
 from notifier.policy import AlertPolicy
 from notifier.senders import LogSender, Retry, Sender
 from notifier.sms import sms_sender
+
+if TYPE_CHECKING:
+    from notifier.telegram_bot import TelegramBot
 
 log = logging.getLogger(__name__)
 OUTBOX = web.AppKey("outbox", OutboxWorker)
@@ -86,9 +90,9 @@ def setup_notifier(app: web.Application) -> None:
                               settings.telegram_mode, settings.telegram_secret)
             app[BOT] = bot
             telegram = _BotSender()
-            starter = asyncio.create_task(_start_bot(bot, telegram))  # type: ignore[arg-type]
+            starter = asyncio.create_task(_start_bot(bot, telegram))
 
-            def deep_link(ticket: Ticket, view: dict) -> None:
+            def deep_link(ticket: Ticket, view: dict[str, Any]) -> None:
                 view["telegram_url"] = bot.deep_link(ticket)
             queue.views.extensions.append(deep_link)
         else:
@@ -111,7 +115,7 @@ def setup_notifier(app: web.Application) -> None:
     app.cleanup_ctx.append(notifier_ctx)
 
 
-async def _start_bot(bot, sender: _BotSender) -> None:
+async def _start_bot(bot: TelegramBot, sender: _BotSender) -> None:
     """Start the bot; while Telegram cannot be reached, try again every 30 s (the hall keeps working)."""
     while True:
         try:

@@ -205,9 +205,9 @@ class EscposDeviceDriver(Driver):
                                         f"'giliran[{self.printer.driver}]'")
         try:
             device.open()
-            if self.printer.status_queries and self.printer.driver in ("usb", "serial"):
-                if device.paper_status() == 0:
-                    raise PrinterFault(PAPER_OUT, "kertas printer habis")
+            if (self.printer.status_queries and self.printer.driver in ("usb", "serial")
+                    and device.paper_status() == 0):
+                raise PrinterFault(PAPER_OUT, "kertas printer habis")
             device._raw(data)
         finally:
             device.close()

@@ -36,4 +36,4 @@ def escpos_bytes(layout: list[Element], paper: Paper) -> bytes:
                 p.cut()
             else:
                 p.print_and_feed(6)  # no cutter: feed the ticket out to tear it off
-    return p.output
+    return bytes(p.output)

@@ -8,14 +8,14 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kiosk.support.aio import stop_tasks, wait_event
-from kiosk.queue.clock import to_local
 from kiosk.hall.config import HallConfig, Printer
+from kiosk.queue.clock import to_local
+from kiosk.queue.events import EventBus
 from kiosk.queue.hall import HallService
+from kiosk.queue.models import PRIORITY_REASONS, PrintJob, Ticket
 from kiosk.queue.printing import PrintJobs
 from kiosk.queue.service import QueueService
-from kiosk.queue.events import EventBus
-from kiosk.queue.models import PRIORITY_REASONS, PrintJob, Ticket
+from kiosk.support.aio import stop_tasks, wait_event
 from printers.drivers import DRIVERS, OK, UNKNOWN, Driver, PrinterFault, Rendered
 from printers.encode import escpos_bytes
 from printers.layout import TicketFacts, paper_for, ticket_layout

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from kiosk.web.api import ok, staff
 from kiosk.web.appkeys import BUS, HALL, PRINTING, QUEUE, SETTINGS
+from kiosk.web.http import ok, staff
 from printers.spool import PrintSpool
 
 SPOOL = web.AppKey("print_spool", PrintSpool)

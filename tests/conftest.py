@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kiosk.app import create_app
+from kiosk.hall.config import HallConfig
+from kiosk.hall.parse import parse_hall
 from kiosk.queue.clock import FakeClock
-from kiosk.hall.config import HallConfig, parse_hall
+from kiosk.queue.events import EventBus
 from kiosk.queue.service import QueueService
 from kiosk.runtime import Runtime
-from kiosk.queue.events import EventBus
 from kiosk.settings import Settings
 from kiosk.storage import Store, create_store
 from kiosk.web.appkeys import AUTH, QUEUE

@@ -7,7 +7,7 @@ import json
 import sqlite3
 
 from kiosk.app import create_app
-from kiosk.hall.config import parse_hall
+from kiosk.hall.parse import parse_hall
 from kiosk.settings import Settings
 from kiosk.web.appkeys import QUEUE
 from tests.conftest import PASSWORD, hall_dict, login, take

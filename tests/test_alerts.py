@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.hall.config import parse_hall
+from kiosk.hall.parse import parse_hall
 from notifier.policy import AlertPolicy
 from tests.conftest import hall_dict
 

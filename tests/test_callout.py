@@ -37,7 +37,8 @@ def test_phrasing_is_configurable():
 
 
 def test_phrase_with_unknown_fields_is_refused():
-    from kiosk.hall.config import ConfigError, parse_hall
+    from kiosk.hall.config import ConfigError
+    from kiosk.hall.parse import parse_hall
     from tests.conftest import hall_dict
     with pytest.raises(ConfigError, match=r"\[display\], key 'phrase': may use only"):
         parse_hall(hall_dict(display={"phrase": "Nomor {nomor}"}))

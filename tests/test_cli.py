@@ -48,9 +48,8 @@ async def test_serve_uses_environment_settings_and_stops_on_sigterm(tmp_path, mo
     server = ServerProcess(config, db)
     url = await server.start()
     try:
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"{url}/api/hall") as resp:
-                assert (await resp.json())["name"] == "MPP Uji Ketahanan"
+        async with aiohttp.ClientSession() as session, session.get(f"{url}/api/hall") as resp:
+            assert (await resp.json())["name"] == "MPP Uji Ketahanan"
     finally:
         assert await server.stop() == 0
     assert db.exists()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.hall.config import DEMO_HALL, ConfigError, load_hall, parse_hall
+from kiosk.hall.config import DEMO_HALL, ConfigError
+from kiosk.hall.parse import load_hall, parse_hall
 from tests.conftest import hall_dict
 
 ROOT = Path(__file__).resolve().parent.parent

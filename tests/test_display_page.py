@@ -8,22 +8,22 @@ import re
 import pytest
 
 from kiosk.app import create_app
-from kiosk.hall.config import parse_hall
+from kiosk.hall.parse import parse_hall
 from kiosk.settings import Settings
 from tests.browser import PageProblems, artifact, browser  # noqa: F401 - the fixture
 from tests.conftest import hall_dict, login, take
 
-ZONED = dict(
-    agencies=[{"code": "DUKCAPIL", "name": "Disdukcapil"}, {"code": "IMIGRASI", "name": "Imigrasi"}],
-    services=[{"code": "A", "name": "KTP Elektronik", "agency": "DUKCAPIL"},
+ZONED = {
+    "agencies": [{"code": "DUKCAPIL", "name": "Disdukcapil"}, {"code": "IMIGRASI", "name": "Imigrasi"}],
+    "services": [{"code": "A", "name": "KTP Elektronik", "agency": "DUKCAPIL"},
               {"code": "B", "name": "Kartu <img src=x onerror=alert(1)> Keluarga", "agency": "DUKCAPIL"},
               {"code": "P", "name": "Paspor", "agency": "IMIGRASI"}],
-    counters=[{"id": "1", "name": "Loket 1", "services": ["A", "B"]},
+    "counters": [{"id": "1", "name": "Loket 1", "services": ["A", "B"]},
               {"id": "2", "name": "Loket 2", "services": ["A"]},
               {"id": "3", "name": "Loket 3", "services": ["P"]}],
-    zones=[{"id": "lantai1", "name": "Lantai 1 · Dukcapil", "agencies": ["DUKCAPIL"]},
+    "zones": [{"id": "lantai1", "name": "Lantai 1 · Dukcapil", "agencies": ["DUKCAPIL"]},
            {"id": "lantai2", "name": "Lantai 2", "counters": ["3"]}],
-)
+}
 
 
 @pytest.fixture

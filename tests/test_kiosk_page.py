@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.app import create_app
-from kiosk.hall.config import parse_hall
+from kiosk.hall.parse import parse_hall
 from kiosk.settings import Settings
 from tests.browser import PageProblems, artifact, browser  # noqa: F401 - the fixture
 from tests.conftest import hall_dict, wib

@@ -71,6 +71,8 @@ async def test_a_whole_morning(aiohttp_server, app, browser, aiohttp_client):  #
     # The citizen arrives: start serving (M), then finish (S).
     await console.keyboard.press("m")
     await phone.wait_for_function("() => document.getElementById('state').textContent === 'Sedang dilayani'")
+    # The console takes the key once it shows the visit started (its finish button is enabled then).
+    await console.wait_for_function("() => !document.querySelector('button[data-action=finish]').disabled")
     await console.keyboard.press("s")
     await phone.wait_for_function("() => document.getElementById('state').textContent === 'Selesai'")
     await console.screenshot(path=artifact("morning-4-console.png"))

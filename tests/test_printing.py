@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from kiosk.app import create_app
-from kiosk.hall.config import parse_hall
+from kiosk.hall.parse import parse_hall
 from kiosk.settings import Settings
 from printers.web import SPOOL
 from tests.conftest import hall_dict, login, take

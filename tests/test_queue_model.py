@@ -11,9 +11,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from kiosk.hall.parse import parse_hall
 from kiosk.queue.clock import FakeClock
-from kiosk.hall.config import parse_hall
-from kiosk.queue.service import QueueService
 from kiosk.queue.errors import DomainError
 from kiosk.queue.events import EventBus
 from kiosk.runtime import Runtime
@@ -55,8 +54,8 @@ class QueueMachine(RuleBasedStateMachine):
         self.queue = self.runtime.queue
         self.tickets: list[ModelTicket] = []
         self.seq = {"A": 0, "B": 0}
-        self.paused = {cid: False for cid in COUNTERS}
-        self.streak = {cid: 0 for cid in COUNTERS}
+        self.paused = dict.fromkeys(COUNTERS, False)
+        self.streak = dict.fromkeys(COUNTERS, 0)
 
     def run(self, coro):
         return self.loop.run_until_complete(coro)

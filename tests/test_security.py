@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.app import create_app
-from kiosk.hall.config import parse_hall
+from kiosk.hall.parse import parse_hall
 from kiosk.settings import Settings
 from tests.conftest import hall_dict, take
 from tests.server_process import HALL_TOML
@@ -124,9 +124,8 @@ async def test_the_server_is_alive_after_garbage_on_the_wire(aiohttp_server, app
             answer = b""  # still waiting for the rest of a request that never comes: fine
         assert b"Traceback" not in answer and not answer.startswith(b"HTTP/1.1 5"), (junk[:40], answer[:200])
         writer.close()
-    async with aiohttp.ClientSession() as session:
-        async with session.get(server.make_url("/api/health")) as resp:
-            assert resp.status == 200
+    async with aiohttp.ClientSession() as session, session.get(server.make_url("/api/health")) as resp:
+        assert resp.status == 200
 
 
 async def test_ticket_tokens_are_unguessable_and_wrong_ones_reveal_nothing(client):
@@ -169,7 +168,6 @@ async def test_one_kiosk_flooding_neither_slows_others_nor_drains_the_quota(aioh
     flood, honest = await asyncio.gather(kiosk("127.0.0.2", 300, 0), kiosk("127.0.0.3", 3, 0.05))
     assert flood[0].count(201) == 3 and flood[0].count(429) == 297, "the flooding kiosk gets its burst, then 429"
     assert honest[0] == [201, 201, 201], "another kiosk is served all the while"
-    async with aiohttp.ClientSession() as session:
-        async with session.get(server.make_url("/api/services")) as resp:
-            services = {s["code"]: s for s in await resp.json()}
+    async with aiohttp.ClientSession() as session, session.get(server.make_url("/api/services")) as resp:
+        services = {s["code"]: s for s in await resp.json()}
     assert services["A"]["quota_left"] == 44, "one kiosk took only its rate's worth of the quota"

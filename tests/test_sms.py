@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from kiosk.app import create_app
-from kiosk.hall.config import parse_hall
+from kiosk.hall.parse import parse_hall
 from kiosk.settings import Settings
 from notifier.messages import is_gsm7, message_text
 from tests.conftest import hall_dict, login, take

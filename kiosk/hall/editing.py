@@ -126,7 +126,7 @@ def choices(section: str | None, raw: dict[str, Any]) -> list[tuple[str, str]]:
     spec = SECTIONS[section] if section else None
     if spec is None or spec.key is None:
         return []
-    return [(str(e[spec.key]), f"{e[spec.key]} · {e.get('name', '')}".rstrip(" ·")) for e in raw.get(section, [])]
+    return [(str(e[spec.key]), f"{e[spec.key]} · {e.get('name', '')}".rstrip(" ·")) for e in raw.get(spec.name, [])]
 
 
 def section(name: str) -> Section:
@@ -239,7 +239,7 @@ def remove(raw: dict[str, Any], spec: Section, key: str, *, role: str) -> dict[s
 
 def _find(entries: list[dict[str, Any]], spec: Section, key: str | None) -> int:
     for i, entry in enumerate(entries):
-        if str(entry.get(spec.key)) == str(key):
+        if spec.key is not None and str(entry.get(spec.key)) == str(key):
             return i
     raise NotFound(f"{spec.title} '{key}' tidak ditemukan.", code="not_found")
 

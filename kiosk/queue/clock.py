@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime, tzinfo
 from typing import Protocol
 
 
@@ -43,6 +43,6 @@ class FakeClock:
         self._now = when.timestamp()
 
 
-def to_local(epoch: float, tz) -> datetime:
+def to_local(epoch: float, tz: tzinfo) -> datetime:
     """An epoch timestamp as an aware datetime in the hall's zone."""
-    return datetime.fromtimestamp(epoch, timezone.utc).astimezone(tz)
+    return datetime.fromtimestamp(epoch, UTC).astimezone(tz)

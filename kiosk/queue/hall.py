@@ -12,7 +12,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from kiosk.hall.config import ConfigError, HallConfig, parse_hall
+from kiosk.hall.config import ConfigError, HallConfig
+from kiosk.hall.parse import parse_hall
 from kiosk.queue.errors import Conflict, Unprocessable
 from kiosk.queue.writer import Work, Writer
 

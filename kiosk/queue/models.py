@@ -1,4 +1,4 @@
-"""Rows as dataclasses: what the store hands to the domain."""
+"""Rows as dataclasses (what every store hands to the domain) and the names of states and roles."""
 
 from __future__ import annotations
 
@@ -60,11 +60,6 @@ class Ticket:
     phone: str | None
     kiosk: str | None
 
-    @classmethod
-    def from_row(cls, row: Any) -> Ticket:
-        """Build from a sqlite3.Row of the tickets table."""
-        return cls(**{k: row[k] for k in row.keys()} | {"priority": bool(row["priority"])})
-
 
 @dataclass(frozen=True)
 class CounterState:
@@ -117,8 +112,3 @@ class PrintJob:
     last_error: str | None
     created_at: float
     sent_at: float | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> PrintJob:
-        """Build from a sqlite3.Row of the print_jobs table."""
-        return cls(**{k: row[k] for k in row.keys()} | {"partial": bool(row["partial"])})

@@ -10,12 +10,12 @@ from collections.abc import Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kiosk.queue.clock import Clock
 from kiosk.hall.config import HallConfig
+from kiosk.queue.clock import Clock
 from kiosk.queue.errors import BadRequest, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from kiosk.queue.models import ROLES, User
-from kiosk.support.ratelimit import RateLimiter
 from kiosk.storage.base import Store
+from kiosk.support.ratelimit import RateLimiter
 
 SESSION_SECONDS = 12 * 3600
 MIN_PASSWORD = 8
@@ -39,16 +39,6 @@ def password_matches(stored_hash: str, password: str) -> bool:
 def token_digest(token: str) -> str:
     """What the database keeps of a session token."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-SESSION_COOKIE = "giliran_session"
-LOGIN_CSRF_COOKIE = "giliran_login_csrf"
-
-
-def csrf_for(session_token: str) -> str:
-    """The CSRF token of a cookie session: derived from the secret cookie, so a page of another site
-    (which cannot read the cookie) cannot know it."""
-    return hashlib.sha256(f"csrf:{session_token}".encode()).hexdigest()[:40]
 
 
 def check_new_user(username: str, role: str, counters: Iterable[str], password: str, config: HallConfig) -> None:

@@ -14,14 +14,13 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from kiosk.web.api import json_body, ok, staff
-from kiosk.staff.auth import SESSION_COOKIE, csrf_for
-from kiosk.queue.errors import DomainError, Forbidden, NotFound
 from kiosk.hall.editing import SECTIONS, Section, choices, edit, entry_values, remove, section
+from kiosk.queue.errors import DomainError, Forbidden, NotFound
 from kiosk.queue.models import ROLES, User
+from kiosk.web.appkeys import AUTH, HALL, QUEUE, STORE
+from kiosk.web.http import SESSION_COOKIE, csrf_for, json_body, ok, staff
 from kiosk.web.pages import render
 from kiosk.web.staff_pages import logged_in
-from kiosk.web.appkeys import AUTH, HALL, QUEUE, STORE
 
 routes = web.RouteTableDef()
 MANAGERS = ("admin", "supervisor")

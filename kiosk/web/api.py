@@ -1,90 +1,24 @@
-"""HTTP routes: the public API for kiosks and citizens, the staff API, and small pages."""
+"""HTTP routes of the JSON API: kiosks and citizens (services, tickets, the event stream) and staff
+at counters (login, the counter actions, requeue, reprint, the audit log)."""
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from kiosk import __version__
-from kiosk.queue.clock import to_local
-from kiosk.staff.auth import SESSION_COOKIE, csrf_for, require_counter, require_role
-from kiosk.queue.errors import BadRequest, Forbidden, NotFound, Unauthorized
-from kiosk.queue.i18n import format_datetime, format_wait
-from kiosk.support.jsontext import dumps
-from kiosk.queue.models import ROLES, User
-from kiosk.web.pages import render
-from kiosk.web.sse import stream_events
+from kiosk.queue.errors import NotFound
+from kiosk.queue.models import Ticket
+from kiosk.staff.auth import require_counter, require_role
 from kiosk.web.appkeys import AUTH, PRINTING, QUEUE, STORE, TICKET_LIMITER
+from kiosk.web.http import SESSION_COOKIE, bearer, field, json_body, ok, staff
+from kiosk.web.sse import stream_events
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
-
-STAFF_ROLES = ROLES
-
-
-def ok(data: Any, status: int = 200) -> web.Response:
-    """A JSON answer."""
-    return web.json_response(data, status=status, dumps=dumps)
-
-
-async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object, or 400 `bad_request`."""
-    try:
-        data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("Isi permintaan harus JSON yang valid.") from None
-    if not isinstance(data, dict):
-        raise BadRequest("Isi permintaan harus berupa objek JSON.")
-    return data
-
-
-def field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], *, required: bool = False,
-          max_len: int = 200) -> Any:
-    """One checked field of a JSON body; 400 `bad_request` naming it when wrong."""
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise BadRequest(f"Kolom '{name}' wajib diisi.")
-        return None
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        raise BadRequest(f"Kolom '{name}' tidak sesuai jenisnya.")
-    if isinstance(value, str) and len(value) > max_len:
-        raise BadRequest(f"Kolom '{name}' terlalu panjang.")
-    return value
-
-
-def bearer(request: web.Request) -> str | None:
-    """The bearer token of the request, if any."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-async def staff(request: web.Request, roles: tuple[str, ...] = STAFF_ROLES) -> User:
-    """The logged-in staff user with one of the roles; 401/403 otherwise.
-
-    API clients send a bearer token; the staff pages use the session cookie, and then every write
-    must carry the session's CSRF token in `X-CSRF-Token` (403 `csrf_failed` otherwise).
-    """
-    token = bearer(request)
-    cookie = None if token else request.cookies.get(SESSION_COOKIE)
-    try:
-        user = await request.app[AUTH].user_for(token or cookie)
-    except Unauthorized as exc:
-        exc.headers.setdefault("WWW-Authenticate", 'Bearer realm="giliran"')
-        raise
-    if cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
-        given = request.headers.get("X-CSRF-Token", "")
-        if not hmac.compare_digest(given, csrf_for(cookie)):
-            raise Forbidden("Permintaan ditolak (token CSRF tidak cocok). Muat ulang halaman.", code="csrf_failed")
-    require_role(user, roles)
-    return user
 
 
 # --- public ------------------------------------------------------------------------------
@@ -132,7 +66,7 @@ async def take_ticket(request: web.Request) -> web.Response:
     return ok(view, status=201)
 
 
-async def _print_outcome(request: web.Request, ticket) -> dict[str, Any] | None:
+async def _print_outcome(request: web.Request, ticket: Ticket) -> dict[str, Any] | None:
     """Whether the kiosk's printer confirmed the ticket within its short wait, or it is still queued."""
     config = request.app[QUEUE].config
     station = config.kiosk(ticket.kiosk) if ticket.kiosk else None
@@ -209,7 +143,7 @@ async def counters(request: web.Request) -> web.Response:
     return ok(rows)
 
 
-def _counter_action(action: str):
+def _counter_action(action: str) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         user = await staff(request)
         counter_id = request.match_info["id"]
@@ -299,77 +233,3 @@ async def audit_entries(request: web.Request) -> list[dict[str, Any]]:
     for entry in entries:
         entry["at"] = queue.iso(entry["at"])
     return entries
-
-
-@routes.get("/api/users")
-async def users(request: web.Request) -> web.Response:
-    """Admin: every staff account (never a password hash)."""
-    await staff(request, ("admin",))
-    return ok([{"username": u.username, "role": u.role, "counters": list(u.counters), "disabled": u.disabled}
-               for u in await request.app[STORE].reads.users()])
-
-
-@routes.post("/api/users")
-async def add_user(request: web.Request) -> web.Response:
-    """Admin: create an account."""
-    actor = await staff(request, ("admin",))
-    data = await json_body(request)
-    counters = data.get("counters") or []
-    if not isinstance(counters, list) or not all(isinstance(c, str) for c in counters):
-        raise BadRequest("Kolom 'counters' harus daftar id loket.")
-    user = await request.app[AUTH].add_user(field(data, "username", str, required=True, max_len=64),
-                                            field(data, "password", str, required=True, max_len=1024),
-                                            field(data, "role", str, required=True, max_len=16), counters,
-                                            request.app[QUEUE].config)
-    async with request.app[STORE].transaction() as q:
-        await q.audit(at=request.app[QUEUE].clock.now(), username=actor.username, action="add_user",
-                      detail=f"{user.username} ({user.role})")
-    return ok({"username": user.username, "role": user.role, "counters": list(user.counters)}, status=201)
-
-
-@routes.post("/api/users/{name}/password")
-async def reset_password(request: web.Request) -> web.Response:
-    """Admin: reset a password (the user's sessions end)."""
-    actor = await staff(request, ("admin",))
-    password = field(await json_body(request), "password", str, required=True, max_len=1024)
-    user = await request.app[AUTH].reset_password(request.match_info["name"], password, actor.username)
-    return ok({"username": user.username, "status": "password_reset"})
-
-
-@routes.post("/api/users/{name}/disable")
-@routes.post("/api/users/{name}/enable")
-async def disable_user(request: web.Request) -> web.Response:
-    """Admin: switch an account off (its sessions end) or on."""
-    actor = await staff(request, ("admin",))
-    disabled = request.path.endswith("/disable")
-    user = await request.app[AUTH].set_disabled(request.match_info["name"], disabled, actor.username)
-    return ok({"username": user.username, "disabled": disabled})
-
-
-# --- pages -------------------------------------------------------------------------------------
-@routes.get("/")
-async def index(request: web.Request) -> web.Response:
-    """A landing page naming the hall."""
-    config = request.app[QUEUE].config
-    html = render("index.html", hall=config.hall, services=config.services, agencies=config.agencies,
-                  counters=config.counters)
-    return web.Response(text=html, content_type="text/html")
-
-
-@routes.get("/favicon.ico")
-async def favicon(request: web.Request) -> web.StreamResponse:
-    """The browser's tab icon."""
-    return web.FileResponse(Path(__file__).parent / "static" / "favicon.svg",
-                            headers={"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"})
-
-
-@routes.get("/t/{token}")
-async def ticket_page(request: web.Request) -> web.Response:
-    """The citizen's ticket page (what the QR code opens); never shows a phone or a name."""
-    queue = request.app[QUEUE]
-    ticket = await queue.ticket(request.match_info["token"])
-    view = await queue.views.ticket_view(ticket)
-    issued = to_local(ticket.issued_at, request.app[QUEUE].config.hall.tz)
-    html = render("ticket.html", t=view, hall=request.app[QUEUE].config.hall,
-                  wait_text=format_wait(view["estimated_wait_s"]), issued_text=format_datetime(issued))
-    return web.Response(text=html, content_type="text/html")

@@ -1,16 +1,20 @@
-"""Pages for citizens: the touch kiosk and the live ticket page (what the QR code opens)."""
+"""Pages for citizens: the landing page, the touch kiosk and the live ticket page (what the QR
+code opens), with the QR codes themselves."""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import qrcode
 import qrcode.image.svg
 from aiohttp import web
 
+from kiosk.queue.clock import to_local
 from kiosk.queue.errors import NotFound
-from kiosk.web.pages import render
+from kiosk.queue.i18n import format_datetime, format_wait
 from kiosk.web.appkeys import QUEUE
+from kiosk.web.pages import render
 
 routes = web.RouteTableDef()
 PRIORITY_CHOICES = [("lansia", "Lansia (60 tahun ke atas)"), ("disabilitas", "Penyandang disabilitas"),
@@ -53,3 +57,31 @@ async def telegram_qr(request: web.Request) -> web.Response:
     if not view.get("telegram_url"):
         raise NotFound("Bot Telegram belum diatur di aula ini.", code="no_telegram")
     return _qr_svg(view["telegram_url"])
+
+
+@routes.get("/")
+async def index(request: web.Request) -> web.Response:
+    """A landing page naming the hall."""
+    config = request.app[QUEUE].config
+    html = render("index.html", hall=config.hall, services=config.services, agencies=config.agencies,
+                  counters=config.counters)
+    return web.Response(text=html, content_type="text/html")
+
+
+@routes.get("/favicon.ico")
+async def favicon(request: web.Request) -> web.StreamResponse:
+    """The browser's tab icon."""
+    return web.FileResponse(Path(__file__).parent / "static" / "favicon.svg",
+                            headers={"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"})
+
+
+@routes.get("/t/{token}")
+async def ticket_page(request: web.Request) -> web.Response:
+    """The citizen's ticket page (what the QR code opens); never shows a phone or a name."""
+    queue = request.app[QUEUE]
+    ticket = await queue.ticket(request.match_info["token"])
+    view = await queue.views.ticket_view(ticket)
+    issued = to_local(ticket.issued_at, request.app[QUEUE].config.hall.tz)
+    html = render("ticket.html", t=view, hall=request.app[QUEUE].config.hall,
+                  wait_text=format_wait(view["estimated_wait_s"]), issued_text=format_datetime(issued))
+    return web.Response(text=html, content_type="text/html")

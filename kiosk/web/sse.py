@@ -10,8 +10,8 @@ from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
 from kiosk.queue.events import Subscription
-from kiosk.support.jsontext import dumps
 from kiosk.queue.models import Event
+from kiosk.support.jsontext import dumps
 from kiosk.web.appkeys import BUS, HALL, QUEUE, STORE
 
 HEARTBEAT_S = 10.0
@@ -53,9 +53,9 @@ async def stream_events(request: web.Request, transform: Transform = _same,
             sent = newest
         else:
             while backlog := await reads.events_after(sent):
-                for event in backlog:
-                    await _send(stream, event, transform)
-                    sent = event.id
+                for missed in backlog:
+                    await _send(stream, missed, transform)
+                    sent = missed.id
         while True:
             try:
                 event = await subscription.next(HEARTBEAT_S)

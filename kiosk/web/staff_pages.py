@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Any
 
 from aiohttp import web
 
-from kiosk.staff.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, csrf_for
 from kiosk.queue.errors import DomainError, Forbidden, NotFound, Unauthorized
 from kiosk.queue.models import User
-from kiosk.web.pages import render
+from kiosk.staff.auth import SESSION_SECONDS
 from kiosk.web.appkeys import AUTH, QUEUE
+from kiosk.web.http import LOGIN_CSRF_COOKIE, SESSION_COOKIE, csrf_for
+from kiosk.web.pages import render
 
 routes = web.RouteTableDef()
 
 
-def _cookie_args(request: web.Request, max_age: int) -> dict:
+def _cookie_args(request: web.Request, max_age: int) -> dict[str, Any]:
     return {"httponly": True, "samesite": "Strict", "path": "/", "max_age": max_age,
             "secure": request.secure}
 
@@ -34,7 +36,8 @@ async def _user(request: web.Request) -> User | None:
 def _login_page(request: web.Request, message: str | None = None, username: str = "", status: int = 200
                 ) -> web.Response:
     csrf = secrets.token_urlsafe(24)
-    html = render("staff_login.html", hall=request.app[QUEUE].config.hall, csrf=csrf, message=message, username=username)
+    html = render("staff_login.html", hall=request.app[QUEUE].config.hall, csrf=csrf, message=message,
+                  username=username)
     response = web.Response(text=html, content_type="text/html", status=status)
     response.set_cookie(LOGIN_CSRF_COOKIE, csrf, **_cookie_args(request, 3600))
     return response

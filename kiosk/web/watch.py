@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
-from kiosk.queue.service import QueueService
 from kiosk.queue.events import EventBus, Subscription
-from kiosk.support.jsontext import dumps
 from kiosk.queue.i18n import format_wait
 from kiosk.queue.models import WAITING
+from kiosk.queue.service import QueueService
+from kiosk.support.jsontext import dumps
 
 log = logging.getLogger(__name__)
 URGENT_S = 0.2
@@ -250,7 +251,7 @@ def setup_watch(app: web.Application, queue: QueueService, bus: EventBus) -> Non
     """Add the watcher (started with the app) and its route."""
     app[WATCH] = TicketWatch(queue, bus)
 
-    async def watch_ctx(app: web.Application):
+    async def watch_ctx(app: web.Application) -> AsyncIterator[None]:
         await app[WATCH].start()
         yield
         await app[WATCH].stop()

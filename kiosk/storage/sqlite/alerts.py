@@ -10,19 +10,15 @@ from kiosk.storage.sqlite.sql import Sql
 from kiosk.storage.sqlite.tickets import ticket_row
 
 
-
 class AlertSql(Sql):
     """The subscriptions and outbox tables."""
 
     async def subscribe(self, ticket_id: int, channel: str, address: str, at: float) -> bool:
         """Follow a ticket on a channel; True when this is new (or was switched off before)."""
-        cur = await self.conn.execute(
+        return await self._run(
             "INSERT INTO subscriptions (ticket_id, channel, address, created_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (ticket_id, channel, address) DO UPDATE SET active = 1 WHERE active = 0",
-            (ticket_id, channel, address, at))
-        changed = cur.rowcount > 0
-        await cur.close()
-        return changed
+            (ticket_id, channel, address, at)) > 0
 
     async def subscriptions(self, ticket_id: int) -> list[tuple[str, str]]:
         """(channel, address) of everyone following a ticket."""
@@ -32,10 +28,8 @@ class AlertSql(Sql):
 
     async def unsubscribe_address(self, channel: str, address: str) -> int:
         """Stop every subscription of a chat or phone (e.g. a chat that blocked the bot)."""
-        cur = await self.conn.execute("UPDATE subscriptions SET active = 0 WHERE channel = ? AND address = ? "
-                                      "AND active = 1", (channel, address))
-        count = cur.rowcount
-        await cur.close()
+        count = await self._run("UPDATE subscriptions SET active = 0 WHERE channel = ? AND address = ? "
+                                "AND active = 1", (channel, address))
         await self.conn.execute("UPDATE outbox SET state = 'cancelled', last_error = 'berhenti berlangganan' "
                                 "WHERE channel = ? AND address = ? AND state = 'pending'", (channel, address))
         return count
@@ -65,13 +59,10 @@ class AlertSql(Sql):
     async def enqueue_message(self, *, ticket_id: int, stage: str, channel: str, address: str, text: str,
                               key: str, at: float) -> bool:
         """Put a message in the outbox once (the key makes a repeat a no-op); True when queued now."""
-        cur = await self.conn.execute(
+        return await self._run(
             "INSERT INTO outbox (ticket_id, stage, channel, address, text, key, next_attempt_at, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-            (ticket_id, stage, channel, address, text, key, at, at))
-        created = cur.rowcount > 0
-        await cur.close()
-        return created
+            (ticket_id, stage, channel, address, text, key, at, at)) > 0
 
     async def cancel_pending_messages(self, ticket_id: int, keep_stages: Iterable[str], reason: str) -> None:
         """Drop a ticket's unsent messages (its turn is over), except the stages named."""

@@ -27,7 +27,8 @@ class _Statement:
         self.cursor.close()
 
     async def fetchone(self) -> sqlite3.Row | None:
-        return self.cursor.fetchone()
+        row: sqlite3.Row | None = self.cursor.fetchone()
+        return row
 
     async def fetchall(self) -> list[sqlite3.Row]:
         return self.cursor.fetchall()

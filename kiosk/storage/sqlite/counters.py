@@ -6,7 +6,6 @@ from kiosk.queue.models import CounterState, Ticket
 from kiosk.storage.sqlite.sql import Sql
 
 
-
 class CounterSql(Sql):
     """The counter_state and service_log tables."""
 

@@ -8,7 +8,6 @@ from kiosk.queue.models import PrintJob
 from kiosk.storage.sqlite.sql import Sql
 
 
-
 def print_job(row: sqlite3.Row) -> PrintJob:
     """A row of the print_jobs table."""
     return PrintJob(**{k: row[k] for k in row.keys()} | {"partial": bool(row["partial"])})

@@ -10,7 +10,6 @@ from kiosk.storage.sqlite.sql import Sql
 from kiosk.support.jsontext import dumps
 
 
-
 class RecordSql(Sql):
     """The events, audit and settings tables."""
 

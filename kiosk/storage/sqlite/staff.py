@@ -10,7 +10,6 @@ from kiosk.queue.models import User
 from kiosk.storage.sqlite.sql import Sql
 
 
-
 class StaffSql(Sql):
     """The users and sessions tables."""
 

@@ -9,7 +9,6 @@ from typing import Any
 from kiosk.queue.models import AT_COUNTER, Ticket
 from kiosk.storage.sqlite.sql import Sql
 
-
 TICKET_COLUMNS = {
     "service", "state", "called_at", "started_at", "finished_at", "counter_id", "recalls",
     "transfers", "phone",
@@ -156,10 +155,8 @@ class TicketSql(Sql):
     async def expire_before(self, day: str) -> int:
         """End earlier days' tickets that still wait or were called as expired (one being served
         when midnight passes stays, so the officer can finish it) and forget their phone numbers."""
-        cur = await self.conn.execute(
+        expired = await self._run(
             "UPDATE tickets SET state = 'expired' WHERE day < ? AND state IN ('waiting', 'called')", (day,))
-        expired = cur.rowcount
-        await cur.close()
         await self.conn.execute("UPDATE tickets SET phone = NULL WHERE day < ? AND phone IS NOT NULL", (day,))
         # Phone numbers live on in SMS subscriptions and the outbox: erase them too.
         old = "SELECT id FROM tickets WHERE day < ?"

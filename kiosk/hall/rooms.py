@@ -1,0 +1,223 @@
+"""The sections of the hall document that the reacting rooms read: printers and kiosks, ticket
+texts, display zones and phrasing, alert thresholds and the SMS gateway."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from kiosk.hall.config import (
+    COUNTER_ID,
+    PRINTER_DRIVERS,
+    PRINTER_OPTIONS,
+    SMS_PROVIDERS,
+    Agency,
+    Alerts,
+    Counter,
+    DisplaySettings,
+    Kiosk,
+    Printer,
+    Service,
+    SmsSettings,
+    TicketText,
+    Zone,
+)
+from kiosk.hall.reader import Reader
+
+PRINTER_KEYS = {"id", "driver", "profile", "timeout_s", "status_queries", "confirm_wait_s", "retry_max_s"}
+
+
+def _entry_id(r: Reader, section: str, i: int, taken: list[str]) -> str:
+    """The id of a list entry (letters, digits, '-', '_'), unique in its list; names the entry after it."""
+    eid = str(r.get("id", (str, int)))
+    r.where = f"{section}[{i}] (id '{eid}')"
+    if not COUNTER_ID.match(eid):
+        r.fail("id", f"'{eid}' must be letters, digits, '-' or '_' (at most 16)")
+    if eid in taken:
+        r.fail("id", f"duplicate {section.removesuffix('s')} id '{eid}'")
+    return eid
+
+
+def parse_printers(source: str, entries: list[Any]) -> tuple[Printer, ...]:
+    """The [[printers]] list: driver, python-escpos profile and the driver's options."""
+    from escpos.capabilities import CAPABILITIES  # the profiles python-escpos knows
+
+    profiles = CAPABILITIES["profiles"]
+    printers: list[Printer] = []
+    for i, entry in enumerate(entries):
+        r = Reader(source, f"printers[{i}]", entry)
+        pid = _entry_id(r, "printers", i, [p.id for p in printers])
+        driver = r.text("driver")
+        if driver not in PRINTER_DRIVERS:
+            r.fail("driver", f"'{driver}' is not one of {', '.join(PRINTER_DRIVERS)}")
+        r.unknown_keys(PRINTER_KEYS | PRINTER_OPTIONS[driver])
+        profile = r.text("profile", "TM-T88V")
+        if profile not in profiles:
+            r.fail("profile", f"unknown python-escpos profile '{profile}' (for example TM-T88V, TM-T20II, "
+                              "POS-5890, ZJ-5870)")
+        timeout = float(r.get("timeout_s", (int, float), 10.0))
+        wait = float(r.get("confirm_wait_s", (int, float), 1.5))
+        if not 0 < timeout <= 120:
+            r.fail("timeout_s", "must be between 0 and 120 seconds")
+        if not 0 <= wait <= 10:
+            r.fail("confirm_wait_s", "must be between 0 and 10 seconds")
+        retry_max = float(r.get("retry_max_s", (int, float), 10.0))
+        if not 0.1 <= retry_max <= 600:
+            r.fail("retry_max_s", "must be between 0.1 and 600 seconds")
+        printers.append(Printer(id=pid, driver=driver, profile=profile, options=_printer_options(r, driver),
+                                timeout_s=timeout, status_queries=r.get("status_queries", bool, driver == "network"),
+                                confirm_wait_s=wait, retry_max_s=retry_max))
+    return tuple(printers)
+
+
+def _printer_options(r: Reader, driver: str) -> dict[str, Any]:
+    """The options of a printer's driver, checked (they follow python-escpos's parameters)."""
+    options = {k: v for k, v in r.table.items() if k in PRINTER_OPTIONS[driver]}
+    if driver == "network":
+        r.text("host")
+        port = r.get("port", int, 9100)
+        if not 0 < port < 65536:
+            r.fail("port", f"{port} is not a port number")
+        options["port"] = port
+    elif driver == "usb":
+        for key in ("vendor_id", "product_id"):
+            value = r.get(key, (int, str))
+            try:
+                options[key] = value if isinstance(value, int) else int(value, 16)
+            except ValueError:
+                r.fail(key, f"'{value}' is not a USB id like 0x04b8")
+    elif driver in ("serial", "file"):
+        r.text("devfile")
+    elif driver == "cups":
+        r.text("printer_name")
+    return options
+
+
+def parse_kiosks(source: str, entries: list[Any], printers: tuple[Printer, ...]) -> tuple[Kiosk, ...]:
+    """The [[kiosks]] list: ticket machines and the printer each prints on."""
+    kiosks: list[Kiosk] = []
+    for i, entry in enumerate(entries):
+        r = Reader(source, f"kiosks[{i}]", entry)
+        kid = str(r.get("id", (str, int)))
+        r.where = f"kiosks[{i}] (id '{kid}')"
+        r.unknown_keys({"id", "name", "printer", "reset_after_s"})
+        kid = _entry_id(r, "kiosks", i, [k.id for k in kiosks])
+        printer = r.text("printer", None)
+        if printer is not None and not any(p.id == printer for p in printers):
+            r.fail("printer", f"unknown printer '{printer}'")
+        reset = float(r.get("reset_after_s", (int, float), Kiosk.reset_after_s))
+        if not 5 <= reset <= 600:
+            r.fail("reset_after_s", "must be between 5 and 600 seconds")
+        kiosks.append(Kiosk(id=kid, name=r.text("name", f"Kios {kid}"), printer=printer, reset_after_s=reset))
+    return tuple(kiosks)
+
+
+def parse_tickets(t: Reader) -> TicketText:
+    """[tickets]: words printed on every ticket."""
+    t.unknown_keys({"footer", "alert_hint"})
+    return TicketText(footer=t.get("footer", str, TicketText.footer),
+                      alert_hint=t.get("alert_hint", str, TicketText.alert_hint))
+
+
+def parse_zones(source: str, entries: list[Any], agencies: tuple[Agency, ...], services: tuple[Service, ...],
+                counters: tuple[Counter, ...]) -> tuple[Zone, ...]:
+    """The [[zones]] list: parts of the hall with their own display, by agencies or by counters."""
+    agency_codes = {a.code for a in agencies}
+    zones: list[Zone] = []
+    for i, entry in enumerate(entries):
+        r = Reader(source, f"zones[{i}]", entry)
+        zid = str(r.get("id", (str, int)))
+        r.where = f"zones[{i}] (id '{zid}')"
+        r.unknown_keys({"id", "name", "agencies", "counters"})
+        zid = _entry_id(r, "zones", i, [z.id for z in zones])
+        if ("agencies" in r.table) == ("counters" in r.table):
+            r.fail("agencies", "give either 'agencies' or 'counters'")
+        members: list[str] = []
+        if "agencies" in r.table:
+            for code in r.get("agencies", list):
+                if code not in agency_codes:
+                    r.fail("agencies", f"unknown agency '{code}'")
+                agency_services = {s.code for s in services if s.agency == code}
+                members += [c.id for c in counters if set(c.services) & agency_services and c.id not in members]
+        else:
+            for cid in r.get("counters", list):
+                if not any(c.id == str(cid) for c in counters):
+                    r.fail("counters", f"unknown counter '{cid}'")
+                members.append(str(cid))
+        if not members:
+            r.fail("agencies", "the zone has no counters")
+        zones.append(Zone(id=zid, name=r.text("name"), counters=tuple(members)))
+    return tuple(zones)
+
+
+def parse_display(d: Reader) -> DisplaySettings:
+    """[display]: the call-out phrase, how numbers are read, the running text, the TV's layout."""
+    d.unknown_keys({"phrase", "read_numbers", "ticker", "recent_calls", "stale_after_s", "voice"})
+    phrase = d.text("phrase", DisplaySettings.phrase)
+    try:
+        phrase.format(number="A1", counter="Loket 1", service="KTP")
+    except (KeyError, IndexError, ValueError) as exc:
+        d.fail("phrase", f"may use only {{number}}, {{counter}} and {{service}} ({exc})")
+    read = d.text("read_numbers", DisplaySettings.read_numbers)
+    if read not in ("words", "digits"):
+        d.fail("read_numbers", f"must be 'words' or 'digits', not '{read}'")
+    recent = d.get("recent_calls", int, DisplaySettings.recent_calls)
+    if not 1 <= recent <= 20:
+        d.fail("recent_calls", "must be between 1 and 20")
+    stale = float(d.get("stale_after_s", (int, float), DisplaySettings.stale_after_s))
+    if not 15 <= stale <= 600:
+        # The server sends a heartbeat every 10 s: a shorter limit would flag a quiet, healthy hall.
+        d.fail("stale_after_s", "must be between 15 and 600 seconds (heartbeats come every 10 s)")
+    return DisplaySettings(phrase=phrase, read_numbers=read, ticker=d.get("ticker", str, DisplaySettings.ticker),
+                           recent_calls=recent, stale_after_s=stale, voice=d.text("voice", "id"))
+
+
+def parse_alerts(a: Reader) -> Alerts:
+    """[alerts]: when a turn is "approaching", and how long delivery keeps trying."""
+    a.unknown_keys({"approach_ahead", "approach_minutes", "give_up_minutes", "telegram_per_second",
+                    "retry_first_s"})
+    alerts = Alerts(
+        approach_ahead=a.get("approach_ahead", int, Alerts.approach_ahead),
+        approach_minutes=float(a.get("approach_minutes", (int, float), Alerts.approach_minutes)),
+        give_up_minutes=float(a.get("give_up_minutes", (int, float), Alerts.give_up_minutes)),
+        telegram_per_second=float(a.get("telegram_per_second", (int, float), Alerts.telegram_per_second)),
+        retry_first_s=float(a.get("retry_first_s", (int, float), Alerts.retry_first_s)),
+    )
+    if not 0.05 <= alerts.retry_first_s <= 600:
+        a.fail("retry_first_s", "must be between 0.05 and 600 seconds")
+    if not 0 <= alerts.approach_ahead <= 100:
+        a.fail("approach_ahead", "must be between 0 and 100")
+    if not 0 < alerts.give_up_minutes <= 24 * 60:
+        a.fail("give_up_minutes", "must be between 0 and 1440")
+    if not 0 < alerts.telegram_per_second <= 30:
+        a.fail("telegram_per_second", "must be between 0 and 30 (Telegram's own limit)")
+    return alerts
+
+
+def parse_sms(m: Reader) -> SmsSettings:
+    """[sms]: the gateway (its secrets come from the environment, never the document)."""
+    m.unknown_keys({"provider", "base_url", "path", "rate_per_minute", "body_template", "timeout_s", "command"})
+    provider = m.text("provider", "log")
+    if provider not in SMS_PROVIDERS:
+        m.fail("provider", f"'{provider}' is not one of {', '.join(SMS_PROVIDERS)}")
+    base_url = m.text("base_url", None)
+    if base_url is not None and not re.match(r"^https?://[^\s/]+", base_url):
+        m.fail("base_url", f"must start with http:// or https://, not '{base_url}'")
+    if provider in ("smsgate", "http") and base_url is None:
+        m.fail("base_url", f"is needed for provider '{provider}'")
+    template = m.text("body_template", None)
+    if template is not None:
+        try:
+            json.loads(template.replace("{phone}", "x").replace("{text}", "x"))
+        except ValueError:
+            m.fail("body_template", "must be JSON with {phone} and {text} placeholders inside strings")
+    sms = SmsSettings(provider=provider, base_url=base_url.rstrip("/") if base_url else None,
+                      path=m.text("path", None),
+                      rate_per_minute=float(m.get("rate_per_minute", (int, float), SmsSettings.rate_per_minute)),
+                      body_template=template,
+                      timeout_s=float(m.get("timeout_s", (int, float), SmsSettings.timeout_s)),
+                      command=m.text("command", SmsSettings.command))
+    if sms.rate_per_minute <= 0:
+        m.fail("rate_per_minute", "must be greater than 0")
+    return sms
