@@ -124,3 +124,69 @@ async def test_estimate_after_an_undone_write_is_not_taken_from_it(queue):
             raise RuntimeError("the write fails")
     _, view = await queue.take("B")
     assert view["ahead"] == 1 and view["estimated_wait_s"] == round(300 / 8), "the undone change is not used"
+
+
+async def test_a_clock_set_back_never_puts_new_tickets_ahead(tmp_path, clock, config):
+    # The order of a queue is the tickets' places (the moment each joined): a clock pulled back an
+    # hour (an NTP fix) must not let later tickets overtake those already waiting, in this process
+    # or after a restart.
+    from kiosk.queue.events import EventBus
+    from kiosk.runtime import Runtime
+    from kiosk.storage import create_store
+
+    async def runtime_on(path):
+        store = create_store(path, synchronous="NORMAL")
+        await store.open()
+        runtime = Runtime.build(store, config, clock, EventBus())
+        await runtime.start()
+        return store, runtime
+
+    store, rt = await runtime_on(tmp_path / "place.sqlite3")
+    try:
+        first = [await rt.queue.issue("B") for _ in range(2)]
+        clock.advance(-3600)
+        late = await rt.queue.issue("B")
+        assert await store.reads.ahead_of(await store.reads.ticket_by_id(late.id)) == 2
+    finally:
+        await store.close()
+    store, rt = await runtime_on(tmp_path / "place.sqlite3")  # restarted, the clock still an hour back
+    try:
+        later = await rt.queue.issue("B")
+        called = [(await rt.queue.call_next("1", "siti"))[0].number for _ in range(4)]
+        assert called == [t.number for t in (*first, late, later)] == ["B001", "B002", "B003", "B004"]
+    finally:
+        await store.close()
+
+
+async def test_tickets_of_an_older_database_keep_their_order(tmp_path, clock, config):
+    # Schema 5 ordered a queue by ticket id; the migration gives every ticket its place (its issue
+    # time), so a database upgraded in the middle of a day calls its waiting tickets in the same order.
+    import sqlite3
+
+    from kiosk.queue.events import EventBus
+    from kiosk.runtime import Runtime
+    from kiosk.storage import create_store
+    from kiosk.storage.sqlite.migrations import MIGRATIONS, statements
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        for script in MIGRATIONS[:5]:
+            for statement in statements(script):
+                conn.execute(statement)
+        conn.execute("PRAGMA user_version = 5")
+        at = clock.now()
+        for seq in (1, 2, 3):
+            conn.execute("INSERT INTO tickets (token, day, prefix, seq, number, service, state, issued_at) "
+                         "VALUES (?, '2026-11-25', 'B', ?, ?, 'B', 'waiting', ?)",
+                         (f"tok{seq}", seq, f"B{seq:03d}", at + seq))
+    store = create_store(path, synchronous="NORMAL")
+    await store.open()
+    try:
+        runtime = Runtime.build(store, config, clock, EventBus())
+        await runtime.start()
+        new = await runtime.queue.issue("B")
+        assert new.number == "B004"
+        called = [(await runtime.queue.call_next("1", "siti"))[0].number for _ in range(4)]
+        assert called == ["B001", "B002", "B003", "B004"]
+    finally:
+        await store.close()

@@ -67,6 +67,7 @@ class Issuer:
         self.views = views
         self.printing = printing
         self._tokens = TicketTokens()
+        self._place: tuple[str, float] | None = None  # (day, the latest place taken that day)
         self._takes: list[Take] = []  # tickets asked for, not yet issued
         self._task: asyncio.Task[None] | None = None
 
@@ -159,6 +160,15 @@ class Issuer:
                 raise RuntimeError("a ticket was refused after it was written") from exc
             return exc
 
+    async def _next_place(self, w: Work) -> float:
+        """A new ticket joins its queue now: its place is the time, never before a place already
+        taken today (a clock set back must not put new tickets ahead of those waiting)."""
+        if self._place is None or self._place[0] != w.day:
+            self._place = (w.day, await w.q.last_place(w.day) or 0.0)
+        place = max(w.now, self._place[1])
+        self._place = (w.day, place)
+        return place
+
     async def issue_in(self, w: Work, take: Take) -> Issued:
         """One ticket, written in `w`."""
         service = self.service(take.service)  # the hall may have changed since it was asked for
@@ -173,7 +183,8 @@ class Issuer:
         ticket = await w.q.insert_ticket(
             token=self._tokens.next(), day=w.day, prefix=service.code, seq=seq,
             number=f"{service.code}{seq:03d}", service=service.code, priority=take.priority,
-            priority_reason=take.priority_reason, issued_at=w.now, phone=take.phone, kiosk=take.kiosk)
+            priority_reason=take.priority_reason, issued_at=w.now, phone=take.phone, kiosk=take.kiosk,
+            place=await self._next_place(w))
         if take.printer is not None:
             await self.printing.queue_print(w, take.printer, ticket, "ticket")
         w.change("issued", ticket)

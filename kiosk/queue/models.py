@@ -59,6 +59,7 @@ class Ticket:
     transfers: int
     phone: str | None
     kiosk: str | None
+    place: float  # the ticket's place in its queue: the moment it joined (see docs/queue-rules.md)
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ class TicketQueries(Protocol):
 
     async def insert_ticket(self, *, token: str, day: str, prefix: str, seq: int, number: str, service: str,
                             priority: bool, priority_reason: str | None, issued_at: float, phone: str | None,
-                            kiosk: str | None) -> Ticket:
-        """Insert a new waiting ticket."""
+                            kiosk: str | None, place: float) -> Ticket:
+        """Insert a new waiting ticket at `place` in its queue."""
 
     async def ticket_by_token(self, token: str) -> Ticket | None:
         """The ticket with this citizen token."""
@@ -64,15 +64,21 @@ class TicketQueries(Protocol):
     async def tickets_by_ids(self, ids: Iterable[int]) -> dict[int, Ticket]:
         """These tickets, by id."""
 
-    async def waiting_order(self, day: str, service: str, upto_id: int) -> list[int]:
+    async def waiting_order(self, day: str, service: str, upto_place: float) -> list[int]:
         """Ids of a service's waiting tickets in the order they will be called (see ahead_of), as far
-        as ticket `upto_id` (tickets behind the last one asked about are not read)."""
+        as place `upto_place` (tickets behind the last one asked about are not read)."""
 
     async def waiting_list(self, day: str, services: Iterable[str]) -> list[Ticket]:
-        """Today's waiting tickets of these services, oldest first."""
+        """Today's waiting tickets of these services, by their place in the queue."""
 
     async def ahead_of(self, ticket: Ticket) -> int:
         """Waiting tickets of the same service that will be called before this one."""
+
+    async def last_place(self, day: str) -> float | None:
+        """The latest place any ticket of `day` took (None before the day's first ticket)."""
+
+    async def set_place(self, ticket: Ticket, place: float) -> Ticket:
+        """Move a waiting ticket to another place in its queue."""
 
     async def expire_before(self, day: str) -> int:
         """End earlier days' tickets that still wait or were called as expired (one being served

@@ -26,7 +26,7 @@ from aiohttp_sse import EventSourceResponse
 
 from kiosk.queue.events import EventBus, Subscription
 from kiosk.queue.i18n import format_wait
-from kiosk.queue.models import WAITING
+from kiosk.queue.models import WAITING, Ticket
 from kiosk.queue.service import QueueService
 from kiosk.support.jsontext import dumps
 
@@ -48,6 +48,7 @@ class Follower:
     ticket_id: int
     service: str
     number: str
+    place: float  # the ticket's place in its queue as last read
     counter: str | None = None
     inbox: asyncio.Queue[dict[str, Any] | None] = field(default_factory=lambda: asyncio.Queue(8))
     view: dict[str, Any] | None = None  # the last view sent
@@ -74,8 +75,9 @@ class TicketWatch:
         self.send_s = 0.0  # time the status pages' streams spent sending since the last slice
         self._task: asyncio.Task[None] | None = None
 
-    def follow(self, ticket_id: int, service: str, number: str) -> Follower:
-        follower = Follower(ticket_id, service, number)
+    def follow(self, ticket: Ticket) -> Follower:
+        follower = Follower(ticket.id, ticket.service, ticket.number, ticket.place)
+        service = ticket.service
         self.by_service.setdefault(service, set()).add(follower)
         return follower
 
@@ -167,7 +169,7 @@ class TicketWatch:
     async def _push(self, service: str, followers: list[Follower]) -> None:
         reads = self.queue.store.quick  # along indexes: the waiting order, tickets by id
         load = (await self.queue.loads.current(reads, (service,))).get(service)
-        upto = max(f.ticket_id for f in followers)
+        upto = max(f.place for f in followers)
         order = {tid: i for i, tid in enumerate(await reads.waiting_order(self.queue.today(), service, upto))}
         # A page that showed its ticket waiting in this service, and finds it still in the waiting
         # order, only needs its place and wait: no ticket is read for it. The others (called,
@@ -207,8 +209,10 @@ class TicketWatch:
                 self.urgent.add(follower)
                 self.wake.set()
                 continue
-            ahead = order.get(ticket.id, 0) if ticket.state == WAITING else 0
-            view = await self.queue.views.ticket_view(ticket, reads, load, ahead=ahead)
+            follower.place = ticket.place
+            # A waiting ticket missing from the order moved back beyond what was read: the view counts.
+            place = order.get(ticket.id) if ticket.state == WAITING else 0
+            view = await self.queue.views.ticket_view(ticket, reads, load, ahead=place)
             if follower.view is None or any(view[k] != follower.view[k] for k in SHOWN):
                 follower.offer(view)
 
@@ -222,7 +226,7 @@ async def ticket_events(request: web.Request) -> web.StreamResponse:
     queue = request.app[WATCH].queue
     ticket = await queue.ticket(request.match_info["token"])
     watch = request.app[WATCH]
-    follower = watch.follow(ticket.id, ticket.service, ticket.number)
+    follower = watch.follow(ticket)
     loop = asyncio.get_running_loop()
     stream = EventSourceResponse()
     try:

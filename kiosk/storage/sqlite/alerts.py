@@ -48,12 +48,12 @@ class AlertSql(Sql):
         # The lanes read ids only (from the queue index, not the table); whole rows are read only
         # for the few that someone follows.
         lane = "SELECT id FROM (SELECT id FROM tickets WHERE day = ? AND state = 'waiting' AND service = ? " \
-               "AND priority = {} ORDER BY id LIMIT ?)"
+               "AND priority = {} ORDER BY place, id LIMIT ?)"
         rows = await self._all(
             f"""SELECT t.* FROM ({lane.format(1)} UNION ALL {lane.format(0)}) h JOIN tickets t ON t.id = h.id
                 WHERE EXISTS (SELECT 1 FROM subscriptions s WHERE s.ticket_id = h.id AND s.active = 1)
                 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.ticket_id = h.id AND o.stage = 'approaching')
-                ORDER BY t.id""", (day, service, head, day, service, head))
+                ORDER BY t.place, t.id""", (day, service, head, day, service, head))
         return [ticket_row(r) for r in rows]
 
     async def enqueue_message(self, *, ticket_id: int, stage: str, channel: str, address: str, text: str,

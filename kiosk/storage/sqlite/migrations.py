@@ -174,6 +174,14 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE day_counts SET issued = issued - (OLD.state != 'cancelled') WHERE day = OLD.day AND code = OLD.prefix;
     END;
     """,
+    # 6: a ticket's place in its queue (the moment it joined it; ties go to the older ticket): the
+    # order no longer has to be the order of issue (a booking joins at its slot, a deferral moves back).
+    """
+    ALTER TABLE tickets ADD COLUMN place REAL NOT NULL DEFAULT 0;
+    UPDATE tickets SET place = issued_at;
+    DROP INDEX tickets_queue;
+    CREATE INDEX tickets_queue ON tickets (day, state, service, priority, place);
+    """,
 )
 
 

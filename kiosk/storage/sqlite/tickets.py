@@ -11,7 +11,7 @@ from kiosk.storage.sqlite.sql import Sql
 
 TICKET_COLUMNS = {
     "service", "state", "called_at", "started_at", "finished_at", "counter_id", "recalls",
-    "transfers", "phone",
+    "transfers", "phone", "place",
 }
 
 
@@ -40,20 +40,20 @@ class TicketSql(Sql):
 
     async def insert_ticket(self, *, token: str, day: str, prefix: str, seq: int, number: str, service: str,
                             priority: bool, priority_reason: str | None, issued_at: float, phone: str | None,
-                            kiosk: str | None) -> Ticket:
-        """Insert a new waiting ticket."""
+                            kiosk: str | None, place: float) -> Ticket:
+        """Insert a new waiting ticket at `place` in its queue."""
         async with self.conn.execute(
             """INSERT INTO tickets (token, day, prefix, seq, number, service, priority, priority_reason,
-                                    state, issued_at, phone, kiosk)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)""",
+                                    state, issued_at, phone, kiosk, place)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?)""",
             (token, day, prefix, seq, number, service, int(priority), priority_reason, issued_at, phone,
-             kiosk)) as cur:
+             kiosk, place)) as cur:
             ticket_id = cur.lastrowid
         assert ticket_id is not None
         return Ticket(id=ticket_id, token=token, day=day, prefix=prefix, seq=seq, number=number, service=service,
                       priority=priority, priority_reason=priority_reason, state="waiting", issued_at=issued_at,
                       called_at=None, started_at=None, finished_at=None, counter_id=None, recalls=0,
-                      transfers=0, phone=phone, kiosk=kiosk)
+                      transfers=0, phone=phone, kiosk=kiosk, place=place)
 
     async def ticket_by_token(self, token: str) -> Ticket | None:
         """The ticket with this citizen token."""
@@ -95,7 +95,7 @@ class TicketSql(Sql):
         marks = ",".join("?" * len(codes))
         row = await self._one(
             f"""SELECT * FROM tickets WHERE day = ? AND state = 'waiting' AND priority = ?
-                AND service IN ({marks}) ORDER BY id LIMIT 1""", (day, int(priority), *codes))
+                AND service IN ({marks}) ORDER BY place, id LIMIT 1""", (day, int(priority), *codes))
         return ticket_row(row) if row else None
 
     async def open_counts(self, day: str) -> dict[str, int]:
@@ -124,33 +124,43 @@ class TicketSql(Sql):
         rows = await self._all(f"SELECT * FROM tickets WHERE id IN ({','.join('?' * len(wanted))})", wanted)
         return {r["id"]: ticket_row(r) for r in rows}
 
-    async def waiting_order(self, day: str, service: str, upto_id: int) -> list[int]:
+    async def waiting_order(self, day: str, service: str, upto_place: float) -> list[int]:
         """Ids of a service's waiting tickets in the order they will be called (see ahead_of), as far
-        as ticket `upto_id` (tickets behind the last one asked about are not read)."""
+        as place `upto_place` (tickets behind the last one asked about are not read)."""
         rows = await self._all("SELECT id FROM tickets WHERE day = ? AND state = 'waiting' AND service = ? "
-                               "AND (priority = 1 OR id <= ?) ORDER BY priority DESC, id", (day, service, upto_id))
+                               "AND (priority = 1 OR place <= ?) ORDER BY priority DESC, place, id",
+                               (day, service, upto_place))
         return [r[0] for r in rows]
 
     async def waiting_list(self, day: str, services: Iterable[str]) -> list[Ticket]:
-        """Today's waiting tickets of these services, oldest first."""
+        """Today's waiting tickets of these services, by their place in the queue."""
         codes = tuple(services)
         marks = ",".join("?" * len(codes))
         rows = await self._all(
-            f"SELECT * FROM tickets WHERE day = ? AND state = 'waiting' AND service IN ({marks}) ORDER BY id",
-            (day, *codes))
+            f"SELECT * FROM tickets WHERE day = ? AND state = 'waiting' AND service IN ({marks}) "
+            "ORDER BY place, id", (day, *codes))
         return [ticket_row(r) for r in rows]
 
     async def ahead_of(self, ticket: Ticket) -> int:
         """Waiting tickets of the same service that will be called before this one."""
         if ticket.priority:
             sql = ("SELECT COUNT(*) FROM tickets WHERE day = ? AND state = 'waiting' AND service = ? "
-                   "AND priority = 1 AND id < ?")
+                   "AND priority = 1 AND (place, id) < (?, ?)")
         else:
             sql = ("SELECT COUNT(*) FROM tickets WHERE day = ? AND state = 'waiting' AND service = ? "
-                   "AND (priority = 1 OR id < ?)")
-        row = await self._one(sql, (ticket.day, ticket.service, ticket.id))
+                   "AND (priority = 1 OR (place, id) < (?, ?))")
+        row = await self._one(sql, (ticket.day, ticket.service, ticket.place, ticket.id))
         assert row is not None
         return int(row[0])
+
+    async def last_place(self, day: str) -> float | None:
+        """The latest place any ticket of `day` took (None before the day's first ticket)."""
+        row = await self._one("SELECT MAX(place) FROM tickets WHERE day = ?", (day,))
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def set_place(self, ticket: Ticket, place: float) -> Ticket:
+        """Move a waiting ticket to another place in its queue."""
+        return await self.update_ticket(ticket, "waiting", place=place)
 
     async def expire_before(self, day: str) -> int:
         """End earlier days' tickets that still wait or were called as expired (one being served
