@@ -4,10 +4,12 @@ implementation (`sqlite/`). The rest of Giliran asks for a store here and never 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from kiosk.queue.models import Ticket
 from kiosk.storage.base import Queries, Store
 
-__all__ = ["Queries", "Store", "create_store", "stored_setting_of"]
+__all__ = ["Queries", "Store", "create_store", "read_day_of", "stored_setting_of"]
 
 
 def create_store(db: str | Path, *, synchronous: str = "FULL") -> Store:
@@ -22,3 +24,11 @@ def stored_setting_of(db: str | Path, key: str) -> str | None:
     from kiosk.storage.sqlite.store import stored_setting
 
     return stored_setting(db, key)
+
+
+async def read_day_of(db: str | Path, day: str) -> tuple[list[Ticket], list[dict[str, Any]]]:
+    """A day's tickets and visits from a hall's database, read without writing to it (the day
+    simulator replays them)."""
+    from kiosk.storage.sqlite.history import read_day
+
+    return await read_day(db, day)

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 from kiosk.queue.models import CounterState, Event, PrintJob, Ticket, User
 
+Lane = tuple[int, str, bool, float]  # a waiting ticket as the wait forecast reads it: id, service, priority, place
+
 
 class TicketQueries(Protocol):
     """Tickets: issuing, the waiting order, counters' current tickets, the day's end."""
@@ -74,6 +76,10 @@ class TicketQueries(Protocol):
     async def ahead_of(self, ticket: Ticket) -> int:
         """Waiting tickets of the same service that will be called before this one."""
 
+    async def waiting_lanes(self, day: str, services: Iterable[str], limit: int) -> list[Lane]:
+        """The first `limit` waiting tickets of each class (priority, normal) of each service, as
+        (id, service, priority, place), in no particular order: what the wait forecast reads."""
+
     async def last_place(self, day: str) -> float | None:
         """The latest place any ticket of `day` took (None before the day's first ticket)."""
 
@@ -97,6 +103,15 @@ class CounterQueries(Protocol):
     async def recent_durations(self, day: str, last: int = 20, service: str | None = None
                                ) -> dict[str, tuple[int, float]]:
         """Per service (or just `service`), the count and sum of the last finished visits' durations today."""
+
+    async def recent_visits(self, day: str, services: Iterable[str], last: int) -> dict[str, list[float]]:
+        """Per service, the durations (call to end, every outcome) of its last `last` visits today,
+        newest first."""
+
+    async def usual_visits(self, first_day: str, before_day: str, utc_offset_s: int
+                           ) -> dict[tuple[str, int], tuple[int, float, float]]:
+        """Per (service, local hour of the call), the count, sum and sum of squares of visit durations
+        (call to end, every outcome) on days from `first_day` up to, not including, `before_day`."""
 
     async def served_today(self, day: str) -> dict[str, tuple[int, float]]:
         """Per counter, today's finished visits and their total duration."""
@@ -243,7 +258,23 @@ class StaffQueries(Protocol):
         """Log a session out."""
 
 
-class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries, Protocol):
+class HistoryQueries(Protocol):
+    """A whole day as it happened, for the day simulator (its measures, and replaying a real day)."""
+
+    async def day_tickets(self, day: str) -> list[Ticket]:
+        """Every ticket of a day, in the order they were issued."""
+
+    async def day_visits(self, day: str) -> list[dict[str, Any]]:
+        """Every visit of a day at a counter (ticket_id, service, counter_id, called_at, started_at,
+        ended_at, outcome), in the order they ended."""
+
+    async def day_messages(self, day: str, stage: str) -> list[dict[str, Any]]:
+        """The outbox rows of one stage for a day's tickets (ticket_id, channel, address, created_at,
+        state), oldest first."""
+
+
+class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries,
+              HistoryQueries, Protocol):
     """Everything the domain reads and writes, on one connection or transaction."""
 
     def savepoint(self, name: str) -> AbstractAsyncContextManager[None]:

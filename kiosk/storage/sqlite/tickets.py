@@ -7,7 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from kiosk.queue.models import AT_COUNTER, Ticket
+from kiosk.storage.base import Lane
 from kiosk.storage.sqlite.sql import Sql
+
+LANE_CHUNK = 100  # services per statement (SQLite allows 500 terms in a compound select)
 
 TICKET_COLUMNS = {
     "service", "state", "called_at", "started_at", "finished_at", "counter_id", "recalls",
@@ -152,6 +155,21 @@ class TicketSql(Sql):
         row = await self._one(sql, (ticket.day, ticket.service, ticket.place, ticket.id))
         assert row is not None
         return int(row[0])
+
+    async def waiting_lanes(self, day: str, services: Iterable[str], limit: int) -> list[Lane]:
+        """The first `limit` waiting tickets of each class (priority, normal) of each service, as
+        (id, service, priority, place), in no particular order: what the wait forecast reads."""
+        # One index range per service and class (no sort, no table row): the queue index holds all four.
+        lane = ("SELECT * FROM (SELECT id, service, priority, place FROM tickets WHERE day = ? AND state = 'waiting' "
+                "AND service = ? AND priority = ? ORDER BY place LIMIT ?)")
+        codes = tuple(services)
+        lanes: list[Lane] = []
+        for start in range(0, len(codes), LANE_CHUNK):
+            chunk = codes[start:start + LANE_CHUNK]
+            sql = " UNION ALL ".join([lane] * (2 * len(chunk)))
+            params = [p for code in chunk for priority in (1, 0) for p in (day, code, priority, limit)]
+            lanes += [(r[0], r[1], bool(r[2]), r[3]) for r in await self._all(sql, params)]
+        return lanes
 
     async def last_place(self, day: str) -> float | None:
         """The latest place any ticket of `day` took (None before the day's first ticket)."""
