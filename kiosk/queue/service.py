@@ -142,13 +142,14 @@ class QueueService:
                 await w.q.log_service(closed, ended_at=w.now, outcome=outcome, username=actor)
                 w.change(outcome, closed)
             ticket, streak = await self._choose(w, counter.services, state)
+            # Saved first: the load read below (the forecast) sees this counter at work.
+            await w.q.save_counter_state(replace(state, priority_streak=streak, active_day=w.day))
             if ticket is not None:
                 ticket = await w.q.update_ticket(ticket, WAITING, state=CALLED, counter_id=counter.id,
                                                  called_at=w.now, started_at=None, finished_at=None)
                 await self._announce(w, ticket, recall=False)
                 w.change("called", ticket)
                 await self.loads.changed(w, ticket.service)
-            await w.q.save_counter_state(replace(state, priority_streak=streak, active_day=w.day))
             await w.q.audit(at=w.now, username=actor, action="next", counter_id=counter.id,
                             ticket_number=ticket.number if ticket else None,
                             detail=f"{closed.number} -> {closed.state}" if closed else None)
