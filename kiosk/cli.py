@@ -18,7 +18,7 @@ from aiohttp import web
 from kiosk import __version__
 from kiosk.app import create_app, hall_in_use
 from kiosk.hall.config import ConfigError, HallConfig
-from kiosk.hall.parse import load_hall
+from kiosk.hall.parse import load_hall, parse_hall
 from kiosk.queue.clock import SystemClock
 from kiosk.queue.errors import DomainError
 from kiosk.queue.hall import HALL_KEY
@@ -68,7 +68,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sim = sub.add_parser("simulate", help="run a day of the hall through the real queue (docs/estimates.md)")
-    sim.add_argument("--config", help="hall file (default: the bundled demo)")
+    sim.add_argument("--config", help="hall file, TOML or JSON (default: the bundled demo)")
+    sim.add_argument("--db", help="simulate the hall kept in this database instead (read only)")
     sim.add_argument("--profile", required=True, help="the day to simulate (examples/hari-sepi.toml, ...)")
     sim.add_argument("--seed", help="a seed, a range (1-5) or a list (1,4,9); default: the profile's")
     sim.add_argument("--out", default="var/simulate", help="folder for summary.json and report.html")
@@ -166,7 +167,7 @@ async def _simulate(settings: Settings, args: argparse.Namespace) -> int:
 
     logging.getLogger("kiosk").setLevel(logging.WARNING)  # a day is thousands of transactions
     try:
-        config = load_hall(settings.config)
+        config = hall_in_use(settings) if args.db else _hall_file(settings.config)
         profile = load_profile(args.profile)
         seeds = run.parse_seeds(args.seed, profile.seed)
         if args.service is None and (args.counters is not None or args.target_p90 is not None):
@@ -184,6 +185,16 @@ async def _simulate(settings: Settings, args: argparse.Namespace) -> int:
         print(f"giliran: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _hall_file(path: Path) -> HallConfig:
+    """A hall file: TOML, or JSON (what `giliran hall export` prints)."""
+    if path.suffix.lower() != ".json":
+        return load_hall(path)
+    try:
+        return parse_hall(json.loads(path.read_text(encoding="utf-8")), str(path))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot be read as JSON: {exc}") from None
 
 
 async def _hall_import(settings: Settings, path: str) -> int:

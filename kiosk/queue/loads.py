@@ -208,19 +208,16 @@ class Loads:
                      ) -> tuple[list[Desk], tuple[Any, ...], dict[str, int]]:
         """What a group's forecast rests on: its working counters (their visits in progress and
         priority streaks) and the people waiting; read first, so a write between reads shows."""
-        config = self.writer.config
         members = set(group)
-        active = await q.working_counters(day)
-        counters = [c for c in config.counters if c.id in active and members.intersection(c.services)]
-        states = await q.counter_states() if counters else {}
-        current = await q.counter_tickets() if counters else {}
+        counters = [c for c in self.writer.config.counters if members.intersection(c.services)]
+        rows = await q.desk_states(day, [c.id for c in counters])
         desks = []
         for counter in counters:
-            ticket = current.get(counter.id)
-            busy = (ticket.service, ticket.called_at) if ticket is not None and ticket.called_at else None
-            state = states.get(counter.id)
-            desks.append(Desk(counter.id, counter.services, busy, state.priority_streak if state else 0))
-        fingerprint = tuple((d.id, current[d.id].id if d.id in current else 0, d.busy, d.streak) for d in desks)
+            if (row := rows.get(counter.id)) is not None:
+                streak, _, service, called_at = row
+                busy = (service, called_at) if service is not None and called_at is not None else None
+                desks.append(Desk(counter.id, counter.services, busy, streak))
+        fingerprint = tuple((d.id, rows[d.id][1], d.busy, d.streak) for d in desks)
         counts = await q.waiting_counts(day, group[0] if len(group) == 1 else None)
         return desks, fingerprint, {c: counts.get(c, 0) for c in group}
 

@@ -121,7 +121,7 @@ class DaySimulation:
         """Simulate the day; returns what happened."""
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="giliran-sim-") as folder:
-            store = create_store(Path(folder) / "day.sqlite3", synchronous="OFF")
+            store = create_store(Path(folder) / "day.sqlite3", synchronous="OFF", private=True)
             await store.open()
             try:
                 self.runtime = Runtime.build(store, self.plan.config, self.clock, self.bus)

@@ -12,11 +12,14 @@ from kiosk.storage.base import Queries, Store
 __all__ = ["Queries", "Store", "create_store", "read_day_of", "stored_setting_of"]
 
 
-def create_store(db: str | Path, *, synchronous: str = "FULL") -> Store:
-    """The store for a database: a file path (or `:memory:`) is an SQLite database."""
+def create_store(db: str | Path, *, synchronous: str = "FULL", private: bool = False) -> Store:
+    """The store for a database: a file path (or `:memory:`) is an SQLite database. `private`: a
+    scratch database no other process opens, with synchronous OFF (the day simulator's)."""
     from kiosk.storage.sqlite.store import SqliteStore
 
-    return SqliteStore(db, synchronous=synchronous)
+    if private and synchronous != "OFF":
+        raise ValueError("a private store is a scratch database: synchronous OFF")
+    return SqliteStore(db, synchronous=synchronous, private=private)
 
 
 def stored_setting_of(db: str | Path, key: str) -> str | None:

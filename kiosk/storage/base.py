@@ -19,6 +19,8 @@ from typing import Any, Protocol
 from kiosk.queue.models import CounterState, Event, PrintJob, Ticket, User
 
 Lane = tuple[int, str, bool, float]  # a waiting ticket as the wait forecast reads it: id, service, priority, place
+DeskRow = tuple[int, int | None, str | None, float | None]  # a working counter: streak, its visit's ticket,
+#                                                           service and call time (None: no visit)
 
 
 class TicketQueries(Protocol):
@@ -124,6 +126,10 @@ class CounterQueries(Protocol):
 
     async def working_counters(self, day: str) -> set[str]:
         """Counters that called someone on `day` and are not paused."""
+
+    async def desk_states(self, day: str, counter_ids: Iterable[str]) -> dict[str, DeskRow]:
+        """Of these counters, those working on `day` (called someone that day, not paused): their
+        priority streak and visit in progress (ticket id, service, called at), as the forecast reads them."""
 
     async def save_counter_state(self, state: CounterState) -> None:
         """Store a counter's state."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kiosk.queue.models import CounterState, Ticket
+from kiosk.storage.base import DeskRow
 from kiosk.storage.sqlite.sql import Sql
 
 
@@ -89,6 +90,19 @@ class CounterSql(Sql):
         """Counters that called someone on `day` and are not paused."""
         rows = await self._all("SELECT counter_id FROM counter_state WHERE active_day = ? AND paused = 0", (day,))
         return {r[0] for r in rows}
+
+    async def desk_states(self, day: str, counter_ids: Iterable[str]) -> dict[str, DeskRow]:
+        """Of these counters, those working on `day` (called someone that day, not paused): their
+        priority streak and visit in progress (ticket id, service, called at), as the forecast reads them."""
+        ids = tuple(counter_ids)
+        if not ids:
+            return {}
+        rows = await self._all(
+            f"""SELECT s.counter_id, s.priority_streak, t.id, t.service, t.called_at FROM counter_state s
+                LEFT JOIN tickets t ON t.counter_id = s.counter_id AND t.state IN ('called', 'serving')
+                WHERE s.counter_id IN ({",".join("?" * len(ids))}) AND s.active_day = ? AND s.paused = 0
+                ORDER BY t.id""", (*ids, day))
+        return {r[0]: (int(r[1]), r[2], r[3], r[4]) for r in rows}  # the newest visit, as counter_ticket
 
     async def save_counter_state(self, state: CounterState) -> None:
         """Store a counter's state."""

@@ -71,9 +71,12 @@ WRITER_CHECKPOINT_PAGES = 10000
 class SqliteStore:
     """The hall's database: `transaction()` for the single writer, `reads` for everything else."""
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL", private: bool = False) -> None:
         self.path = str(path)
         self.synchronous = synchronous
+        # A scratch database only this process opens, never synced (the day simulator's): nothing
+        # waits on the disk or another process, so transaction control runs inline too.
+        self.private = private
         self._writer: InlineConnection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._quick: InlineConnection | None = None
@@ -90,7 +93,7 @@ class SqliteStore:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = await asyncio.to_thread(sqlite3.connect, self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        self._writer = InlineConnection(conn)
+        self._writer = InlineConnection(conn, private=self.private)
         await self._writer.execute("PRAGMA busy_timeout = 5000")
         await self._writer.execute("PRAGMA journal_mode = WAL")
         await self._writer.execute(f"PRAGMA synchronous = {self.synchronous}")
