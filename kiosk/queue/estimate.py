@@ -153,14 +153,28 @@ class Forecast:
     known: set[int] = field(default_factory=set)
     last_id: int = 0
     stale: bool = False  # a priority ticket joined since: the run must be redone
+    arrivals: dict[str, float] = field(default_factory=dict)  # per service, priority tickets to come per second
+    keep: dict[str, float] = field(default_factory=dict)  # per service, share of the waiting who stay to be called
 
     @classmethod
     def run(cls, now: float, desks: Iterable[Desk], lanes: Iterable[Lane], paces: dict[str, Pace], *,
-            max_in_row: int, unread: dict[str, int] | None = None) -> Forecast:
-        """The forecast of the queue as it stands at `now`."""
-        forecast = cls(now=now, paces=paces, max_in_row=max_in_row, unread=dict(unread or {}))
+            max_in_row: int, unread: dict[str, int] | None = None, arrivals: dict[str, float] | None = None,
+            drop: dict[str, float] | None = None) -> Forecast:
+        """The forecast of the queue as it stands at `now`. `arrivals`: per service, priority tickets
+        expected per second (they will go before normal ones); `drop`: per service, the share of
+        waiting tickets that will be cancelled before their call."""
+        forecast = cls(now=now, paces=paces, max_in_row=max_in_row, unread=dict(unread or {}),
+                       arrivals={s: r for s, r in (arrivals or {}).items() if r > 0},
+                       keep={s: 1 - min(max(d, 0.0), 0.9) for s, d in (drop or {}).items()})
         forecast._simulate(list(desks), sorted(lanes, key=lambda t: (t[3], t[0])))
         return forecast
+
+    def _visit(self, free: _Free, service: str) -> None:
+        """A desk takes a ticket of `service`: it is busy for the expected visit (less the share of
+        tickets that will have dropped out)."""
+        pace, keep = self.paces[service], self.keep.get(service, 1.0)
+        free.at += pace.mean_s * keep
+        free.var += pace.var * keep
 
     def _simulate(self, desks: list[Desk], lanes: list[Lane]) -> None:
         queues: dict[tuple[str, bool], deque[Lane]] = {}
@@ -184,15 +198,25 @@ class Forecast:
                 self.first_free[service] = min(self.first_free.get(service, math.inf), at)
             self.next_look = min(self.next_look, at)
             heapq.heappush(heap, (at, n, free))
-        while heap:
+        # Priority tickets still to come, evenly spread at each service's rate, join the priority lanes
+        # when their time comes (negative ids: they are not anybody's ticket yet).
+        coming = {s: self.now + 0.5 / r for s, r in self.arrivals.items() if s in self.paces}
+        virtual, remaining = 0, len(lanes)
+        while heap and remaining:
             _, n, free = heapq.heappop(heap)
+            for service, at in coming.items():
+                while at <= free.at:
+                    virtual -= 1
+                    queues.setdefault((service, True), deque()).append((virtual, service, True, at))
+                    at += 1 / self.arrivals[service]
+                coming[service] = at
             chosen = self._choose(free, queues)
             if chosen is None:
                 continue  # nothing more for this desk: it stays free from `free.at`
-            self.etas[chosen[0]] = Eta(free.at, math.sqrt(free.var))
-            pace = self.paces[chosen[1]]
-            free.at += pace.mean_s
-            free.var += pace.var
+            if chosen[0] > 0:
+                self.etas[chosen[0]] = Eta(free.at, math.sqrt(free.var))
+                remaining -= 1
+            self._visit(free, chosen[1])
             heapq.heappush(heap, (free.at, n, free))
 
     def _choose(self, free: _Free, queues: dict[tuple[str, bool], deque[Lane]]) -> Lane | None:
@@ -285,9 +309,7 @@ class Forecast:
             return
         free = self._next_free(service, now)
         self.etas[ticket_id] = Eta(free.at, math.sqrt(free.var))
-        pace = self.paces[service]
-        free.at += pace.mean_s
-        free.var += pace.var
+        self._visit(free, service)
         free.streak = 0
 
     def _next_free(self, service: str, now: float) -> _Free:
@@ -298,12 +320,12 @@ class Forecast:
     def _peek(self, service: str, extra: int) -> Eta:
         """The call of the `extra`-th new normal ticket at the back, without admitting it."""
         frees = [(f.at, f.var) for f in self.desks if service in f.desk.services]
-        pace = self.paces[service]
+        pace, keep = self.paces[service], self.keep.get(service, 1.0)
         at, var = self.now, 0.0
         for _ in range(extra):
             i = min(range(len(frees)), key=lambda k: frees[k][0])
             at, var = frees[i]
-            frees[i] = (at + pace.mean_s, var + pace.var)
+            frees[i] = (at + pace.mean_s * keep, var + pace.var * keep)
         return Eta(at, math.sqrt(var))
 
     def _step(self, service: str) -> float:

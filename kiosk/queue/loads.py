@@ -19,6 +19,9 @@ FORECAST_READ = 400  # waiting tickets read per service and class; a longer queu
 RECENT_VISITS = 30  # the service's pace today: its last visits
 USUAL_DAYS = 28  # its usual pace at this hour: the visits of the last four weeks
 STALE_S = 60.0  # a forecast older than this is redone (visits in progress have gone on)
+FLOW_S = 300.0  # priority arrivals and drop-outs are read again after this long
+ARRIVAL_WINDOW_S = 3600.0  # priority arrivals to come: as many as in the last hour
+DROP_PRIOR = 10  # the share of cancellations counts this many tickets that were called, before the day shows its own
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class Loads:
         self._cache_key: tuple[Any, ...] = ()
         self._groups: tuple[HallConfig | None, dict[str, tuple[str, ...]]] = (None, {})
         self._usual: tuple[str, dict[tuple[str, int], tuple[int, float, float]]] | None = None
+        self._flows: dict[tuple[str, ...], tuple[float, dict[str, float], dict[str, float]]] = {}
 
     # --- groups of services that share counters ------------------------------------------------------
     def group(self, code: str) -> tuple[str, ...]:
@@ -182,6 +186,7 @@ class Loads:
         key = (writer.store.failures, day, writer.config)
         if key != self._cache_key:
             self._cache.clear()
+            self._flows.clear()
             self._cache_key = key
         group = self.group(code)
         cached = self._cache.get(group)
@@ -198,8 +203,9 @@ class Loads:
             read[lane[1]] = read.get(lane[1], 0) + 1
         unread = {c: n - read.get(c, 0) for c, n in waiting.items() if n > read.get(c, 0)}
         paces = await self._paces(q, group, now, day) if desks else {}
+        arrivals, drop = await self._flow(q, group, now, day) if desks else ({}, {})
         forecast = Forecast.run(now, desks, lanes, paces, max_in_row=writer.config.queue.priority_max_in_row,
-                                unread=unread)
+                                unread=unread, arrivals=arrivals, drop=drop)
         cached = _Cached(forecast, fingerprint, waiting, writer.generation if in_write else None)
         self._cache[group] = cached
         return cached
@@ -220,6 +226,19 @@ class Loads:
         fingerprint = tuple((d.id, rows[d.id][1], d.busy, d.streak) for d in desks)
         counts = await q.waiting_counts(day, group[0] if len(group) == 1 else None)
         return desks, fingerprint, {c: counts.get(c, 0) for c in group}
+
+    async def _flow(self, q: Queries, group: tuple[str, ...], now: float, day: str
+                    ) -> tuple[dict[str, float], dict[str, float]]:
+        """Per service, priority tickets to come per second (as many as in the last hour) and the share
+        of waiting tickets cancelled before their call today (shrunk towards none); read every few minutes."""
+        cached = self._flows.get(group)
+        if cached is not None and 0 <= now - cached[0] < FLOW_S:
+            return cached[1], cached[2]
+        rows = await q.day_flow(day, group, now - ARRIVAL_WINDOW_S)
+        arrivals = {s: r[2] / ARRIVAL_WINDOW_S for s, r in rows.items()}
+        drop = {s: r[1] / (r[0] + r[1] + DROP_PRIOR) for s, r in rows.items()}
+        self._flows[group] = (now, arrivals, drop)
+        return arrivals, drop
 
     async def _paces(self, q: Queries, group: tuple[str, ...], now: float, day: str) -> dict[str, Pace]:
         """Each service's pace: its last visits today, shrunk towards its usual pace at this hour."""

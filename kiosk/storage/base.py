@@ -82,6 +82,10 @@ class TicketQueries(Protocol):
         """The first `limit` waiting tickets of each class (priority, normal) of each service, as
         (id, service, priority, place), in no particular order: what the wait forecast reads."""
 
+    async def day_flow(self, day: str, services: Iterable[str], since: float) -> dict[str, tuple[int, int, int]]:
+        """Per service of these, today's tickets called (at a counter or finished there), cancelled,
+        and priority ones issued since `since` (the forecast's priority arrivals and drop-outs)."""
+
     async def last_place(self, day: str) -> float | None:
         """The latest place any ticket of `day` took (None before the day's first ticket)."""
 

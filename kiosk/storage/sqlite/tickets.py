@@ -171,6 +171,19 @@ class TicketSql(Sql):
             lanes += [(r[0], r[1], bool(r[2]), r[3]) for r in await self._all(sql, params)]
         return lanes
 
+    async def day_flow(self, day: str, services: Iterable[str], since: float) -> dict[str, tuple[int, int, int]]:
+        """Per service of these, today's tickets called (at a counter or finished there), cancelled,
+        and priority ones issued since `since` (the forecast's priority arrivals and drop-outs)."""
+        codes = tuple(services)
+        marks = ",".join("?" * len(codes))
+        # One range of the queue index per state (day, state, service, priority, place): no table row.
+        rows = await self._all(
+            f"""SELECT service, SUM(state IN ('called', 'serving', 'done', 'no_show')), SUM(state = 'cancelled'),
+                       SUM(priority = 1 AND place >= ?)
+                FROM tickets WHERE day = ? AND state IN ('waiting', 'called', 'serving', 'done', 'no_show',
+                'cancelled') AND service IN ({marks}) GROUP BY service""", (since, day, *codes))
+        return {r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in rows}
+
     async def last_place(self, day: str) -> float | None:
         """The latest place any ticket of `day` took (None before the day's first ticket)."""
         row = await self._one("SELECT MAX(place) FROM tickets WHERE day = ?", (day,))
