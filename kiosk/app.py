@@ -24,6 +24,7 @@ from kiosk.web.api import routes
 from kiosk.web.appkeys import AUTH, BUS, CLOCK, FOLLOWING, HALL, PRINTING, QUEUE, SETTINGS, STORE, TICKET_LIMITER
 from kiosk.web.citizen import routes as citizen_routes
 from kiosk.web.middlewares import add_security_headers, error_middleware
+from kiosk.web.simulation import setup_simulation
 from kiosk.web.staff_pages import routes as staff_page_routes
 from kiosk.web.users_api import routes as users_routes
 from kiosk.web.watch import setup_watch
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.add_routes(routes)
     app.add_routes(citizen_routes)
     app.add_routes(staff_page_routes)
+    setup_simulation(app)  # before admin's /admin/{section}
     app.add_routes(admin_routes)
     app.add_routes(users_routes)
     setup_watch(app, app[QUEUE], bus)

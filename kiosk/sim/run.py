@@ -142,7 +142,8 @@ def what_if_text(answer: dict[str, Any]) -> str:
     if c := answer.get("counters"):
         for label, key in (("now", "now"), ("with", "what_if")):
             v = c[key]
-            lines.append(f"  {label} {v['counters']} counters: {v['called']} of {v['tickets']} called, wait p50 "
+            lines.append(f"  {label} {v['counters']} counters: {v['called']} of {v['tickets']} called "
+                         f"({v['unserved']} still waiting at closing, counted to then), wait p50 "
                          f"{_m(v['wait_p50_s'])}, p90 {_m(v['wait_p90_s'])}"
                          + (f" (shares counters with {', '.join(v['shared_with'])})" if v["shared_with"] else ""))
     if st := answer.get("staffing"):

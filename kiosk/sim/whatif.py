@@ -13,10 +13,12 @@ serves the same people.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk.hall.config import HallConfig
 from kiosk.hall.parse import parse_hall
+from kiosk.queue.models import CANCELLED
 from kiosk.sim.engine import DaySimulation
 from kiosk.sim.measures import percentile
 from kiosk.sim.plan import Citizen, CounterDay, DayPlan, plan_day
@@ -69,35 +71,48 @@ def group_hall(config: HallConfig, code: str) -> HallConfig:
     return parse_hall(doc, config.source)
 
 
-async def _run(plan: DayPlan, seed: int) -> list[tuple[Citizen, float | None]]:
-    """Each citizen of the plan with their wait (None: not called)."""
+@dataclass(frozen=True)
+class Outcome:
+    """A citizen's day in a variant: the wait to the call, or for one still waiting when the counters
+    closed, to the closing (at least that long: a capacity answer must not drop them); None for one
+    who cancelled."""
+
+    citizen: Citizen
+    wait: float | None
+    called: bool
+
+
+async def _run(plan: DayPlan, seed: int) -> list[Outcome]:
     record = await DaySimulation(plan, seed, observe=False).run()
-    waits: dict[int, float | None] = {id(c): None for c in plan.citizens}
+    end = plan.midnight + max((c.close for c in plan.counters), default=0)
+    outcomes = {id(c): Outcome(c, None, False) for c in plan.citizens}
     for ticket in record.tickets:
-        if ticket.called_at is not None and ticket.id in record.citizens:
-            waits[id(record.citizens[ticket.id])] = ticket.called_at - ticket.issued_at
-    return [(c, waits[id(c)]) for c in plan.citizens]
+        citizen = record.citizens.get(ticket.id)
+        if citizen is None or ticket.state == CANCELLED:
+            continue
+        called_at = ticket.called_at if ticket.called_at is not None else max(end, ticket.issued_at)
+        outcomes[id(citizen)] = Outcome(citizen, called_at - ticket.issued_at, ticket.called_at is not None)
+    return [outcomes[id(c)] for c in plan.citizens]
 
 
-def _waits_of(results: list[tuple[Citizen, float | None]], code: str) -> list[float]:
-    return [w for c, w in results if c.service == code and w is not None]
-
-
-def _by_hour(results: list[tuple[Citizen, float | None]], code: str, start: int = 0) -> dict[int, list[float]]:
+def _by_hour(results: list[Outcome], code: str, start: int = 0) -> dict[int, list[float]]:
     """Waits of `code` by hour of arrival; an arrival before `start` counts from `start` (no counter could
     call it sooner)."""
     hours: dict[int, list[float]] = {}
-    for citizen, wait in results:
-        if citizen.service == code and wait is not None:
-            early = max(0, start - citizen.at)
-            hours.setdefault(max(citizen.at, start) // 3600, []).append(max(0.0, wait - early))
+    for r in results:
+        if r.citizen.service == code and r.wait is not None:
+            early = max(0, start - r.citizen.at)
+            hours.setdefault(max(r.citizen.at, start) // 3600, []).append(max(0.0, r.wait - early))
     return hours
 
 
-def _summary(waits: list[float], served: int, arrived: int) -> dict[str, Any]:
+def _summary(results: list[Outcome], code: str) -> dict[str, Any]:
+    mine = [r for r in results if r.citizen.service == code]
+    waits = [r.wait for r in mine if r.wait is not None]
     p50, p90 = percentile(waits, 50), percentile(waits, 90)
-    return {"tickets": arrived, "called": served, "wait_p50_s": None if p50 is None else round(p50),
-            "wait_p90_s": None if p90 is None else round(p90)}
+    return {"tickets": len(mine), "called": sum(r.called for r in mine),
+            "unserved": sum(1 for r in mine if r.wait is not None and not r.called),
+            "wait_p50_s": None if p50 is None else round(p50), "wait_p90_s": None if p90 is None else round(p90)}
 
 
 async def counters_what_if(config: HallConfig, profile: Profile, code: str, n: int,
@@ -109,21 +124,13 @@ async def counters_what_if(config: HallConfig, profile: Profile, code: str, n: i
                            "seeds": seeds, "now": {}, "what_if": {}, "hours": {}}
     for label, hall in (("now", config), ("what_if", changed)):
         sub = group_hall(hall, code)
-        waits: list[float] = []
-        hours: dict[int, list[float]] = {}
-        arrived = served = 0
+        results: list[Outcome] = []
         for seed in seeds:
             citizens = _citizens(config, profile, seed, {s.code for s in sub.services})
-            results = await _run(_replan(sub, profile, seed, citizens), seed)
-            arrived += sum(1 for c, _ in results if c.service == code)
-            served += sum(1 for c, w in results if c.service == code and w is not None)
-            waits += _waits_of(results, code)
-            for hour, ws in _by_hour(results, code).items():
-                hours.setdefault(hour, []).extend(ws)
-        out[label] = _summary(waits, served, arrived) | {"counters": len(hall.counters_for(code)),
-                                                          "shared_with": sorted(s.code for s in sub.services
-                                                                                if s.code != code)}
-        for hour, ws in hours.items():
+            results += await _run(_replan(sub, profile, seed, citizens), seed)
+        out[label] = _summary(results, code) | {"counters": len(hall.counters_for(code)),
+                                                "shared_with": sorted(s.code for s in sub.services if s.code != code)}
+        for hour, ws in _by_hour(results, code).items():
             p90 = percentile(ws, 90)
             out["hours"].setdefault(hour, {})[label] = None if p90 is None else round(p90)
     out["hours"] = dict(sorted(out["hours"].items()))
