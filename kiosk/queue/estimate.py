@@ -156,18 +156,32 @@ class Forecast:
     arrivals: dict[str, float] = field(default_factory=dict)  # per service, priority tickets to come per second
     keep: dict[str, float] = field(default_factory=dict)  # per service, share of the waiting who stay to be called
 
+    cut: bool = False  # the run stopped at its horizon: later places go on at the services' rates
+    _tails: dict[str, tuple[int, Eta]] = field(default_factory=dict)  # per service, its last place with a call
+    _steps: dict[str, float] = field(default_factory=dict)
+
     @classmethod
     def run(cls, now: float, desks: Iterable[Desk], lanes: Iterable[Lane], paces: dict[str, Pace], *,
             max_in_row: int, unread: dict[str, int] | None = None, arrivals: dict[str, float] | None = None,
-            drop: dict[str, float] | None = None) -> Forecast:
+            drop: dict[str, float] | None = None, horizon: int | None = None) -> Forecast:
         """The forecast of the queue as it stands at `now`. `arrivals`: per service, priority tickets
         expected per second (they will go before normal ones); `drop`: per service, the share of
-        waiting tickets that will be cancelled before their call."""
+        waiting tickets that will be cancelled before their call; `horizon`: call times are run for
+        this many tickets at most (later ones go on at their service's rate)."""
         forecast = cls(now=now, paces=paces, max_in_row=max_in_row, unread=dict(unread or {}),
                        arrivals={s: r for s, r in (arrivals or {}).items() if r > 0},
                        keep={s: 1 - min(max(d, 0.0), 0.9) for s, d in (drop or {}).items()})
-        forecast._simulate(list(desks), sorted(lanes, key=lambda t: (t[3], t[0])))
+        forecast._simulate(list(desks), sorted(lanes, key=lambda t: (t[3], t[0])), horizon)
         return forecast
+
+    def leave(self, ticket_ids: Iterable[int]) -> None:
+        """Tickets called (or gone) since the run: later places move up, expected calls stay."""
+        gone = set(ticket_ids)
+        self._tails.clear()
+        for service, order in self.order.items():
+            if gone.intersection(order):
+                self.priorities[service] -= sum(1 for i in order[:self.priorities[service]] if i in gone)
+                self.order[service] = [i for i in order if i not in gone]
 
     def _visit(self, free: _Free, service: str) -> None:
         """A desk takes a ticket of `service`: it is busy for the expected visit (less the share of
@@ -176,7 +190,7 @@ class Forecast:
         free.at += pace.mean_s * keep
         free.var += pace.var * keep
 
-    def _simulate(self, desks: list[Desk], lanes: list[Lane]) -> None:
+    def _simulate(self, desks: list[Desk], lanes: list[Lane], horizon: int | None) -> None:
         queues: dict[tuple[str, bool], deque[Lane]] = {}
         for ticket in lanes:
             queues.setdefault((ticket[1], ticket[2]), deque()).append(ticket)
@@ -201,7 +215,8 @@ class Forecast:
         # Priority tickets still to come, evenly spread at each service's rate, join the priority lanes
         # when their time comes (negative ids: they are not anybody's ticket yet).
         coming = {s: self.now + 0.5 / r for s, r in self.arrivals.items() if s in self.paces}
-        virtual, remaining = 0, len(lanes)
+        virtual, remaining = 0, len(lanes) if horizon is None else min(len(lanes), horizon)
+        self.cut = remaining < len(lanes)
         while heap and remaining:
             _, n, free = heapq.heappop(heap)
             for service, at in coming.items():
@@ -255,13 +270,20 @@ class Forecast:
         order = self.order.get(service, [])
         if ahead < len(order) and (eta := self.etas.get(order[ahead])) is not None:
             return eta
-        known = [self.etas[i] for i in order if i in self.etas]
-        if self.unread.get(service) or len(known) < len(order):
+        if self.unread.get(service) or self.cut or ahead < len(order):
             # The run stopped short of this place (a very long queue): carry on at the service's rate.
-            last = known[-1] if known else Eta(self.first_free.get(service, self.now), 0.0)
-            extra = ahead - len(known) + 1
-            return Eta(last.at + extra * self._step(service), last.sd)
+            place, last = self._last_known(service)
+            return Eta(last.at + (ahead - place) * self._step(service), last.sd)
         return self._peek(service, ahead - len(order) + 1)
+
+    def _last_known(self, service: str) -> tuple[int, Eta]:
+        """The last place of the service's queue with an expected call (-1 and its next call if none)."""
+        if (tail := self._tails.get(service)) is None:
+            order = self.order.get(service, [])
+            place = next((i for i in range(len(order) - 1, -1, -1) if order[i] in self.etas), -1)
+            start = Eta(self.first_free.get(service, self.now), 0.0)
+            tail = self._tails[service] = (place, self.etas[order[place]] if place >= 0 else start)
+        return tail
 
     def wait(self, service: str, ahead: int, now: float) -> int | None:
         """Expected seconds from `now` until the call (None: no counter works the service)."""
@@ -280,18 +302,21 @@ class Forecast:
 
     def within(self, service: str, notice: float, now: float) -> int:
         """How many places of each class (priority, normal) of the service's queue are `due` now:
-        the alert policy looks that far (approach_candidates)."""
+        the alert policy looks that far (approach_candidates). Expected calls grow along a lane, so
+        the edge is found by halving (a place or two of slack where the priority rule interleaves)."""
         order = self.order.get(service, [])
         priority = self.priorities.get(service, 0)
         reach = 0
-        for lane in (range(priority), range(priority, len(order) + 1)):
-            count = 0
-            for ahead in lane:
-                if not self.due(service, ahead, notice, now):
-                    break
-                count += 1
-            reach = max(reach, count)
-        return reach
+        for first, last in ((0, priority), (priority, len(order) + 1)):
+            low, high = first, last  # places before `low` are due, from `high` on they are not
+            while low < high:
+                middle = (low + high) // 2
+                if self.due(service, middle, notice, now):
+                    low = middle + 1
+                else:
+                    high = middle
+            reach = max(reach, low - first)
+        return reach + 2 if reach else 0
 
     def admit(self, ticket_id: int, service: str, priority: bool, now: float) -> None:
         """A ticket just issued: a normal one joins at the back and the run goes on for it; a priority
@@ -300,12 +325,13 @@ class Forecast:
             return
         self.known.add(ticket_id)
         self.last_id = ticket_id
+        self._tails.pop(service, None)
         if priority:
             self.stale = True
             return
         order = self.order.setdefault(service, [])
         order.append(ticket_id)
-        if self.unread.get(service) or not self.serves(service):
+        if self.unread.get(service) or self.cut or not self.serves(service):
             return
         free = self._next_free(service, now)
         self.etas[ticket_id] = Eta(free.at, math.sqrt(free.var))
@@ -331,6 +357,8 @@ class Forecast:
     def _step(self, service: str) -> float:
         """Seconds between calls of the service deep in a long queue: its counters, each shared with
         the other services it calls that have people waiting."""
-        busy = {s for s, ids in self.order.items() if ids} | {s for s, n in self.unread.items() if n}
-        rate = sum(1 / max(1, len(set(f.desk.services) & busy)) for f in self.desks if service in f.desk.services)
-        return self.paces[service].mean_s / max(rate, 1e-9)
+        if (step := self._steps.get(service)) is None:
+            busy = {s for s, ids in self.order.items() if ids} | {s for s, n in self.unread.items() if n}
+            rate = sum(1 / max(1, len(set(f.desk.services) & busy)) for f in self.desks if service in f.desk.services)
+            step = self._steps[service] = self.paces[service].mean_s * self.keep.get(service, 1.0) / max(rate, 1e-9)
+        return step

@@ -16,6 +16,9 @@ from kiosk.queue.writer import Work, Writer
 from kiosk.storage.base import Queries
 
 FORECAST_READ = 400  # waiting tickets read per service and class; a longer queue goes on at its rate
+FORECAST_TICKETS = 500  # call times run for this many tickets of a group at most; later ones at their rate
+RUNS_PER_SECOND = 4  # a group's forecast is run at most this often per second of the hall's clock; in a
+#                      burst of calls beyond that, the called tickets leave the last run's places
 RECENT_VISITS = 30  # the service's pace today: its last visits
 USUAL_DAYS = 28  # its usual pace at this hour: the visits of the last four weeks
 STALE_S = 60.0  # a forecast older than this is redone (visits in progress have gone on)
@@ -87,6 +90,7 @@ class Loads:
         self._groups: tuple[HallConfig | None, dict[str, tuple[str, ...]]] = (None, {})
         self._usual: tuple[str, dict[tuple[str, int], tuple[int, float, float]]] | None = None
         self._flows: dict[tuple[str, ...], tuple[float, dict[str, float], dict[str, float]]] = {}
+        self._runs: dict[tuple[str, ...], tuple[int, int]] = {}  # per group, (clock second, runs in it)
 
     # --- groups of services that share counters ------------------------------------------------------
     def group(self, code: str) -> tuple[str, ...]:
@@ -161,8 +165,8 @@ class Loads:
     async def changed(self, w: Work, service_code: str, moved: bool = True) -> None:
         """Public event: a service's queue changed. `moved`: people in it may have come closer to a
         counter (a ticket joining at the back brings nobody closer)."""
-        if moved:  # tickets of the services sharing its counters come closer too
-            w.moved.update(self.group(service_code))
+        if moved:
+            w.moved.add(service_code)
         load = await self.in_work(w, service_code)
         await w.emit("queue.changed", {"service": service_code, "waiting": load.waiting,
                                        "estimated_wait_s": load.wait_for(load.waiting)})
@@ -197,6 +201,12 @@ class Loads:
         if cached is not None and fresh and cached.fingerprint == fingerprint and cached.waiting == waiting:
             cached.generation = writer.generation if in_write else None
             return cached
+        second, runs = self._runs.get(group, (-1, 0))
+        if cached is not None and fresh and second == int(now) and runs >= RUNS_PER_SECOND \
+                and self._patched(cached, fingerprint, waiting):
+            cached.generation = writer.generation if in_write else None
+            return cached
+        self._runs[group] = (int(now), runs + 1 if second == int(now) else 1)
         lanes = await q.waiting_lanes(day, group, FORECAST_READ) if desks and any(waiting.values()) else []
         read: dict[str, int] = {}
         for lane in lanes:
@@ -205,10 +215,27 @@ class Loads:
         paces = await self._paces(q, group, now, day) if desks else {}
         arrivals, drop = await self._flow(q, group, now, day) if desks else ({}, {})
         forecast = Forecast.run(now, desks, lanes, paces, max_in_row=writer.config.queue.priority_max_in_row,
-                                unread=unread, arrivals=arrivals, drop=drop)
+                                unread=unread, arrivals=arrivals, drop=drop, horizon=FORECAST_TICKETS)
         cached = _Cached(forecast, fingerprint, waiting, writer.generation if in_write else None)
         self._cache[group] = cached
         return cached
+
+    @staticmethod
+    def _patched(cached: _Cached, fingerprint: tuple[Any, ...], waiting: dict[str, int]) -> bool:
+        """A burst of calls right after a run: the called tickets leave the forecast's places and the
+        rest stays as run, when every ticket gone from the queue is one a counter now has (else False:
+        something else changed, the run is redone)."""
+        before = {d[0]: d[1] for d in cached.fingerprint}
+        called = {d[1] for d in fingerprint if d[1] and d[1] != before.get(d[0])}
+        order = {i for ids in cached.forecast.order.values() for i in ids}
+        gone = sum(cached.waiting.values()) - sum(waiting.values())
+        if set(before) != {d[0] for d in fingerprint} or gone != len(called & order) or not called <= order:
+            return False
+        if any(waiting.get(s, 0) > n for s, n in cached.waiting.items()):
+            return False
+        cached.forecast.leave(called)
+        cached.fingerprint, cached.waiting = fingerprint, waiting
+        return True
 
     async def _state(self, q: Queries, group: tuple[str, ...], day: str
                      ) -> tuple[list[Desk], tuple[Any, ...], dict[str, int]]:

@@ -117,7 +117,31 @@ def comparison(profile: Profile, summaries: list[dict[str, Any]]) -> str:
             f"{later[0]['abs_err_p90_s']} / {later[1]['abs_err_p90_s']} | "
             f"{s['eta']['forecast']['at_issue']['not_estimable']} | {a['lead_in_window_pct']}% of {a['eligible']} | "
             f"{a['missed']} | {a['doubled']} |")
+    lines.append(_all_seeds(summaries))
     return "\n".join(lines) + "\n"
+
+
+def _all_seeds(summaries: list[dict[str, Any]]) -> str:
+    """The comparison's last row: means over the seeds, alerts pooled."""
+    def mean(values: list[Any]) -> str:
+        known = [v for v in values if v is not None]
+        return "-" if not known else f"{sum(known) / len(known):.0f}"
+
+    paired = [s["eta"]["paired_at_issue"] for s in summaries]
+    alerts = [s["alerts"] for s in summaries]
+    eligible = sum(a["eligible"] for a in alerts)
+    inside = sum(round(a["lead_in_window_pct"] * a["eligible"] / 100) for a in alerts if a["eligible"])
+    lower = [p["p90_lower_by_pct"] for p in paired if p["p90_lower_by_pct"] is not None]
+    return (f"| all | {mean([s['tickets'] for s in summaries])} | - | "
+            f"{mean([p['forecast']['abs_err_p90_s'] for p in paired])} / "
+            f"{mean([p['formula']['abs_err_p90_s'] for p in paired])} | "
+            f"{sum(lower) / len(lower):.1f}% (least {min(lower):.1f}%) | "
+            f"{mean([p['forecast']['bias_s'] for p in paired])} / {mean([p['formula']['bias_s'] for p in paired])} | "
+            f"{mean([s['eta']['forecast']['later']['abs_err_p90_s'] for s in summaries])} / "
+            f"{mean([s['eta']['formula']['later']['abs_err_p90_s'] for s in summaries])} | "
+            f"{mean([s['eta']['forecast']['at_issue']['not_estimable'] for s in summaries])} | "
+            f"{100 * inside / eligible if eligible else 0:.1f}% of {eligible} | {sum(a['missed'] for a in alerts)} | "
+            f"{sum(a['doubled'] for a in alerts)} |")
 
 
 def _mm(seconds: float | None) -> str:

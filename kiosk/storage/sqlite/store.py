@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -108,20 +109,28 @@ class SqliteStore:
         quick.execute("PRAGMA query_only = ON")
         self._quick = InlineConnection(quick)
         await self._writer.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
-        self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoints(), name="wal-checkpoint")
+        if not self.private:  # a scratch database leaves checkpoints to the writer (the WAL stays bounded)
+            self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoints(), name="wal-checkpoint")
 
     async def _checkpoints(self) -> None:
         """Copy committed pages from the WAL into the database file, beside the writer (PASSIVE:
         never waits for it, nor makes it wait); SQLite starts the WAL over once all is copied."""
         conn = await asyncio.to_thread(sqlite3.connect, self.path, isolation_level=None, check_same_thread=False)
+        running: asyncio.Future[Any] | None = None
         try:
             while True:
                 await asyncio.sleep(CHECKPOINT_S)
+                running = asyncio.ensure_future(
+                    asyncio.to_thread(lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()))
                 try:
-                    await asyncio.to_thread(lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
+                    await asyncio.shield(running)
                 except sqlite3.Error as exc:  # the writer's own checkpoints still bound the WAL
                     log.warning("WAL checkpoint failed: %s", exc)
         finally:
+            # Cancelled while a checkpoint runs in its thread: the thread goes on, so the connection
+            # is closed only once it is done (closing it under a running statement crashes SQLite).
+            if running is not None and not running.done():
+                await asyncio.wait([running])
             await asyncio.shield(asyncio.to_thread(conn.close))
 
     async def _migrate(self) -> None:
