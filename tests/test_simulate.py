@@ -313,3 +313,27 @@ def test_percentile_is_linear_between_ranks():
     assert percentile([5.0], 90) == 5.0
     assert percentile([0, 10, 20, 30], 50) == 15
     assert percentile([0, 10, 20, 30], 90) == pytest.approx(27)
+
+
+async def test_the_command_simulates_the_hall_kept_in_a_database(runtime_factory, tmp_path):
+    # The hall in the database has one service on one counter; the profile names it and one more.
+    rt = await runtime_factory(hall(counters=1))
+    db = rt.writer.store.path
+    prof = tmp_path / "pagi.toml"
+    prof.write_text('''
+[profile]
+name = "pagi"
+[service_default]
+arrivals_at = ["08:00", "08:01"]
+service_time = { law = "fixed", mean_minutes = 5 }
+[services.ZZ]
+arrivals_at = ["08:00"]
+[counter_default]
+open = "08:00"
+close = "09:00"
+''')
+    code, out, err = await run_cli("simulate", "--db", db, "--profile", str(prof), "--out", str(tmp_path / "o"))
+    assert code == 0, err
+    assert "warning: profile names service ZZ, which this hall does not have: left out" in out
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["tickets"] == 2 and summary["wait_p90_s"] == 216  # waits 0 and 240 s

@@ -13,7 +13,7 @@ from kiosk.queue.clock import to_local
 from kiosk.queue.estimate import Desk, Forecast, Pace, mean_service_seconds, pace_of, simple_wait_seconds
 from kiosk.queue.models import Ticket
 from kiosk.queue.writer import Work, Writer
-from kiosk.storage.base import Queries
+from kiosk.storage.base import DeskRow, Queries
 
 FORECAST_READ = 400  # waiting tickets read per service and class; a longer queue goes on at its rate
 FORECAST_TICKETS = 500  # call times run for this many tickets of a group at most; later ones at their rate
@@ -126,11 +126,15 @@ class Loads:
         day, now = self.writer.today(), self.writer.clock.now()
         services = config.services if codes is None else [s for c in codes if (s := config.service(c))]
         waiting = await q.waiting_counts(day, services[0].code if len(services) == 1 else None)
+        groups = {self.group(s.code) for s in services}
+        # Several groups: every counter's state read once, each group checked against it.
+        every = (await q.desk_states(day, [c.id for c in config.counters]), waiting) if len(groups) > 1 else None
         loads, seen = {}, {}
         for service in services:
             group = self.group(service.code)
             if group not in seen:  # one check of each group per call
-                seen[group] = (await self._forecast(q, service.code, now, day, in_write=False)).forecast
+                seen[group] = (await self._forecast(q, service.code, now, day, in_write=False,
+                                                    prefetched=every)).forecast
             loads[service.code] = _load(service.code, waiting.get(service.code, 0), seen[group], now)
         return loads
 
@@ -183,7 +187,8 @@ class Loads:
         return open_now, quota_left, reason
 
     # --- the forecast ----------------------------------------------------------------------------------
-    async def _forecast(self, q: Queries, code: str, now: float, day: str, *, in_write: bool) -> _Cached:
+    async def _forecast(self, q: Queries, code: str, now: float, day: str, *, in_write: bool,
+                        prefetched: tuple[dict[str, DeskRow], dict[str, int]] | None = None) -> _Cached:
         """The group's forecast: kept while its fingerprint (counters working, their visits and
         priority streaks, people waiting) is what it was built from and it is under a minute old."""
         writer = self.writer
@@ -197,7 +202,7 @@ class Loads:
         fresh = cached is not None and not cached.forecast.stale and now - cached.forecast.now < STALE_S
         if cached is not None and fresh and cached.generation == writer.generation and in_write:
             return cached  # only tickets issued since: nothing it rests on can have changed
-        desks, fingerprint, waiting = await self._state(q, group, day)
+        desks, fingerprint, waiting = await self._state(q, group, day, prefetched)
         if cached is not None and fresh and cached.fingerprint == fingerprint and cached.waiting == waiting:
             cached.generation = writer.generation if in_write else None
             return cached
@@ -237,13 +242,15 @@ class Loads:
         cached.fingerprint, cached.waiting = fingerprint, waiting
         return True
 
-    async def _state(self, q: Queries, group: tuple[str, ...], day: str
+    async def _state(self, q: Queries, group: tuple[str, ...], day: str,
+                     read: tuple[dict[str, DeskRow], dict[str, int]] | None = None
                      ) -> tuple[list[Desk], tuple[Any, ...], dict[str, int]]:
         """What a group's forecast rests on: its working counters (their visits in progress and
-        priority streaks) and the people waiting; read first, so a write between reads shows."""
+        priority streaks) and the people waiting (`read`: both already read for every counter and
+        service); read first, so a write between reads shows."""
         members = set(group)
         counters = [c for c in self.writer.config.counters if members.intersection(c.services)]
-        rows = await q.desk_states(day, [c.id for c in counters])
+        rows = read[0] if read is not None else await q.desk_states(day, [c.id for c in counters])
         desks = []
         for counter in counters:
             if (row := rows.get(counter.id)) is not None:
@@ -251,7 +258,7 @@ class Loads:
                 busy = (service, called_at) if service is not None and called_at is not None else None
                 desks.append(Desk(counter.id, counter.services, busy, streak))
         fingerprint = tuple((d.id, rows[d.id][1], d.busy, d.streak) for d in desks)
-        counts = await q.waiting_counts(day, group[0] if len(group) == 1 else None)
+        counts = read[1] if read is not None else await q.waiting_counts(day, group[0] if len(group) == 1 else None)
         return desks, fingerprint, {c: counts.get(c, 0) for c in group}
 
     async def _flow(self, q: Queries, group: tuple[str, ...], now: float, day: str
