@@ -88,6 +88,7 @@ class DayRecord:
 @dataclass
 class _Desk:
     day: CounterDay
+    services: tuple[str, ...]
     state: str = "off"  # off (not open yet), idle, busy, paused, closed (for the day)
     citizen: Citizen | None = None
     stop: tuple[str, int] | None = None  # ("break", until) or ("close", 0) once the visit ends
@@ -106,7 +107,7 @@ class DaySimulation:
         self.bus = RecordingBus()
         self.heap: list[tuple[float, int, str, Any]] = []
         self.seq = 0
-        self.desks = {d.id: _Desk(d) for d in plan.counters}
+        self.desks = {d.id: _Desk(d, c.services) for d in plan.counters if (c := plan.config.counter(d.id))}
         self.waiting: dict[int, Ticket] = {}  # tickets the engine knows to be waiting
         self.citizen_of: dict[int, Citizen] = {}
         self.forecast, self.formula = Shown(), Shown()
@@ -266,7 +267,7 @@ class DaySimulation:
         if self.observe:
             await self._at_issue(ticket, view, now)
         for desk in self.desks.values():  # an idle counter of this service calls at once
-            if desk.state == "idle" and citizen.service in self.plan.config.counter(desk.day.id).services:  # type: ignore[union-attr]
+            if desk.state == "idle" and citizen.service in desk.services:
                 await self._next(desk)
                 if desk.state == "busy":
                     break
