@@ -32,6 +32,6 @@ def stored_setting_of(db: str | Path, key: str) -> str | None:
 async def read_day_of(db: str | Path, day: str) -> tuple[list[Ticket], list[dict[str, Any]]]:
     """A day's tickets and visits from a hall's database, read without writing to it (the day
     simulator replays them)."""
-    from kiosk.storage.sqlite.history import read_day
+    from kiosk.storage.sqlite.days import read_day
 
     return await read_day(db, day)

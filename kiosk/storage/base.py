@@ -268,7 +268,7 @@ class StaffQueries(Protocol):
         """Log a session out."""
 
 
-class HistoryQueries(Protocol):
+class DayQueries(Protocol):
     """A whole day as it happened, for the day simulator (its measures, and replaying a real day)."""
 
     async def day_tickets(self, day: str) -> list[Ticket]:
@@ -284,7 +284,7 @@ class HistoryQueries(Protocol):
 
 
 class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries,
-              HistoryQueries, Protocol):
+              DayQueries, Protocol):
     """Everything the domain reads and writes, on one connection or transaction."""
 
     def savepoint(self, name: str) -> AbstractAsyncContextManager[None]:

@@ -15,7 +15,7 @@ from kiosk.storage.sqlite.sql import Sql
 from kiosk.storage.sqlite.tickets import ticket_row
 
 
-class HistorySql(Sql):
+class DaySql(Sql):
     """Reads of whole days (tickets, service_log and outbox tables)."""
 
     async def day_tickets(self, day: str) -> list[Ticket]:
@@ -49,5 +49,5 @@ async def read_day(path: str | Path, day: str) -> tuple[list[Ticket], list[dict[
     """A day's tickets and visits from a hall's database, opened read-only (nothing is migrated or
     written; a server may keep running on it)."""
     with closing(await asyncio.to_thread(_open_read_only, path)) as conn:
-        history = HistorySql(InlineConnection(conn))
-        return await history.day_tickets(day), await history.day_visits(day)
+        days = DaySql(InlineConnection(conn))
+        return await days.day_tickets(day), await days.day_visits(day)
