@@ -12,8 +12,9 @@ can stand beside it). Nothing here says how a store answers, only what.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kiosk.queue.models import CounterState, Event, PrintJob, Ticket, User
@@ -92,7 +93,8 @@ class CounterQueries(Protocol):
     """Counters' state and the log of visits."""
 
     async def log_service(self, ticket: Ticket, *, ended_at: float, outcome: str, username: str | None) -> None:
-        """Record one visit of a ticket at a counter."""
+        """Record one visit of a ticket at a counter. A transfer logs its visit before the ticket
+        changes service (the reports' next stay begins when that visit ended)."""
 
     async def recent_durations(self, day: str, last: int = 20, service: str | None = None
                                ) -> dict[str, tuple[int, float]]:
@@ -162,9 +164,13 @@ class AlertQueries(Protocol):
         """Among the first `head` waiting tickets of each class of a service, those someone follows
         and that were not told yet that their turn approaches (oldest first)."""
 
-    async def enqueue_message(self, *, ticket_id: int, stage: str, channel: str, address: str, text: str,
+    async def enqueue_message(self, *, ticket_id: int | None, stage: str, channel: str, address: str, text: str,
                               key: str, at: float) -> bool:
-        """Put a message in the outbox once (the key makes a repeat a no-op); True when queued now."""
+        """Put a message in the outbox once (the key makes a repeat a no-op); True when queued now.
+        A message about no ticket (`ticket_id` None) is, for example, the supervisors' SLA alert."""
+
+    async def last_message_at(self, key_prefix: str) -> float | None:
+        """When the newest outbox message about no ticket whose key starts with `key_prefix` was queued."""
 
     async def cancel_pending_messages(self, ticket_id: int, keep_stages: Iterable[str], reason: str) -> None:
         """Drop a ticket's unsent messages (its turn is over), except the stages named."""
@@ -218,8 +224,8 @@ class StaffQueries(Protocol):
     """Staff accounts and login sessions."""
 
     async def add_user(self, username: str, password_hash: str, role: str, counters: Iterable[str],
-                       at: float) -> User:
-        """Create a staff account."""
+                       at: float, agencies: Iterable[str] = ()) -> User:
+        """Create a staff account (a supervisor may be limited to some agencies' reports)."""
 
     async def user_by_name(self, username: str) -> User | None:
         """The account with this username (case-insensitive)."""
@@ -241,6 +247,68 @@ class StaffQueries(Protocol):
 
     async def end_session(self, token_hash: str) -> None:
         """Log a session out."""
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """The hall's local days from `first` to `last` (YYYY-MM-DD), both included."""
+
+    first: str
+    last: str
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """A service as reports join it: its agency and its waiting-time target in seconds."""
+
+    code: str
+    agency: str
+    target_s: int
+
+
+@dataclass(frozen=True)
+class WaitStats:
+    """The waits of the stays called in a group (whole seconds; p50/p90 by nearest rank)."""
+
+    called: int
+    within_target: int
+    p50: int
+    p90: int
+    total_s: int
+
+
+class ReportQueries(Protocol):
+    """Reads for reports (docs/reports.md): never on the writer, never holding it. `scope`, when
+    given, keeps only the stays and visits of those service codes (an agency-limited supervisor).
+    `by` is service, agency, counter, officer, day or total."""
+
+    async def counts(self, days: DayRange, by: str, services: Sequence[ServiceInfo],
+                     scope: Sequence[str] | None) -> dict[str, dict[str, int]]:
+        """Per group, the summed counts and duration sums of the stays and visits in the range."""
+
+    async def waits(self, days: DayRange, by: str, services: Sequence[ServiceInfo], scope: Sequence[str] | None,
+                    default_target_s: int) -> dict[str, WaitStats]:
+        """Per group, the wait statistics of the stays called in the range."""
+
+    async def hours(self, days: DayRange, offset_s: int, services: Sequence[ServiceInfo],
+                    scope: Sequence[str] | None, default_target_s: int
+                    ) -> tuple[dict[str, dict[str, int]], dict[str, WaitStats]]:
+        """Per local hour of the day ('00'-'23', the hall's UTC offset `offset_s`), counts and waits."""
+
+    async def arrivals(self, days: DayRange, offset_s: int, scope: Sequence[str] | None) -> list[tuple[str, int, int]]:
+        """(day, local hour, tickets issued), for the heat map of arrivals."""
+
+    async def wait_classes(self, days: DayRange, scope: Sequence[str] | None) -> dict[str, list[int]]:
+        """Per service, called stays per waiting-time class (< 5, 5-10, 10-15, 15-30, 30-60, >= 60 minutes)."""
+
+    async def counter_days(self, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
+        """Per counter and day: first call, last visit end and busy seconds."""
+
+    async def pauses(self, start: float, end: float) -> list[tuple[str, str, float]]:
+        """(counter, 'pause' or 'resume', time) between two times, in order."""
+
+    async def longest_waits(self, day: str) -> dict[str, float]:
+        """Per service, when today's longest-waiting ticket not yet called joined its queue."""
 
 
 class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries, Protocol):
@@ -272,3 +340,7 @@ class Store(Protocol):
     @property
     def quick(self) -> Queries:
         """Small indexed reads for hot paths."""
+
+    @property
+    def reports(self) -> ReportQueries:
+        """Reads for reports, apart from everything else (a long report never delays the queue)."""

@@ -56,13 +56,19 @@ class AlertSql(Sql):
                 ORDER BY t.place, t.id""", (day, service, head, day, service, head))
         return [ticket_row(r) for r in rows]
 
-    async def enqueue_message(self, *, ticket_id: int, stage: str, channel: str, address: str, text: str,
+    async def enqueue_message(self, *, ticket_id: int | None, stage: str, channel: str, address: str, text: str,
                               key: str, at: float) -> bool:
         """Put a message in the outbox once (the key makes a repeat a no-op); True when queued now."""
         return await self._run(
             "INSERT INTO outbox (ticket_id, stage, channel, address, text, key, next_attempt_at, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
             (ticket_id, stage, channel, address, text, key, at, at)) > 0
+
+    async def last_message_at(self, key_prefix: str) -> float | None:
+        """When the newest outbox message about no ticket whose key starts with `key_prefix` was queued."""
+        row = await self._one("SELECT MAX(created_at) FROM outbox WHERE ticket_id IS NULL AND substr(key, 1, ?) = ?",
+                              (len(key_prefix), key_prefix))
+        return None if row is None or row[0] is None else float(row[0])
 
     async def cancel_pending_messages(self, ticket_id: int, keep_stages: Iterable[str], reason: str) -> None:
         """Drop a ticket's unsent messages (its turn is over), except the stages named."""

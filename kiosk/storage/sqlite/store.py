@@ -35,6 +35,7 @@ from kiosk.queue.errors import Unavailable
 from kiosk.storage.sqlite.connection import InlineConnection
 from kiosk.storage.sqlite.migrations import MIGRATIONS, statements
 from kiosk.storage.sqlite.queries import SqliteQueries
+from kiosk.storage.sqlite.reports import ReportReader, SqliteReportQueries
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class SqliteStore:
         self._reader: aiosqlite.Connection | None = None
         self._quick: InlineConnection | None = None
         self._checkpointer: asyncio.Task[None] | None = None
+        self._reports = ReportReader(self.path)
         self._lock = asyncio.Lock()
         self._queued = 0  # transactions waiting for the lock
         self._batch: _Batch | None = None
@@ -147,6 +149,7 @@ class SqliteStore:
             self._checkpointer.cancel()
             await asyncio.gather(self._checkpointer, return_exceptions=True)
             self._checkpointer = None
+        await self._reports.close()
         for conn in (self._quick, self._reader, self._writer):
             if conn is not None:
                 await conn.close()
@@ -166,6 +169,11 @@ class SqliteStore:
         thread must win the GIL from the loop, twice). Anything that may scan belongs on `reads`."""
         assert self._quick is not None, "store is not open"
         return SqliteQueries(self._quick)
+
+    @property
+    def reports(self) -> SqliteReportQueries:
+        """Report queries on a connection and a low-priority thread of their own, opened on first use."""
+        return SqliteReportQueries(self._reports)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteQueries]:
