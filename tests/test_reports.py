@@ -265,7 +265,7 @@ async def test_summaries_kept_by_triggers_equal_a_rebuild_from_the_tickets(runti
         assert kept == derived and len(kept) > 100
         columns = "issued, transferred_in, called, wait_sum, served, no_show, cancelled, expired, transferred_out"
         summed = conn.execute(
-            f"""SELECT day, service, counter, officer, SUM(issued), SUM(transferred_in), SUM(called), SUM(wait_sum),
+            """SELECT day, service, counter, officer, SUM(issued), SUM(transferred_in), SUM(called), SUM(wait_sum),
                        SUM(served), SUM(no_show), SUM(cancelled), SUM(expired), SUM(transferred_out) FROM (
                   SELECT day, service, first_counter AS counter, first_officer AS officer, kind = 0 AS issued,
                          kind = 1 AS transferred_in, wait_s IS NOT NULL AS called, COALESCE(wait_s, 0) AS wait_sum,

@@ -90,8 +90,9 @@ class ReportSql:
         where, scope_params = _scope("c.service", scope)
         sums = ", ".join(f"SUM(c.{c})" for c in COUNT_COLUMNS)
         rows = self.conn.execute(
-            f"WITH {cte} SELECT {GROUPS[by]} AS g, {sums} FROM report_counts c LEFT JOIN svc ON svc.service = c.service "
-            f"WHERE c.day BETWEEN ? AND ?{where} GROUP BY g", (*params, days.first, days.last, *scope_params)).fetchall()
+            f"WITH {cte} SELECT {GROUPS[by]} AS g, {sums} FROM report_counts c "
+            f"LEFT JOIN svc ON svc.service = c.service WHERE c.day BETWEEN ? AND ?{where} GROUP BY g",
+            (*params, days.first, days.last, *scope_params)).fetchall()
         return {str(r[0]): dict(zip(COUNT_COLUMNS, (int(v or 0) for v in r[1:]), strict=True)) for r in rows}
 
     def _histogram(self, days: DayRange, by: str, scope: Sequence[str] | None) -> _Hist:
