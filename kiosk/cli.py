@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--counters", default="", help="comma-separated counter ids an officer works, e.g. 1,2")
+    add.add_argument("--agencies", default="",
+                     help="comma-separated agency codes a supervisor's reports are limited to, e.g. DKP,IMI")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     listing = user_sub.add_parser("list", help="list staff accounts")
 
@@ -177,16 +179,18 @@ async def _user_add(settings: Settings, args: argparse.Namespace) -> int:
             print("giliran: kata sandi tidak sama", file=sys.stderr)
             return 1
     counters = [c.strip() for c in args.counters.split(",") if c.strip()]
+    agencies = [a.strip() for a in args.agencies.split(",") if a.strip()]
     config, store = await _open_for_users(settings)
     try:
         user = await StaffAuth(store, config, SystemClock()).add_user(args.name, password, args.role, counters,
-                                                                     config)
+                                                                     config, agencies)
     except DomainError as exc:
         print(f"giliran: {exc.message}", file=sys.stderr)
         return 1
     finally:
         await store.close()
-    print(f"user {user.username} added ({user.role}; counters: {', '.join(user.counters) or 'all'})")
+    limited = f"; agencies: {', '.join(user.agencies)}" if user.agencies else ""
+    print(f"user {user.username} added ({user.role}; counters: {', '.join(user.counters) or 'all'}{limited})")
     return 0
 
 
@@ -198,8 +202,9 @@ async def _user_list(settings: Settings) -> int:
         await store.close()
     for user in users:
         counters = ",".join(user.counters) or "-"
+        agencies = ",".join(user.agencies) or "-"
         state = "disabled" if user.disabled else "active"
-        print(f"{user.username}\t{user.role}\t{counters}\t{state}")
+        print(f"{user.username}\t{user.role}\t{counters}\t{agencies}\t{state}")
     if not users:
         print("no users yet: giliran user add NAME --role admin --password-stdin")
     return 0

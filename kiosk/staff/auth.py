@@ -41,7 +41,8 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def check_new_user(username: str, role: str, counters: Iterable[str], password: str, config: HallConfig) -> None:
+def check_new_user(username: str, role: str, counters: Iterable[str], password: str, config: HallConfig,
+                   agencies: Iterable[str] = ()) -> None:
     """Refuse a bad new account with an Indonesian message."""
     if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum() \
             or len(username) > 64:
@@ -53,6 +54,17 @@ def check_new_user(username: str, role: str, counters: Iterable[str], password: 
             raise Unprocessable(f"Loket '{counter_id}' tidak ada di berkas aula.", code="unknown_counter")
     if len(password) < MIN_PASSWORD:
         raise Unprocessable(f"Kata sandi minimal {MIN_PASSWORD} karakter.", code="weak_password")
+    check_agencies(role, agencies, config)
+
+
+def check_agencies(role: str, agencies: Iterable[str], config: HallConfig) -> None:
+    """Only a supervisor may be limited to some agencies, and only to agencies of the hall."""
+    agencies = list(agencies)
+    if agencies and role != "supervisor":
+        raise Unprocessable("Pembatasan instansi hanya untuk supervisor.", code="agencies_not_allowed")
+    for code in agencies:
+        if config.agency(code) is None:
+            raise Unprocessable(f"Instansi '{code}' tidak ada di berkas aula.", code="unknown_agency")
 
 
 class StaffAuth:
@@ -73,15 +85,16 @@ class StaffAuth:
         self._failures.configure(*self._failure_rate(config))
 
     async def add_user(self, username: str, password: str, role: str, counters: Iterable[str],
-                       config: HallConfig) -> User:
-        """Create an account with a hashed password."""
+                       config: HallConfig, agencies: Iterable[str] = ()) -> User:
+        """Create an account with a hashed password (a supervisor may be limited to some agencies)."""
         counters = list(counters)
-        check_new_user(username, role, counters, password, config)
+        agencies = list(dict.fromkeys(agencies))
+        check_new_user(username, role, counters, password, config, agencies)
         password_hash = await asyncio.to_thread(hash_password, password)
         async with self.store.transaction() as q:
             if await q.user_by_name(username):
                 raise Unprocessable(f"Pengguna '{username}' sudah ada.", code="user_exists")
-            return await q.add_user(username, password_hash, role, counters, self.clock.now())
+            return await q.add_user(username, password_hash, role, counters, self.clock.now(), agencies)
 
     async def reset_password(self, username: str, password: str, actor: str) -> User:
         """Admin: give an account a new password (its sessions end)."""
