@@ -76,6 +76,8 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     setup_display(app)
     from notifier.web import setup_notifier
     setup_notifier(app)
+    from notifier.sla import setup_sla
+    setup_sla(app)
     if printing:
         from printers.web import setup_printing
         setup_printing(app)
