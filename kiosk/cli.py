@@ -1,4 +1,4 @@
-"""The `giliran` command: serve, check-config, user add/list, hall import/export."""
+"""The `giliran` command: serve, check-config, user add/list, hall import/export, demo-history."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import gc
 import getpass
 import json
 import logging
+import random
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 
 from aiohttp import web
 
@@ -54,13 +56,19 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     listing = user_sub.add_parser("list", help="list staff accounts")
 
+    demo = sub.add_parser("demo-history", help="fill the database with past days of realistic tickets for the hall "
+                                               "(for trying reports; stop the server first)")
+    demo.add_argument("--days", type=int, required=True, help="how many days before today, e.g. 365")
+    demo.add_argument("--per-day", type=int, default=4000, help="tickets on a busy weekday (default 4000)")
+    demo.add_argument("--seed", type=int, default=1, help="the same seed gives the same history")
+
     hall = sub.add_parser("hall", help="the hall kept in the database (seeded from the hall file on first start)")
     hall_sub = hall.add_subparsers(dest="hall_command", required=True)
     importing = hall_sub.add_parser("import",
                                     help="replace the database's hall with a hall file (stop the server first)")
     importing.add_argument("file")
     exporting = hall_sub.add_parser("export", help="print the database's hall (JSON)")
-    for p in (add, listing, importing, exporting):
+    for p in (add, listing, importing, exporting, demo):
         p.add_argument("--config", help="hall file (default: the bundled demo)")
         p.add_argument("--db", help="SQLite database file (default: var/giliran.sqlite3)")
     return parser
@@ -82,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_serve(settings))
         elif args.command == "check-config":
             return _check_config(args.file)
+        elif args.command == "demo-history":
+            return asyncio.run(_demo_history(settings, args))
         elif args.command == "hall":
             return asyncio.run(_hall_import(settings, args.file) if args.hall_command == "import"
                                else _hall_export(settings))
@@ -160,6 +170,38 @@ async def _hall_import(settings: Settings, path: str) -> int:
 
 async def _hall_export(settings: Settings) -> int:
     print(json.dumps(hall_in_use(settings).raw, ensure_ascii=False, indent=2))
+    return 0
+
+
+async def _demo_history(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.reports.demo import days_before, simulate_day  # only this command needs the simulator
+
+    if not 1 <= args.days <= 3660 or not 1 <= args.per_day <= 100_000:
+        print("giliran: --days must be 1-3660 and --per-day 1-100000", file=sys.stderr)
+        return 2
+    config = hall_in_use(settings)
+    store = create_store(settings.db, synchronous="NORMAL")
+    await store.open()
+    rng = random.Random(args.seed)
+    today = datetime.now(config.hall.tz).date()
+    days = list(days_before(today, args.days))
+    written = tickets = 0
+    try:
+        taken = await store.reads.days_with_tickets(days[0].isoformat(), days[-1].isoformat())
+        for day in days:
+            if day.isoformat() in taken:
+                continue
+            async with store.transaction() as q:
+                history = simulate_day(config, day, args.per_day, rng, await q.next_ticket_id())
+                await q.add_history(history.tickets, history.visits, history.transfers, history.later_visits,
+                                    history.audit)
+            written, tickets = written + 1, tickets + len(history.tickets)
+            if written % 30 == 0:
+                print(f"{day}: {tickets} tickets so far", flush=True)
+    finally:
+        await store.close()
+    print(f"{settings.db}: {tickets} tickets on {written} days from {days[0]} to {days[-1]} "
+          f"({len(taken)} days that had tickets were left as they were)")
     return 0
 
 

@@ -249,6 +249,22 @@ class StaffQueries(Protocol):
         """Log a session out."""
 
 
+class HistoryQueries(Protocol):
+    """Whole past days written at once (`giliran demo-history`), through the same triggers as live writes."""
+
+    async def next_ticket_id(self) -> int:
+        """The id the next ticket would get."""
+
+    async def days_with_tickets(self, first: str, last: str) -> set[str]:
+        """Days between two dates that already have tickets."""
+
+    async def add_history(self, tickets: Sequence[dict[str, Any]], visits: Sequence[dict[str, Any]],
+                          transfers: Sequence[dict[str, Any]], later_visits: Sequence[dict[str, Any]],
+                          audit: Sequence[tuple[float, str, str, str]]) -> None:
+        """Past tickets (as before any transfer), their visits, the transfers (new service), the visits
+        after them, and counters' pause/resume actions (at, username, action, counter)."""
+
+
 @dataclass(frozen=True)
 class DayRange:
     """The hall's local days from `first` to `last` (YYYY-MM-DD), both included."""
@@ -311,7 +327,8 @@ class ReportQueries(Protocol):
         """Per service, when today's longest-waiting ticket not yet called joined its queue."""
 
 
-class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries, Protocol):
+class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries, HistoryQueries,
+              Protocol):
     """Everything the domain reads and writes, on one connection or transaction."""
 
     def savepoint(self, name: str) -> AbstractAsyncContextManager[None]:

@@ -47,6 +47,9 @@ class InlineConnection:
     def execute(self, sql: str, params: Iterable[Any] = ()) -> _Statement:
         return _Statement(self.conn.execute(sql, tuple(params)))
 
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> _Statement:
+        return _Statement(self.conn.executemany(sql, [tuple(row) for row in rows]))
+
     async def in_thread(self, sql: str) -> None:
         """A statement that may wait on the disk (COMMIT's fsync) or on another process's lock."""
         await asyncio.to_thread(self.conn.execute, sql)

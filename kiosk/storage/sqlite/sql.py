@@ -30,6 +30,8 @@ class Connection(Protocol):
 
     def execute(self, sql: str, params: Iterable[Any] = ...) -> Any: ...
 
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> Any: ...
+
 
 class Sql:
     """The base of the query classes: one connection (the writer inside a transaction, or a reader)."""
