@@ -8,7 +8,6 @@ import gc
 import getpass
 import json
 import logging
-import random
 import signal
 import sys
 from collections.abc import Sequence
@@ -174,7 +173,7 @@ async def _hall_export(settings: Settings) -> int:
 
 
 async def _demo_history(settings: Settings, args: argparse.Namespace) -> int:
-    from kiosk.reports.demo import days_before, simulate_day  # only this command needs the simulator
+    from kiosk.reports.demo import days_before, write_history  # only this command needs the simulator
 
     if not 1 <= args.days <= 3660 or not 1 <= args.per_day <= 100_000:
         print("giliran: --days must be 1-3660 and --per-day 1-100000", file=sys.stderr)
@@ -182,26 +181,14 @@ async def _demo_history(settings: Settings, args: argparse.Namespace) -> int:
     config = hall_in_use(settings)
     store = create_store(settings.db, synchronous="NORMAL")
     await store.open()
-    rng = random.Random(args.seed)
-    today = datetime.now(config.hall.tz).date()
-    days = list(days_before(today, args.days))
-    written = tickets = 0
+    days = list(days_before(datetime.now(config.hall.tz).date(), args.days))
     try:
-        taken = await store.reads.days_with_tickets(days[0].isoformat(), days[-1].isoformat())
-        for day in days:
-            if day.isoformat() in taken:
-                continue
-            async with store.transaction() as q:
-                history = simulate_day(config, day, args.per_day, rng, await q.next_ticket_id())
-                await q.add_history(history.tickets, history.visits, history.transfers, history.later_visits,
-                                    history.audit)
-            written, tickets = written + 1, tickets + len(history.tickets)
-            if written % 30 == 0:
-                print(f"{day}: {tickets} tickets so far", flush=True)
+        written, tickets, skipped = await write_history(store, config, days, args.per_day, args.seed,
+                                                        lambda text: print(text, flush=True))
     finally:
         await store.close()
     print(f"{settings.db}: {tickets} tickets on {written} days from {days[0]} to {days[-1]} "
-          f"({len(taken)} days that had tickets were left as they were)")
+          f"({skipped} days that had tickets were left as they were)")
     return 0
 
 

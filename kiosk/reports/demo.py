@@ -1,14 +1,15 @@
 """Realistic history for a hall (`giliran demo-history --days N`): each past day simulated as a queue,
-so waits grow with the morning rush and counters' capacity, as in a real hall.
+so waits grow with the morning rush and the counters' capacity, as in a real hall.
 
-Per day: closed on Sundays, Saturday mornings only; arrivals peak mid-morning; each service takes a
-share by the counters' capacity for it (the day's demand is at most `per_day` and at most 70% of what
-the counters can serve, so waits come from the rush, not from a hall that can never catch up), never
-past its quota; each counter calls the oldest ticket of its services when free. About 4% of called tickets do not come (a quarter of those are put back and
-served later), 2% give up while waiting, 2.5% are transferred to another service of their agency,
-and whoever still waits when the counters close expires. Service times follow each service's
-`service_minutes` (log-normal). Officers are named per counter (petugas-<counter>), with a lunch break
-(a pause and a resume) per counter. The same seed gives the same history.
+Per day: closed on Sundays, Saturday mornings only; arrivals peak mid-morning. Each service gets a
+share by its counters' capacity for it; the day's demand is at most `per_day` and at most 70% of what
+the counters can serve (waits come from the rush, not from a hall that never catches up), never past
+a service's quota. Each counter calls the oldest ticket of its services when free. About 4% of called
+tickets do not come (a quarter of those are put back and served later), 2% give up while waiting,
+2.5% are transferred to another service of their agency, and whoever still waits when the counters
+close expires. Service times follow each service's `service_minutes` (log-normal). Officers are
+named per counter (petugas-<counter>), each counter takes a lunch break (a pause and a resume). The
+same seed gives the same history.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from kiosk.hall.config import HallConfig, Service
+from kiosk.storage.base import Store
 
 HOURS = ((7.75, 0.5), (8, 1.4), (9, 1.6), (10, 1.3), (11, 1.0), (12, 0.5), (13, 0.8), (14, 0.5))  # (start, weight)
 WEEKDAY_LOAD = (1.15, 1.0, 1.0, 0.95, 0.85, 0.45, 0.0)  # Monday..Sunday
@@ -241,3 +243,24 @@ def days_before(today: date, count: int) -> Iterator[date]:
     """The `count` days before `today`, oldest first."""
     for n in range(count, 0, -1):
         yield today - timedelta(days=n)
+
+
+async def write_history(store: Store, config: HallConfig, days: list[date], per_day: int, seed: int,
+                        progress: Any = None) -> tuple[int, int, int]:
+    """Simulate and write each day that has no tickets yet, one transaction per day; returns
+    (open days written, tickets written, days left alone because they had tickets)."""
+    rng = random.Random(seed)
+    taken = await store.reads.days_with_tickets(days[0].isoformat(), days[-1].isoformat())
+    written = tickets = 0
+    for day in days:
+        if day.isoformat() in taken:
+            continue
+        async with store.transaction() as q:
+            history = simulate_day(config, day, per_day, rng, await q.next_ticket_id())
+            await q.add_history(history.tickets, history.visits, history.transfers, history.later_visits,
+                                history.audit)
+        if history.tickets:  # not a closed day
+            written, tickets = written + 1, tickets + len(history.tickets)
+        if progress is not None and written % 30 == 0:
+            progress(f"{day}: {tickets} tickets so far")
+    return written, tickets, len(taken)

@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -113,14 +114,21 @@ class SqliteStore:
         """Copy committed pages from the WAL into the database file, beside the writer (PASSIVE:
         never waits for it, nor makes it wait); SQLite starts the WAL over once all is copied."""
         conn = await asyncio.to_thread(sqlite3.connect, self.path, isolation_level=None, check_same_thread=False)
+        running: asyncio.Future[list[Any]] | None = None
         try:
             while True:
                 await asyncio.sleep(CHECKPOINT_S)
+                running = task = asyncio.ensure_future(
+                    asyncio.to_thread(lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()))
                 try:
-                    await asyncio.to_thread(lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
+                    await asyncio.shield(task)
                 except sqlite3.Error as exc:  # the writer's own checkpoints still bound the WAL
                     log.warning("WAL checkpoint failed: %s", exc)
         finally:
+            # A checkpoint still running in its thread must end before the connection closes in another
+            # (two threads in one SQLite connection at once crash the process).
+            if running is not None:
+                await asyncio.shield(asyncio.gather(running, return_exceptions=True))
             await asyncio.shield(asyncio.to_thread(conn.close))
 
     async def _migrate(self) -> None:
