@@ -85,7 +85,7 @@ async def test_the_report_page_on_a_month_of_history(history_server, browser):  
     await page.screenshot(path=artifact("laporan.png"), full_page=True)
     problems.expect("/api/reports/")  # a link that turns into a download ends its navigation (ERR_ABORTED)
     async with page.expect_download() as download:
-        await page.click("a[aria-label='Per layanan (CSV)']")
+        await page.click("a[data-export=service-csv]")
     data = (await (await download.value).path()).read_bytes()
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[-1][1] == "Jumlah" and int(rows[-1][2]) == issued

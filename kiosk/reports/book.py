@@ -120,13 +120,15 @@ async def arrivals_chart(store: Store, config: HallConfig, period: Period, scope
 
 def usage_chart(usage: list[dict[str, Any]]) -> Chart:
     """Per counter, the share of its open time spent busy and idle."""
-    table = Table("Utilisasi loket", "Utilisasi loket (waktu buka, melayani, menganggur)",
-                  columns_of(("label", "Loket", None), ("days", "Hari buka", 0), ("open_s", "Buka (detik)", 0),
-                             ("busy_s", "Melayani (detik)", 0), ("idle_s", "Menganggur (detik)", 0),
-                             ("utilisation_pct", "Utilisasi (%)", 1)), usage)
+    rows = [u | {f"{k}_h": round(u[f"{k}_s"] / 3600, 1) for k in ("open", "busy", "idle")} for u in usage]
+    table = Table("Utilisasi loket", "Utilisasi loket (jam buka, melayani, menganggur)",
+                  columns_of(("label", "Loket", None), ("days", "Hari buka", 0), ("open_h", "Buka (jam)", 1),
+                             ("busy_h", "Melayani (jam)", 1), ("idle_h", "Menganggur (jam)", 1),
+                             ("utilisation_pct", "Utilisasi (%)", 1)), rows)
+    notes = ["—" if u["utilisation_pct"] is None else f"{u['utilisation_pct']:.1f}%".replace(".", ",") for u in usage]
     return stacked_bars("utilisasi", "Utilisasi loket: melayani dan menganggur", [u["label"] for u in usage],
                         ("Melayani", "Menganggur"), [[u["busy_s"], u["idle_s"]] for u in usage], table,
-                        colors=("#1f5f99", "#cbd5e0"))
+                        colors=("#1f5f99", "#cbd5e0"), notes=notes)
 
 
 __all__ = ["WAIT_BUCKETS", "Book", "report_book", "summary_table"]

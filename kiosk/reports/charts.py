@@ -83,11 +83,13 @@ def bar_chart(chart_id: str, title: str, labels: Sequence[str], series: Sequence
 
 
 def stacked_bars(chart_id: str, title: str, labels: Sequence[str], classes: Sequence[str],
-                 values: Sequence[Sequence[int]], table: Table, colors: Sequence[str] = CLASS_COLORS) -> Chart:
-    """Horizontal bars of 100%, one per label, split into classes (e.g. waiting-time classes per service)."""
+                 values: Sequence[Sequence[int]], table: Table, colors: Sequence[str] = CLASS_COLORS,
+                 notes: Sequence[str] | None = None) -> Chart:
+    """Horizontal bars of 100%, one per label, split into classes (e.g. waiting-time classes per service);
+    `notes` are written after each bar (default: how many the bar counts)."""
     row_h, left, top, width = 26, 220, 40, 760
     height = top + row_h * len(labels) + 12
-    plot_w = width - left - 60
+    plot_w = width - left - 84
     parts = []
     for c, name in enumerate(classes):  # legend
         lx = 8 + c * 124
@@ -106,7 +108,7 @@ def stacked_bars(chart_id: str, title: str, labels: Sequence[str], classes: Sequ
                              f'fill="{colors[c % len(colors)]}"><title>{escape(label)}, '
                              f'{escape(classes[c])}: {n} ({share:.0f}%)</title></rect>')
             x += w
-        parts.append(_text(left + plot_w + 6, y + 17, f"n={total}", size=11, fill="#444"))
+        parts.append(_text(left + plot_w + 6, y + 17, notes[r] if notes else f"n={total}", size=11, fill="#444"))
     return Chart(chart_id, title, _svg(chart_id, title, width, height, "".join(parts)), table)
 
 
