@@ -18,7 +18,7 @@ from kiosk.settings import Settings
 from kiosk.storage import create_store
 from kiosk.web.appkeys import AUTH, QUEUE
 from tests.browser import PageProblems, artifact, browser  # noqa: F401 - the fixture
-from tests.conftest import PASSWORD, hall_dict
+from tests.conftest import PASSWORD, hall_dict, take
 
 
 @pytest.fixture
@@ -115,5 +115,32 @@ async def test_a_limited_supervisor_and_a_bad_range(history_server, browser):  #
     problems.expect("/laporan?range=custom")
     await page.goto(str(server.make_url("/laporan?range=custom&from=2026-11-24&to=2026-11-01")))
     assert "tidak boleh sebelum" in await page.text_content("[role=alert]")
+    problems.check()
+    await page.close()
+
+
+async def test_the_supervisor_sees_waits_run_towards_their_target(aiohttp_server, app, browser, aiohttp_client,  # noqa: F811
+                                                                  clock):
+    server = await aiohttp_server(app)
+    client = await aiohttp_client(server)
+    await app[AUTH].add_user("sri", PASSWORD, "supervisor", (), app[QUEUE].config)
+    await take(client, "A")  # default target: 30 minutes
+    clock.advance(23 * 60)
+    await take(client, "B")
+    page = await browser.new_page(viewport={"width": 1366, "height": 900})
+    problems = PageProblems(page)
+    await login_page(page, server, "sri")
+    await page.goto(str(server.make_url("/staff/supervisor")))
+    await page.wait_for_function("() => window.giliranSupervisor && window.giliranSupervisor.slaRefreshes >= 1")
+    row = page.locator('#sla tr[data-service="A"]')
+    assert await row.get_attribute("class") == "sla-amber"  # 23 of 30 minutes
+    assert "mendekati target" in await row.text_content() and "23 mnt" in await row.text_content()
+    assert await page.locator('#sla tr[data-service="B"]').get_attribute("class") == "sla-ok"
+    clock.advance(7 * 60)
+    await take(client, "B")  # any queue event refreshes the view
+    await page.wait_for_function(
+        "() => document.querySelector('#sla tr[data-service=\"A\"]').className === 'sla-red'")
+    assert "melewati target" in await row.text_content()
+    await page.screenshot(path=artifact("supervisor-sla.png"), full_page=True)
     problems.check()
     await page.close()
