@@ -287,3 +287,34 @@ async def test_summaries_kept_by_triggers_equal_a_rebuild_from_the_tickets(runti
                                "FROM report_stays WHERE wait_s IS NOT NULL GROUP BY 1, 2, 3, 4, 5 "
                                "ORDER BY 1, 2, 3, 4, 5").fetchall()
         assert monthly == conn.execute("SELECT * FROM report_waits_month ORDER BY 1, 2, 3, 4, 5").fetchall()
+
+
+async def test_an_older_database_gets_its_history_summarised(runtime_factory, hall, clock, tmp_path):
+    """A database from before the reports (schema 6) is migrated: its tickets' stays are derived once
+    and the summaries equal what the triggers would have kept."""
+    runtime = await runtime_factory(hall)
+    await worked_day(runtime, clock)
+    store = runtime.writer.store
+    before = await Summaries(store, hall).summary(Period(DAY, DAY), "counter", None)
+    await store.close()
+    with sqlite3.connect(store.path) as conn:
+        kept = sorted(conn.execute("SELECT * FROM report_stays").fetchall())
+        triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                               "AND name LIKE 'report%'")]
+        assert len(triggers) == 10
+        for name in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
+        for table in ("report_stays", "report_counts", "report_waits", "report_waits_month", "report_counter_days"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("ALTER TABLE users DROP COLUMN agencies")
+        conn.execute("PRAGMA user_version = 6")
+    await store.open()
+    try:
+        with sqlite3.connect(store.path) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 9
+            assert sorted(conn.execute("SELECT * FROM report_stays").fetchall()) == kept
+        after = await Summaries(store, hall).summary(Period(DAY, DAY), "counter", None)
+        assert after == before
+    finally:
+        await store.close()
+        await store.open()  # the fixture closes it again
