@@ -56,20 +56,24 @@ async def report_book(store: Store, config: HallConfig, period: Period, scope: S
     """The summaries and charts of a range for one scope."""
     summaries = Summaries(store, config)
     by_kind = {by: await summaries.summary(period, by, scope) for by in ("service", "agency", "counter", "officer")}
-    hours = await summaries.summary(period, "hour", scope)
-    charts = [hourly_chart(hours), await waits_chart(store, config, period, scope),
-              await arrivals_chart(store, config, period, scope),
-              usage_chart(await counter_usage(store, config, period, scope))]
+    offset = hall_offset_s(config, period.first)
+    cells = await store.reports.arrivals(period.days, offset, scope)
+    served = await store.reports.served_hours(period.days, offset, scope)
+    charts = [hourly_chart(cells, served), await waits_chart(store, config, period, scope),
+              arrivals_chart(cells, period), usage_chart(await counter_usage(store, config, period, scope))]
     return Book(period, by_kind, charts)
 
 
-def hourly_chart(hours: dict[str, Any]) -> Chart:
-    """Tickets issued and served per hour of the day."""
-    rows = {int(r["key"]): r for r in hours["rows"]}
-    span = range(min(rows), max(rows) + 1) if rows else range(8, 16)
+def hourly_chart(cells: list[tuple[str, int, int]], served_by_hour: dict[int, int]) -> Chart:
+    """Tickets issued and served per hour of the day (the same numbers as the summary by hour)."""
+    issued_by_hour: dict[int, int] = {}
+    for _, hour, n in cells:
+        issued_by_hour[hour] = issued_by_hour.get(hour, 0) + n
+    hours = set(issued_by_hour) | set(served_by_hour)
+    span = range(min(hours), max(hours) + 1) if hours else range(8, 16)
     labels = [f"{h:02d}" for h in span]
-    issued = [rows[h]["issued"] if h in rows else 0 for h in span]
-    served = [rows[h]["served"] if h in rows else 0 for h in span]
+    issued = [issued_by_hour.get(h, 0) for h in span]
+    served = [served_by_hour.get(h, 0) for h in span]
     table = Table("Per jam (grafik)", "Tiket diambil dan dilayani per jam",
                   columns_of(("hour", "Jam", None), ("issued", "Diambil", 0), ("served", "Dilayani", 0)),
                   [{"hour": f"{h:02d}.00", "issued": i, "served": s} for h, i, s in zip(span, issued, served,
@@ -95,9 +99,8 @@ async def waits_chart(store: Store, config: HallConfig, period: Period, scope: S
                         [classes[c] for c in shown], table)
 
 
-async def arrivals_chart(store: Store, config: HallConfig, period: Period, scope: Sequence[str] | None) -> Chart:
+def arrivals_chart(cells: list[tuple[str, int, int]], period: Period) -> Chart:
     """Tickets issued per day (or weekday, for ranges over a month) and hour of the day."""
-    cells = await store.reports.arrivals(period.days, hall_offset_s(config, period.first), scope)
     by_weekday = period.length > 31
     hours = sorted({h for _, h, _ in cells}) or list(range(8, 16))
     span = list(range(hours[0], hours[-1] + 1))

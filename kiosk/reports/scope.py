@@ -24,4 +24,8 @@ def scope_text(user: User, config: HallConfig) -> str | None:
     """The agencies a limited supervisor sees, named (None when unlimited)."""
     if user.role == "admin" or not user.agencies:
         return None
-    return ", ".join(config.agency(a).name if config.agency(a) else a for a in user.agencies)  # type: ignore[union-attr]
+    names = []
+    for code in user.agencies:
+        agency = config.agency(code)
+        names.append(agency.name if agency else code)
+    return ", ".join(names)

@@ -13,7 +13,7 @@ from typing import Any
 
 from kiosk.hall.config import HallConfig
 from kiosk.reports.period import Period, day_label
-from kiosk.storage.base import ServiceInfo, Store, WaitStats
+from kiosk.storage.base import GroupStats, ServiceInfo, Store
 
 FIELDS = ("issued", "served", "no_show", "cancelled", "expired", "transferred_out", "transferred_in", "called",
           "wait_p50_s", "wait_p90_s", "wait_mean_s", "walk_mean_s", "service_mean_s", "within_target_pct")
@@ -38,9 +38,10 @@ def hall_offset_s(config: HallConfig, day: date) -> int:
     return int(offset.total_seconds()) if offset is not None else 0
 
 
-def build_row(key: str, label: str, counts: dict[str, int] | None, waits: WaitStats | None) -> dict[str, Any]:
+def build_row(key: str, label: str, stats: GroupStats | None) -> dict[str, Any]:
     """One row of the summary, in the API's shape."""
-    c = counts or {}
+    c = stats.counts if stats else {}
+    waits = stats.waits if stats else None
     called = waits.called if waits else 0
     started = c.get("started", 0)
     return {
@@ -49,17 +50,17 @@ def build_row(key: str, label: str, counts: dict[str, int] | None, waits: WaitSt
         "cancelled": c.get("cancelled", 0), "expired": c.get("expired", 0),
         "transferred_out": c.get("transferred_out", 0), "transferred_in": c.get("transferred_in", 0),
         "called": called,
-        "wait_p50_s": waits.p50 if waits and called else None,
-        "wait_p90_s": waits.p90 if waits and called else None,
+        "wait_p50_s": waits.p50 if waits else None,
+        "wait_p90_s": waits.p90 if waits else None,
         "wait_mean_s": mean(waits.total_s, called) if waits else None,
         "walk_mean_s": mean(c.get("walk_sum", 0), started),
         "service_mean_s": mean(c.get("service_sum", 0), started),
-        "within_target_pct": round(100 * waits.within_target / called, 1) if waits and called else None,
+        "within_target_pct": round(100 * waits.within_target / called, 1) if waits else None,
     }
 
 
-def _has_data(counts: dict[str, int] | None, waits: WaitStats | None) -> bool:
-    return bool(waits and waits.called) or bool(counts and any(v for v in counts.values()))
+def _has_data(stats: GroupStats) -> bool:
+    return stats.waits is not None or any(v for v in stats.counts.values())
 
 
 class Summaries:
@@ -71,22 +72,13 @@ class Summaries:
 
     async def summary(self, period: Period, by: str, scope: Sequence[str] | None) -> dict[str, Any]:
         """`{"from", "to", "by", "rows": [...], "total": {...}}` (the API's answer)."""
-        services = service_infos(self.config)
-        default = round(self.config.queue.target_wait_minutes * 60)
-        reads = self.store.reports
-        if by == "hour":
-            counts, waits = await reads.hours(period.days, hall_offset_s(self.config, period.first), services,
-                                              scope, default)
-        else:
-            counts = await reads.counts(period.days, by, services, scope)
-            waits = await reads.waits(period.days, by, services, scope, default)
-        total_counts = await reads.counts(period.days, "total", services, scope)
-        total_waits = await reads.waits(period.days, "total", services, scope, default)
-        keys = [k for k in self.order(by, set(counts) | set(waits)) if _has_data(counts.get(k), waits.get(k))]
-        rows = [build_row(k, self.label(by, k), counts.get(k), waits.get(k)) for k in keys]
-        total = build_row("", "Jumlah", total_counts.get(""), total_waits.get(""))
-        return {"from": period.first.isoformat(), "to": period.last.isoformat(), "by": by, "rows": rows,
-                "total": total}
+        groups, total = await self.store.reports.summary(
+            period.days, by, service_infos(self.config), scope, round(self.config.queue.target_wait_minutes * 60),
+            hall_offset_s(self.config, period.first))
+        keys = [k for k in self.order(by, set(groups)) if _has_data(groups[k])]
+        return {"from": period.first.isoformat(), "to": period.last.isoformat(), "by": by,
+                "rows": [build_row(k, self.label(by, k), groups[k]) for k in keys],
+                "total": build_row("", "Jumlah", total)}
 
     def order(self, by: str, keys: set[str]) -> list[str]:
         """Keys in the hall's own order (services, agencies, counters as configured), the rest after."""

@@ -293,26 +293,30 @@ class WaitStats:
     total_s: int
 
 
+@dataclass(frozen=True)
+class GroupStats:
+    """A group's counts and sums (`report_counts`' columns) and its wait statistics (None: nobody called)."""
+
+    counts: dict[str, int]
+    waits: WaitStats | None
+
+
 class ReportQueries(Protocol):
     """Reads for reports (docs/reports.md): never on the writer, never holding it. `scope`, when
     given, keeps only the stays and visits of those service codes (an agency-limited supervisor).
-    `by` is service, agency, counter, officer, day or total."""
+    `by` is service, agency, counter, officer, day, hour or total."""
 
-    async def counts(self, days: DayRange, by: str, services: Sequence[ServiceInfo],
-                     scope: Sequence[str] | None) -> dict[str, dict[str, int]]:
-        """Per group, the summed counts and duration sums of the stays and visits in the range."""
-
-    async def waits(self, days: DayRange, by: str, services: Sequence[ServiceInfo], scope: Sequence[str] | None,
-                    default_target_s: int) -> dict[str, WaitStats]:
-        """Per group, the wait statistics of the stays called in the range."""
-
-    async def hours(self, days: DayRange, offset_s: int, services: Sequence[ServiceInfo],
-                    scope: Sequence[str] | None, default_target_s: int
-                    ) -> tuple[dict[str, dict[str, int]], dict[str, WaitStats]]:
-        """Per local hour of the day ('00'-'23', the hall's UTC offset `offset_s`), counts and waits."""
+    async def summary(self, days: DayRange, by: str, services: Sequence[ServiceInfo], scope: Sequence[str] | None,
+                      default_target_s: int, offset_s: int) -> tuple[dict[str, GroupStats], GroupStats]:
+        """Per group (by service, agency, counter, officer, day, or local hour with the hall's UTC
+        offset `offset_s`) and in total: counts, duration sums and wait statistics, from one snapshot.
+        `services` gives agencies and targets; a service not among them has no agency and the default target."""
 
     async def arrivals(self, days: DayRange, offset_s: int, scope: Sequence[str] | None) -> list[tuple[str, int, int]]:
         """(day, local hour, tickets issued), for the heat map of arrivals."""
+
+    async def served_hours(self, days: DayRange, offset_s: int, scope: Sequence[str] | None) -> dict[int, int]:
+        """Per local hour of the day, the stays served then."""
 
     async def wait_classes(self, days: DayRange, scope: Sequence[str] | None) -> dict[str, list[int]]:
         """Per service, called stays per waiting-time class (< 5, 5-10, 10-15, 15-30, 30-60, >= 60 minutes)."""

@@ -12,10 +12,11 @@ summary out of step with the tickets:
    stay; a transfer opens the next stay, beginning when the transferred visit ended.
 2. Summaries of the stays, by generic triggers on `report_stays` (every insert or change takes
    the row's old contribution away and adds the new one): `report_counts` per day x service x
-   counter x officer (counts, sums), `report_waits` and `report_waits_month` (1-second wait
-   histograms per day and per month, same keys). Visits (walk and service times, busy time) are
-   added to `report_counts` by the trigger on `service_log`, and each counter's first call and
-   last visit end per day to `report_counter_days`.
+   counter x officer (counts and sums). Visits (walk and service times, busy time) are added to
+   `report_counts` by the trigger on `service_log`, and each counter's first call and last visit
+   end per day to `report_counter_days`.
+3. Partial indexes on the called stays ordered by wait (per service, counter, officer, and all):
+   a percentile is the wait at its rank, read by walking one of them in order (docs/reports.md).
 
 Durations are whole seconds: each one is rounded (halves away from zero) before it is summed,
 compared or counted; a negative one (a clock set back) counts as 0.
@@ -62,24 +63,6 @@ CREATE TABLE report_counts (
     busy_sum INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (day, service, counter, officer)
 ) WITHOUT ROWID;
-CREATE TABLE report_waits (
-    day TEXT NOT NULL,
-    service TEXT NOT NULL,
-    counter TEXT NOT NULL,
-    officer TEXT NOT NULL,
-    wait_s INTEGER NOT NULL,
-    n INTEGER NOT NULL,
-    PRIMARY KEY (day, service, counter, officer, wait_s)
-) WITHOUT ROWID;
-CREATE TABLE report_waits_month (
-    month TEXT NOT NULL,
-    service TEXT NOT NULL,
-    counter TEXT NOT NULL,
-    officer TEXT NOT NULL,
-    wait_s INTEGER NOT NULL,
-    n INTEGER NOT NULL,
-    PRIMARY KEY (month, service, counter, officer, wait_s)
-) WITHOUT ROWID;
 CREATE TABLE report_counter_days (
     day TEXT NOT NULL,
     counter TEXT NOT NULL,
@@ -87,6 +70,11 @@ CREATE TABLE report_counter_days (
     last_end_at REAL NOT NULL,
     PRIMARY KEY (day, counter)
 ) WITHOUT ROWID;
+CREATE INDEX report_waits_service ON report_stays (service, wait_s, day, first_counter, first_officer)
+    WHERE wait_s IS NOT NULL;
+CREATE INDEX report_waits_counter ON report_stays (first_counter, wait_s, day, service) WHERE wait_s IS NOT NULL;
+CREATE INDEX report_waits_officer ON report_stays (first_officer, wait_s, day, service) WHERE wait_s IS NOT NULL;
+CREATE INDEX report_waits_all ON report_stays (wait_s, day, service) WHERE wait_s IS NOT NULL;
 """
 
 # A stay's contribution: "first" (issued or transferred in, and its wait) under the counter and
@@ -98,30 +86,11 @@ _ADD_FIRST = """
         ON CONFLICT DO UPDATE SET issued = issued + excluded.issued,
             transferred_in = transferred_in + excluded.transferred_in, called = called + excluded.called,
             wait_sum = wait_sum + excluded.wait_sum;
-    INSERT INTO report_waits (day, service, counter, officer, wait_s, n)
-        SELECT NEW.day, NEW.service, NEW.first_counter, NEW.first_officer, NEW.wait_s, 1 WHERE NEW.wait_s IS NOT NULL
-        ON CONFLICT DO UPDATE SET n = n + 1;
-    INSERT INTO report_waits_month (month, service, counter, officer, wait_s, n)
-        SELECT substr(NEW.day, 1, 7), NEW.service, NEW.first_counter, NEW.first_officer, NEW.wait_s, 1
-        WHERE NEW.wait_s IS NOT NULL
-        ON CONFLICT DO UPDATE SET n = n + 1;
 """
 _SUB_FIRST = """
     UPDATE report_counts SET issued = issued - (OLD.kind = 0), transferred_in = transferred_in - (OLD.kind = 1),
             called = called - (OLD.wait_s IS NOT NULL), wait_sum = wait_sum - COALESCE(OLD.wait_s, 0)
         WHERE day = OLD.day AND service = OLD.service AND counter = OLD.first_counter AND officer = OLD.first_officer;
-    UPDATE report_waits SET n = n - 1
-        WHERE OLD.wait_s IS NOT NULL AND day = OLD.day AND service = OLD.service AND counter = OLD.first_counter
-        AND officer = OLD.first_officer AND wait_s = OLD.wait_s;
-    DELETE FROM report_waits
-        WHERE OLD.wait_s IS NOT NULL AND day = OLD.day AND service = OLD.service AND counter = OLD.first_counter
-        AND officer = OLD.first_officer AND wait_s = OLD.wait_s AND n <= 0;
-    UPDATE report_waits_month SET n = n - 1
-        WHERE OLD.wait_s IS NOT NULL AND month = substr(OLD.day, 1, 7) AND service = OLD.service
-        AND counter = OLD.first_counter AND officer = OLD.first_officer AND wait_s = OLD.wait_s;
-    DELETE FROM report_waits_month
-        WHERE OLD.wait_s IS NOT NULL AND month = substr(OLD.day, 1, 7) AND service = OLD.service
-        AND counter = OLD.first_counter AND officer = OLD.first_officer AND wait_s = OLD.wait_s AND n <= 0;
 """
 _ADD_END = """
     INSERT INTO report_counts (day, service, counter, officer, served, no_show, cancelled, expired, transferred_out)
