@@ -190,3 +190,46 @@ async def test_sla_watch_turns_amber_then_red(hall_client, clock):
     clock.advance(6 * 60)
     rows = await (await client.get("/api/reports/sla", headers=supervisor)).json()
     assert (rows[0]["longest_wait_s"], rows[0]["level"]) == (1800, "red")
+
+
+async def test_agencies_on_the_users_page_and_the_command_line(client, tmp_path):
+    from tests.server_process import run_cli, write_hall
+    from tests.test_admin import page_session
+
+    csrf = await page_session(client, "admin", "admin")
+    page = await (await client.get("/admin/users")).text()
+    assert 'name="agencies[]" value="IMIGRASI"' in page
+    resp = await client.post("/admin/users", data={"csrf": csrf, "action": "add", "username": "kepala.imi",
+                                                   "role": "supervisor", "password": PASSWORD,
+                                                   "agencies[]": ["IMIGRASI"]}, allow_redirects=False)
+    assert resp.status == 303, await resp.text()
+    page = await (await client.get("/admin/users")).text()
+    assert "<td>kepala.imi</td><td>supervisor</td><td>semua</td>\n        <td>IMIGRASI</td>" in page
+    resp = await client.post("/admin/users", data={"csrf": csrf, "action": "add", "username": "siti",
+                                                   "role": "officer", "password": PASSWORD,
+                                                   "agencies[]": ["IMIGRASI"]})
+    assert resp.status == 422 and "hanya untuk supervisor" in await resp.text()
+    config, db = write_hall(tmp_path), tmp_path / "cli.sqlite3"
+    common = ("--config", str(config), "--db", str(db))
+    code, out, err = await run_cli("user", "add", "sri", "--role", "supervisor", "--agencies", "DUKCAPIL",
+                                   "--password-stdin", *common, stdin=PASSWORD + "\n")
+    assert code == 0 and "agencies: DUKCAPIL" in out, err
+    code, _, err = await run_cli("user", "add", "budi", "--role", "supervisor", "--agencies", "DKP",
+                                 "--password-stdin", *common, stdin=PASSWORD + "\n")
+    assert code == 1 and "Instansi 'DKP'" in err
+    code, out, _ = await run_cli("user", "list", *common)
+    assert out.splitlines() == ["sri\tsupervisor\t-\tDUKCAPIL\tactive"]
+
+
+async def test_demo_history_from_the_command_line(tmp_path):
+    from tests.server_process import run_cli, write_hall
+
+    config, db = write_hall(tmp_path), tmp_path / "demo.sqlite3"
+    common = ("--config", str(config), "--db", str(db))
+    code, out, err = await run_cli("demo-history", "--days", "8", "--per-day", "300", *common)
+    assert code == 0, err
+    assert "on 7 days" in out and "0 days that had tickets" in out  # a Sunday is closed
+    code, out, _ = await run_cli("demo-history", "--days", "8", "--per-day", "300", *common)
+    assert "on 0 days" in out and "7 days that had tickets were left as they were" in out
+    code, _, err = await run_cli("demo-history", "--days", "0", *common)
+    assert code == 2 and "--days" in err

@@ -2,7 +2,7 @@
 every end of a stay and the waiting, walking and service times (docs/reports.md defines each one).
 
 Everything is read through `Store.reports` (never the writer); this module turns the sums and
-histograms the store returns into the rows of the API, the pages and the exports.
+wait statistics the store returns into the rows of the API, the pages and the exports.
 """
 
 from __future__ import annotations

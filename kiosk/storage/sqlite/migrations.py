@@ -191,9 +191,9 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX tickets_queue ON tickets (day, state, service, priority, place);
     """,
     # 7: reports (docs/reports.md): one row per stay of a ticket in a service's queue, kept by
-    # triggers on tickets and service_log in the same transactions, and summaries of the stays and
-    # visits per day x service x counter x officer (counts, sums, 1-second wait histograms per day
-    # and per month) kept by triggers on the stays. Earlier history is derived once, here.
+    # triggers on tickets and service_log in the same transactions; summaries of the stays and
+    # visits per day x service x counter x officer (counts, sums) kept by triggers on the stays;
+    # indexes of the called stays by wait. Earlier history is derived once, here.
     REPORT_TABLES + REPORT_SUMMARY_TRIGGERS
     + f"INSERT INTO report_stays (day, ticket_id, stay, service, kind, begin_at, first_call_at, first_counter, "
       f"first_officer, wait_s, outcome, end_at, end_counter, end_officer) {DERIVED_STAYS};\n"
