@@ -26,18 +26,23 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from benchmarks.loadgen import Connection, hammer
-from benchmarks.suite import PASSWORD, issue_request, token
+from benchmarks.suite import PASSWORD, token
 from tests.server_process import ServerProcess, run_cli
 
 AGENCIES, PER_AGENCY, COUNTERS = 20, 5, 120
 GROUPS = ("service", "agency", "counter", "officer", "day", "hour")
+CODES = [chr(65 + i // 26) + chr(65 + i % 26) for i in range(AGENCIES * PER_AGENCY)]
+
+
+def issue_request(worker: int, n: int):
+    return "POST", "/api/tickets", {"service": CODES[(worker * 7 + n) % len(CODES)]}, None
 
 
 def hall_toml() -> str:
     """100 services (codes AA..) in 20 agencies; 6 counters per agency, each calling 2-3 of its services."""
     lines = ['[hall]\nname = "MPP Bench Laporan"\ntimezone = "Asia/Jakarta"\npublic_url = "http://127.0.0.1"\n',
              "[limits]\ntickets_per_minute = 100000000\nticket_burst = 100000000\n"]
-    codes = [chr(65 + i // 26) + chr(65 + i % 26) for i in range(AGENCIES * PER_AGENCY)]
+    codes = CODES
     for a in range(AGENCIES):
         lines.append(f'[[agencies]]\ncode = "AG{a:02d}"\nname = "Instansi {a + 1}"\n')
     for i, code in enumerate(codes):
@@ -126,23 +131,29 @@ async def issue_under_reports(url: str, headers: dict[str, str], year: tuple[dat
             "year_report_median_ms_meanwhile": round(1000 * statistics.median(done), 1) if done else None}
 
 
-async def bench(days: int, per_day: int, seconds: float, repeat: int) -> dict[str, object]:
+async def bench(days: int, per_day: int, seconds: float, repeat: int, keep: str | None) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root = Path(keep or tmp)
         config, db = root / "hall.toml", root / "giliran.sqlite3"
-        config.write_text(hall_toml(), encoding="utf-8")
+        reuse = keep is not None and await asyncio.to_thread(db.exists)
         started = time.perf_counter()
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "kiosk", "demo-history", "--days", str(days), "--per-day", str(per_day),
-            "--config", str(config), "--db", str(db), stdout=asyncio.subprocess.PIPE,
-            env=os.environ | {"GILIRAN_LOG_LEVEL": "WARNING"})
-        out, _ = await proc.communicate()
-        assert proc.returncode == 0
+        if not reuse:
+            config.write_text(hall_toml(), encoding="utf-8")
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "kiosk", "demo-history", "--days", str(days), "--per-day", str(per_day),
+                "--config", str(config), "--db", str(db), stdout=asyncio.subprocess.PIPE,
+                env=os.environ | {"GILIRAN_LOG_LEVEL": "WARNING"})
+            out, _ = await proc.communicate()
+            assert proc.returncode == 0
+            history = out.decode().strip().splitlines()[-1]
+            (root / "history.txt").write_text(history)
+            code, _, err = await run_cli("user", "add", "bench", "--role", "supervisor", "--password-stdin",
+                                         "--config", str(config), "--db", str(db), stdin=PASSWORD + "\n")
+            assert code == 0, err
+        else:
+            history = (root / "history.txt").read_text() + " (kept from an earlier run)"
         generated = time.perf_counter() - started
-        print(out.decode().strip().splitlines()[-1], f"({generated:.0f} s)", flush=True)
-        code, _, err = await run_cli("user", "add", "bench", "--role", "supervisor", "--password-stdin",
-                                     "--config", str(config), "--db", str(db), stdin=PASSWORD + "\n")
-        assert code == 0, err
+        print(history, f"({generated:.0f} s)", flush=True)
         server = ServerProcess(config, db, env={"GILIRAN_LOG_LEVEL": "WARNING"})
         await server.start(timeout=120)
         try:
@@ -156,7 +167,7 @@ async def bench(days: int, per_day: int, seconds: float, repeat: int) -> dict[st
         finally:
             await server.stop()
         size_mb = round(await asyncio.to_thread(db_size, db) / 2**20)
-    return {"history": out.decode().strip().splitlines()[-1], "generated_s": round(generated), "db_mb": size_mb,
+    return {"history": history, "generated_s": round(generated), "db_mb": size_mb,
             "reports": times, "issue": issue}
 
 
@@ -191,8 +202,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--keep", help="a folder for the history, kept and reused by the next run (issued tickets "
+                                       "of a run stay in it)")
     args = parser.parse_args()
-    result = asyncio.run(bench(args.days, args.per_day, args.seconds, args.repeat))
+    result = asyncio.run(bench(args.days, args.per_day, args.seconds, args.repeat, args.keep))
     print(report(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")

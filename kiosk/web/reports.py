@@ -46,7 +46,9 @@ def download(body: bytes, content_type: str, name: str) -> web.Response:
                                  "Cache-Control": "no-store"})
 
 
-@routes.get(r"/api/reports/summary{ext:(\.csv|\.xlsx)?}")
+@routes.get("/api/reports/summary")
+@routes.get("/api/reports/summary.csv")
+@routes.get("/api/reports/summary.xlsx")
 async def summary(request: web.Request) -> web.Response:
     """Supervisor and admin: the summary of a range by service, agency, counter, officer, day or hour."""
     user = await staff(request, MANAGERS)
@@ -59,7 +61,7 @@ async def summary(request: web.Request) -> web.Response:
     result = await Summaries(request.app[STORE], config).summary(period, by, scope)
     log.info("report %s..%s by %s for %s: %.0f ms", period.first, period.last, by, user.username,
              1000 * (time.perf_counter() - started))
-    ext = request.match_info["ext"]
+    ext = request.path[len("/api/reports/summary"):]
     if ext == ".csv":
         name = filename(f"laporan-{STEMS[by]}", result["from"], result["to"], "csv")
         return download(to_csv(summary_table(result, by)), "text/csv", name)

@@ -16,7 +16,8 @@ summary out of step with the tickets:
    `report_counts` by the trigger on `service_log`, and each counter's first call and last visit
    end per day to `report_counter_days`.
 3. Partial indexes on the called stays ordered by wait (per service, counter, officer, and all):
-   a percentile is the wait at its rank, read by walking one of them in order (docs/reports.md).
+   a percentile is the wait at its rank, read by walking one of them in order (docs/reports.md);
+   and one by day, for short ranges.
 
 Durations are whole seconds: each one is rounded (halves away from zero) before it is summed,
 compared or counted; a negative one (a clock set back) counts as 0.
@@ -75,6 +76,8 @@ CREATE INDEX report_waits_service ON report_stays (service, wait_s, day, first_c
 CREATE INDEX report_waits_counter ON report_stays (first_counter, wait_s, day, service) WHERE wait_s IS NOT NULL;
 CREATE INDEX report_waits_officer ON report_stays (first_officer, wait_s, day, service) WHERE wait_s IS NOT NULL;
 CREATE INDEX report_waits_all ON report_stays (wait_s, day, service) WHERE wait_s IS NOT NULL;
+CREATE INDEX report_waits_day ON report_stays (day, service, wait_s, first_counter, first_officer)
+    WHERE wait_s IS NOT NULL;
 """
 
 # A stay's contribution: "first" (issued or transferred in, and its wait) under the counter and

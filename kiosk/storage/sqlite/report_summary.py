@@ -74,7 +74,8 @@ def within_target(conn: sqlite3.Connection, days: DayRange, by: str, scope: Sequ
         source = ("report_svc v JOIN report_stays s INDEXED BY report_waits_service "
                   "ON s.service = v.service AND s.wait_s <= v.target")
     else:  # the range's own days
-        source = "report_stays s JOIN report_svc v ON v.service = s.service AND s.wait_s <= v.target"
+        source = ("report_stays s INDEXED BY report_waits_day JOIN report_svc v ON v.service = s.service "
+                  "AND s.wait_s <= v.target")
     rows = conn.execute(f"SELECT {GROUP_OF_STAYS[by]}, COUNT(*) FROM {source} WHERE s.wait_s IS NOT NULL "
                         f"AND s.day BETWEEN ? AND ?{where} GROUP BY 1", (days.first, days.last, *params)).fetchall()
     return {str(r[0]): int(r[1]) for r in rows}
@@ -113,9 +114,9 @@ def walk_percentiles(conn: sqlite3.Connection, days: DayRange, by: str, key: str
         inside, more = scope_sql("service", codes)
         source, cond, args = "report_stays", f"{span}{inside}{where}", [days.first, days.last, *more, *params]
     elif by == "day":
-        source, cond, args = "report_stays", f"day = ?{where}", [key, *params]
+        source, cond, args = "report_stays INDEXED BY report_waits_day", f"day = ?{where}", [key, *params]
     else:  # the total: its own days sorted, or over two months the index of all waits walked
-        source = "report_stays INDEXED BY report_waits_all" if long_range(days) else "report_stays"
+        source = "report_stays INDEXED BY " + ("report_waits_all" if long_range(days) else "report_waits_day")
         cond, args = f"{span}{where}", [days.first, days.last, *params]
     return _at_ranks(conn, source, cond, args, n)
 
@@ -126,7 +127,8 @@ def ranked_percentiles(conn: sqlite3.Connection, days: DayRange, by: str, scope:
     where, params = scope_sql("s.service", scope)
     join = " JOIN report_svc v ON v.service = s.service" if by == "agency" else ""
     rows = conn.execute(
-        f"""WITH w AS MATERIALIZED (SELECT {GROUP_OF_STAYS[by]} AS g, s.wait_s FROM report_stays s{join}
+        f"""WITH w AS MATERIALIZED (SELECT {GROUP_OF_STAYS[by]} AS g, s.wait_s
+                                    FROM report_stays s INDEXED BY report_waits_day{join}
                                     WHERE s.day BETWEEN ? AND ? AND s.wait_s IS NOT NULL{where}),
                 r AS (SELECT g, wait_s, ROW_NUMBER() OVER (PARTITION BY g ORDER BY wait_s) AS i,
                              COUNT(*) OVER (PARTITION BY g) AS n FROM w
