@@ -296,7 +296,7 @@ async def test_an_older_database_gets_its_history_summarised(runtime_factory, ha
         kept = sorted(conn.execute("SELECT * FROM report_stays").fetchall())
         triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
                                                "AND name LIKE 'report%'")]
-        assert len(triggers) == 10
+        assert len(triggers) == 11
         for name in triggers:
             conn.execute(f"DROP TRIGGER {name}")
         for table in ("report_stays", "report_counts", "report_counter_days"):

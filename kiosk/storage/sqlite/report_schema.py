@@ -115,7 +115,10 @@ _SUB_END = """
 
 REPORT_SUMMARY_TRIGGERS = f"""
 CREATE TRIGGER report_stay_added AFTER INSERT ON report_stays BEGIN
-{_ADD_FIRST}{_ADD_END}
+{_ADD_FIRST}
+END;
+CREATE TRIGGER report_stay_added_ended AFTER INSERT ON report_stays WHEN NEW.outcome IS NOT NULL BEGIN
+{_ADD_END}
 END;
 CREATE TRIGGER report_stay_first_changed AFTER UPDATE ON report_stays
     WHEN OLD.first_counter IS NOT NEW.first_counter OR OLD.first_officer IS NOT NEW.first_officer
