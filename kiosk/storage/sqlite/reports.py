@@ -24,7 +24,7 @@ from kiosk.storage.sqlite.report_summary import by_hour, grouped, load_services,
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-REPORT_NICE = 10  # how much lower the report thread's CPU priority is (Linux: per thread)
+REPORT_NICE = int(os.environ.get("GILIRAN_REPORT_NICE", "10"))  # the report thread's lower priority (Linux: per thread)
 
 WAIT_BUCKETS = (300, 600, 900, 1800, 3600)  # upper bounds (exclusive) of the waiting-time classes
 
@@ -108,6 +108,8 @@ class ReportSql:
 
 def _lower_priority() -> None:
     """Lower this thread's CPU priority (Linux applies nice values per thread)."""
+    if REPORT_NICE <= 0:
+        return
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), REPORT_NICE)
     except (AttributeError, OSError):  # another system, or not allowed: reports still run
