@@ -75,7 +75,7 @@ CREATE INDEX report_waits_service ON report_stays (service, wait_s, day, first_c
     WHERE wait_s IS NOT NULL;
 CREATE INDEX report_waits_counter ON report_stays (first_counter, wait_s, day, service) WHERE wait_s IS NOT NULL;
 CREATE INDEX report_waits_officer ON report_stays (first_officer, wait_s, day, service) WHERE wait_s IS NOT NULL;
-CREATE INDEX report_waits_all ON report_stays (wait_s, day, service) WHERE wait_s IS NOT NULL;
+CREATE INDEX report_waits_all ON report_stays (wait_s, day, service, begin_at) WHERE wait_s IS NOT NULL;
 CREATE INDEX report_waits_day ON report_stays (day, service, wait_s, first_counter, first_officer)
     WHERE wait_s IS NOT NULL;
 """
