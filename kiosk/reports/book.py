@@ -14,8 +14,7 @@ from kiosk.reports.export import Column, Table
 from kiosk.reports.period import WEEKDAYS, Period
 from kiosk.reports.summary import Summaries, hall_offset_s
 from kiosk.reports.usage import counter_usage
-from kiosk.storage.base import Store
-from kiosk.storage.sqlite.reports import WAIT_BUCKETS
+from kiosk.storage.base import WAIT_BUCKETS, Store
 
 TITLES = {"service": "Per layanan", "agency": "Per instansi", "counter": "Per loket", "officer": "Per petugas",
           "day": "Per hari", "hour": "Per jam"}

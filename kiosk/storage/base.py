@@ -265,6 +265,9 @@ class HistoryQueries(Protocol):
         after them, and counters' pause/resume actions (at, username, action, counter)."""
 
 
+WAIT_BUCKETS = (300, 600, 900, 1800, 3600)  # the waiting-time classes' upper bounds in seconds (exclusive)
+
+
 @dataclass(frozen=True)
 class DayRange:
     """The hall's local days from `first` to `last` (YYYY-MM-DD), both included."""

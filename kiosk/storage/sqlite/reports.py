@@ -19,14 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kiosk.storage.base import DayRange, GroupStats, ServiceInfo
+from kiosk.storage.base import WAIT_BUCKETS, DayRange, GroupStats, ServiceInfo
 from kiosk.storage.sqlite.report_summary import by_hour, grouped, load_services, scope_sql
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 REPORT_NICE = int(os.environ.get("GILIRAN_REPORT_NICE", "10"))  # the report thread's lower priority (Linux: per thread)
 
-WAIT_BUCKETS = (300, 600, 900, 1800, 3600)  # upper bounds (exclusive) of the waiting-time classes
 
 
 class ReportSql:
@@ -201,4 +200,4 @@ class SqliteReportQueries:
         return await self.reader.run(lambda sql: sql.longest_waits(day))
 
 
-__all__ = ["WAIT_BUCKETS", "ReportReader", "SqliteReportQueries"]
+__all__ = ["ReportReader", "SqliteReportQueries"]
