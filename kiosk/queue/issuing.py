@@ -160,6 +160,11 @@ class Issuer:
                 raise RuntimeError("a ticket was refused after it was written") from exc
             return exc
 
+    def place_taken(self, day: str, place: float) -> None:
+        """Another rule (a deferral) put a ticket at `place`: new tickets of that day join behind it."""
+        if self._place is not None and self._place[0] == day and place > self._place[1]:
+            self._place = (day, place)
+
     async def _next_place(self, w: Work) -> float:
         """A new ticket joins its queue now: its place is the time, never before a place already
         taken today (a clock set back must not put new tickets ahead of those waiting)."""
