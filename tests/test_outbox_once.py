@@ -86,6 +86,7 @@ async def test_ten_thousand_sms_under_load_none_twice(aiohttp_client, tmp_path):
             await asyncio.sleep(0.2)
     twice = {key: n for key, n in received.items() if n > 1}
     sent = Counter((address, text) for address, text in rows("SELECT address, text FROM outbox WHERE state = 'sent'"))
+    print(f"\n{sum(received.values())} messages received, {len(twice)} of them more than once")
     assert sum(received.values()) >= 10_000, sum(received.values())
     assert twice == {}, f"{len(twice)} of {sum(received.values())} messages arrived more than once"
     assert sent == received, "every message recorded as sent arrived once, and every one that arrived is recorded sent"
