@@ -19,6 +19,7 @@ from kiosk.queue.following import Following
 from kiosk.queue.i18n import format_wait
 from kiosk.queue.models import STATE_LABELS, WAITING, Ticket
 from kiosk.queue.service import QueueService
+from kiosk.support.ratelimit import RateLimiter
 from notifier.messages import sms_safe
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,9 @@ COMMANDS = {
     "TUNDA": "defer", "/TUNDA": "defer",
     "BANTUAN": "help", "HELP": "help", "INFO": "help", "MENU": "help", "/BANTUAN": "help", "/HELP": "help",
 }
+# Answers cost the hall money on SMS (and outside WhatsApp's window): a number writing again and
+# again gets a few answers, then one an hour more (what it writes is still kept and acted on).
+REPLIES_PER_HOUR, REPLY_BURST = 1.0, 10
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class Replies:
     def __init__(self, queue: QueueService, following: Following) -> None:
         self.queue = queue
         self.following = following
+        self.limit = RateLimiter(REPLIES_PER_HOUR / 60, REPLY_BURST, queue.clock.now)
 
     @property
     def config(self) -> HallConfig:
@@ -94,9 +99,13 @@ class Replies:
 
     async def _send(self, channel: str, address: str, answer: Answer, inbound_id: int) -> None:
         text = answer.text
-        if text is None:  # answered by an alert (a new subscription's confirmation): only mark it
+        if text is not None and self.limit.retry_after(f"{channel}:{address}") > 0:
+            log.info("%s: no answer to a number that wrote too often (message %s)", channel, inbound_id)
+            text = None
+        if text is None:  # answered by an alert (a new subscription's confirmation), or not at all
             await self.following.answered(inbound_id)
             return
+        self.limit.take(f"{channel}:{address}", "")
         if channel == "sms":
             text = sms_safe(text)
         await self.following.queue_message(channel=channel, address=address, stage="reply", text=text,

@@ -146,3 +146,13 @@ async def test_gammu_inbox_files_are_answered_once(sms_app, gateway, tmp_path):
     assert list(inbox.glob("IN*")) == [] and len(list((inbox / "giliran-selesai").iterdir())) == 3
     await asyncio.sleep(2.5)
     assert len(gateway.accepted()) == 2, "each file once"
+
+
+async def test_a_number_writing_again_and_again_gets_ten_answers_then_one_an_hour(sms_app, gateway):
+    client = await sms_app()
+    for i in range(13):
+        assert await smsgate_receives(client.url, OTHER, f"halo {i}", key=KEY) == 200
+    await until(lambda: len(sms_to(gateway, OTHER)) >= 10)
+    await asyncio.sleep(1.0)
+    assert len(sms_to(gateway, OTHER)) == 10, "each answer costs the hall an SMS"
+    assert count(client, "SELECT COUNT(*) FROM inbound WHERE handled_at IS NOT NULL") == 13, "all kept, all handled"
