@@ -66,7 +66,7 @@ class SlaAlerts:
                                              key=f"{prefix}{w.now:.0f}", at=w.now):
                     sent.append(code)
             if sent:
-                w.notify("alert.queued", {})
+                w.notify("alert.queued", {"channel": "telegram"})
         self.queued += len(sent)
         for code in sent:
             log.info("SLA: %s past its target; the supervisors' chat is told", code)

@@ -20,6 +20,9 @@ PUBLIC = {
     ("GET", "/api/tickets/{token}/events"),  # the status page's own stream
     ("GET", "/kiosk"), ("GET", "/t/{token}/qr.svg"), ("GET", "/t/{token}/telegram.svg"),
     ("POST", "/telegram/webhook"),  # Telegram's secret-token header (tests/test_telegram.py)
+    # Providers' webhooks, each checked by its own signature or secret (tests/test_whatsapp.py, test_replies.py)
+    ("GET", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook/{secret}"),
+    ("POST", "/sms/webhook"),
 }
 SUPERVISORS_ONLY = {("GET", "/api/audit"), ("GET", "/api/admin/hall"), ("PUT", "/api/admin/{section}/{key}"),
                     ("GET", "/api/reports/summary"), ("GET", "/api/reports/summary.csv"),
@@ -205,7 +208,9 @@ async def test_bad_new_accounts_are_refused(client):
     for args, code in ((("a b", "rahasia-123", "officer", ()), "invalid_username"),
                        (("siti", "pendek", "officer", ()), "weak_password"),
                        (("siti", "rahasia-123", "boss", ()), "invalid_role"),
-                       (("siti", "rahasia-123", "officer", ("99",)), "unknown_counter")):
+                       (("siti", "rahasia-123", "officer", ("99",)), "unknown_counter"),
+                       (("\u0430dmin", "rahasia-123", "admin", ()), "invalid_username"),  # Cyrillic a
+                       (("siti", "rahasia-123", "officer", ()), "counters_needed")):
         try:
             await app[AUTH].add_user(*args, app[QUEUE].config)
         except Unprocessable as exc:

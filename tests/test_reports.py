@@ -15,10 +15,12 @@ from kiosk.queue.clock import FakeClock
 from kiosk.reports.period import Period
 from kiosk.reports.summary import Summaries
 from kiosk.runtime import Runtime
+from kiosk.storage.sqlite.migrations import MIGRATIONS
 from kiosk.storage.sqlite.report_schema import DERIVED_STAYS
 from tests.conftest import hall_dict, wib
 
 DAY = date(2026, 11, 25)
+BEFORE_REPORTS = next(i for i, script in enumerate(MIGRATIONS) if "report_stays" in script)  # schema then
 FIELDS = ("issued", "served", "no_show", "cancelled", "expired", "transferred_out", "transferred_in", "called",
           "wait_p50_s", "wait_p90_s", "wait_mean_s", "walk_mean_s", "service_mean_s", "within_target_pct")
 
@@ -285,8 +287,8 @@ async def test_summaries_kept_by_triggers_equal_a_rebuild_from_the_tickets(runti
 
 
 async def test_an_older_database_gets_its_history_summarised(runtime_factory, hall, clock, tmp_path):
-    """A database from before the reports (schema 6) is migrated: its tickets' stays are derived once
-    and the summaries equal what the triggers would have kept."""
+    """A database from before the reports is migrated: its tickets' stays are derived once and the
+    summaries equal what the triggers would have kept."""
     runtime = await runtime_factory(hall)
     await worked_day(runtime, clock)
     store = runtime.writer.store
@@ -302,11 +304,11 @@ async def test_an_older_database_gets_its_history_summarised(runtime_factory, ha
         for table in ("report_stays", "report_counts", "report_counter_days"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("ALTER TABLE users DROP COLUMN agencies")
-        conn.execute("PRAGMA user_version = 6")
+        conn.execute(f"PRAGMA user_version = {BEFORE_REPORTS}")
     await store.open()
     try:
         with sqlite3.connect(store.path) as conn:
-            assert conn.execute("PRAGMA user_version").fetchone()[0] == 9
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
             assert sorted(conn.execute("SELECT * FROM report_stays").fetchall()) == kept
         after = await Summaries(store, hall).summary(Period(DAY, DAY), "counter", None)
         assert after == before

@@ -163,7 +163,8 @@ async def test_agency_limited_supervisor_sees_only_their_agencies(hall_client, c
                                                                 "role": "supervisor", "agencies": ["NOPE"]})
     assert resp.status == 422 and (await resp.json())["error"]["code"] == "unknown_agency"
     resp = await client.post("/api/users", headers=admin, json={"username": "kadis", "password": PASSWORD,
-                                                                "role": "officer", "agencies": ["IMIGRASI"]})
+                                                                "role": "officer", "counters": ["1"],
+                                                                "agencies": ["IMIGRASI"]})
     assert (await resp.json())["error"]["code"] == "agencies_not_allowed"
     resp = await client.post("/api/users", headers=admin, json={"username": "kadis", "password": PASSWORD,
                                                                 "role": "supervisor", "agencies": ["DUKCAPIL"]})
@@ -206,7 +207,7 @@ async def test_agencies_on_the_users_page_and_the_command_line(client, tmp_path)
     page = await (await client.get("/admin/users")).text()
     assert "<td>kepala.imi</td><td>supervisor</td><td>semua</td>\n        <td>IMIGRASI</td>" in page
     resp = await client.post("/admin/users", data={"csrf": csrf, "action": "add", "username": "siti",
-                                                   "role": "officer", "password": PASSWORD,
+                                                   "role": "officer", "password": PASSWORD, "counters[]": ["1"],
                                                    "agencies[]": ["IMIGRASI"]})
     assert resp.status == 422 and "hanya untuk supervisor" in await resp.text()
     config, db = write_hall(tmp_path), tmp_path / "cli.sqlite3"

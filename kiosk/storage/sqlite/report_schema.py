@@ -1,4 +1,4 @@
-"""The report tables and the triggers that keep them (migration 7; docs/reports.md says what each
+"""The report tables and the triggers that keep them (the reports' migration; docs/reports.md says what each
 number means). These texts are part of an applied migration: never edit them, add a new migration.
 
 Two layers, both kept inside the transaction that changes a ticket, so a report never sees a
@@ -137,7 +137,7 @@ CREATE TRIGGER report_stay_removed AFTER DELETE ON report_stays BEGIN
 END;
 """
 
-# Stays derived from tickets and the visit log (used once for the history before migration 7; the
+# Stays derived from tickets and the visit log (used once for the history before the reports' migration; the
 # tests hold the triggers to it). A stay ends at each transferred visit; its first call is its
 # first visit's call (or the ticket's current call when no visit of it is logged yet).
 DERIVED_STAYS = """
@@ -182,7 +182,7 @@ SELECT day, ticket_id, stay, service, kind, begin_at, first_call_at, first_count
 FROM x
 """
 
-# Visits before migration 7, into the summaries (what the trigger on service_log adds from now on).
+# Visits before the reports' migration, into the summaries (what the trigger on service_log adds from now on).
 REPORT_VISIT_BACKFILL = """
 INSERT INTO report_counts (day, service, counter, officer, visits, started, walk_sum, service_sum, busy_sum)
     SELECT day, service, counter_id, COALESCE(username, ''), COUNT(*), COUNT(started_at),

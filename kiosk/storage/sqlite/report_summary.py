@@ -1,5 +1,5 @@
 """The summary's SQL: counts and sums from `report_counts`, and exact wait percentiles read from the
-partial indexes of called stays ordered by wait (migration 7).
+partial indexes of called stays ordered by wait (the reports' migration).
 
 A percentile by nearest rank is the wait at position k = ceil(p/100 x n) of a group's sorted waits;
 `ORDER BY wait_s LIMIT 1 OFFSET k-1` on an index that starts with the group's column and then

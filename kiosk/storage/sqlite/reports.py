@@ -1,4 +1,4 @@
-"""Reads for reports (the tables of migration 7, kiosk/storage/sqlite/report_schema.py).
+"""Reads for reports (the tables of the reports' migration, kiosk/storage/sqlite/report_schema.py).
 
 Reports never touch the writer. They run on a connection and a thread of their own, at a lower CPU
 priority than the server's event loop, so a year-long report does not slow ticket issue: SQLite
