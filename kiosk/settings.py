@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kiosk.hall.config import DEMO_HALL
 
 DEFAULT_DB = Path("var") / "giliran.sqlite3"
+# What the Bot API accepts (setWebhook): a secret token of 1-256 of these characters, and webhooks
+# only over HTTPS on these ports.
+TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+TELEGRAM_WEBHOOK_PORTS = (443, 80, 88, 8443)
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why Telegram would refuse this webhook URL (HTTPS on port 443, 80, 88 or 8443), or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return f"'{url}' is not a URL"
+    if parts.scheme != "https":
+        return f"Telegram sends webhooks only over HTTPS; '{url}' is not https://"
+    if port not in TELEGRAM_WEBHOOK_PORTS:
+        return f"Telegram sends webhooks only to ports 443, 80, 88 or 8443, not {port}"
+    return None
 
 
 class SettingsError(Exception):
@@ -29,6 +49,7 @@ class Settings:
     telegram_api_url: str = "https://api.telegram.org"
     telegram_mode: str = "polling"
     telegram_secret: str | None = None
+    kiosk_keys: dict[str, str] = field(default_factory=dict)  # kiosk id -> the key only that kiosk sends
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -59,7 +80,24 @@ class Settings:
         if token and mode == "webhook" and not secret:
             raise SettingsError("GILIRAN_TELEGRAM_SECRET is needed in webhook mode (Telegram sends it back in "
                                 "X-Telegram-Bot-Api-Secret-Token)")
+        if secret is not None and not TELEGRAM_SECRET.match(secret):
+            raise SettingsError("GILIRAN_TELEGRAM_SECRET must be 1-256 characters of A-Z, a-z, 0-9, '_' and '-' "
+                                "(what Telegram accepts as a webhook secret token)")
         return cls(config=Path(str(pick("config", cls.config))), db=Path(str(pick("db", cls.db))),
+                   kiosk_keys=_kiosk_keys(env.get("GILIRAN_KIOSK_KEYS", "")),
                    host=str(pick("host", cls.host)), port=port, log_level=level, telegram_token=token,
                    telegram_api_url=env.get("GILIRAN_TELEGRAM_API_URL", cls.telegram_api_url).rstrip("/"),
                    telegram_mode=mode, telegram_secret=secret)
+
+
+def _kiosk_keys(text: str) -> dict[str, str]:
+    """GILIRAN_KIOSK_KEYS="K1:long-random-key,K2:another": a kiosk that sends its key in X-Kiosk-Key
+    (the kiosk page reads it from `#key=` in its address) is the only one that prints as that kiosk."""
+    keys: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        kiosk, sep, key = item.partition(":")
+        if not sep or not kiosk.strip() or len(key.strip()) < 16:
+            raise SettingsError("GILIRAN_KIOSK_KEYS: write KIOSK:KEY pairs separated by commas, each key at least "
+                                "16 characters (e.g. K1:" + "x" * 16 + ")")
+        keys[kiosk.strip()] = key.strip()
+    return keys

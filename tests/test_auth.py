@@ -20,8 +20,14 @@ PUBLIC = {
     ("GET", "/api/tickets/{token}/events"),  # the status page's own stream
     ("GET", "/kiosk"), ("GET", "/t/{token}/qr.svg"), ("GET", "/t/{token}/telegram.svg"),
     ("POST", "/telegram/webhook"),  # Telegram's secret-token header (tests/test_telegram.py)
+    # Providers' webhooks, each checked by its own signature or secret (tests/test_whatsapp.py, test_replies.py)
+    ("GET", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook/{secret}"),
+    ("POST", "/sms/webhook"),
 }
-SUPERVISORS_ONLY = {("GET", "/api/audit"), ("GET", "/api/admin/hall"), ("PUT", "/api/admin/{section}/{key}")}
+SUPERVISORS_ONLY = {("GET", "/api/audit"), ("GET", "/api/admin/hall"), ("PUT", "/api/admin/{section}/{key}"),
+                    ("GET", "/api/reports/summary"), ("GET", "/api/reports/summary.csv"),
+                    ("GET", "/api/reports/summary.xlsx"), ("GET", "/api/reports/workbook.xlsx"),
+                    ("GET", "/api/reports/sla")}
 ADMINS_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("POST", "/api/users/{name}/password"),
                ("POST", "/api/users/{name}/disable"), ("POST", "/api/users/{name}/enable"),
                ("POST", "/api/admin/{section}"), ("PUT", "/api/admin/{section}"),
@@ -30,9 +36,10 @@ ADMINS_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("POST", "/api/use
 PAGES = {("GET", "/staff"), ("GET", "/staff/counter/{id}"), ("GET", "/staff/supervisor"), ("GET", "/staff/audit"),
          ("POST", "/staff/logout"), ("GET", "/admin"), ("GET", "/admin/{section}"), ("GET", "/admin/{section}/new"),
          ("GET", "/admin/{section}/{key}"), ("POST", "/admin/{section}"), ("POST", "/admin/{section}/{key}"),
-         ("POST", "/admin/{section}/{key}/delete"), ("GET", "/admin/simulasi"), ("POST", "/admin/simulasi")}
+         ("POST", "/admin/{section}/{key}/delete"), ("GET", "/laporan"), ("GET", "/admin/simulasi"),
+         ("POST", "/admin/simulasi")}
 MANAGER_PAGES = {p for p in PAGES if p[1].startswith("/admin")} | {("GET", "/staff/supervisor"),
-                                                                   ("GET", "/staff/audit")}
+                                                                   ("GET", "/staff/audit"), ("GET", "/laporan")}
 PUBLIC |= {("GET", "/staff/login"), ("POST", "/staff/login")}
 
 
@@ -202,7 +209,9 @@ async def test_bad_new_accounts_are_refused(client):
     for args, code in ((("a b", "rahasia-123", "officer", ()), "invalid_username"),
                        (("siti", "pendek", "officer", ()), "weak_password"),
                        (("siti", "rahasia-123", "boss", ()), "invalid_role"),
-                       (("siti", "rahasia-123", "officer", ("99",)), "unknown_counter")):
+                       (("siti", "rahasia-123", "officer", ("99",)), "unknown_counter"),
+                       (("\u0430dmin", "rahasia-123", "admin", ()), "invalid_username"),  # Cyrillic a
+                       (("siti", "rahasia-123", "officer", ()), "counters_needed")):
         try:
             await app[AUTH].add_user(*args, app[QUEUE].config)
         except Unprocessable as exc:

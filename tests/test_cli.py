@@ -28,9 +28,12 @@ async def test_user_add_and_list(tmp_path):
     code, out, err = await run_cli("user", "add", "siti", "--role", "officer", "--counters", "1,2",
                                    "--password-stdin", *common, stdin="rahasia-123\n")
     assert code == 0, err
-    code, out, err = await run_cli("user", "add", "siti", "--role", "officer", "--password-stdin", *common,
-                                   stdin="rahasia-123\n")
+    code, out, err = await run_cli("user", "add", "siti", "--role", "officer", "--counters", "2",
+                                   "--password-stdin", *common, stdin="rahasia-123\n")
     assert code == 1 and "sudah ada" in err
+    code, out, err = await run_cli("user", "add", "budi", "--role", "officer", "--password-stdin", *common,
+                                   stdin="rahasia-123\n")
+    assert code == 1 and "minimal satu loket" in err, "an officer with no counter could do nothing"
     code, out, err = await run_cli("user", "add", "budi", "--role", "officer", "--counters", "9",
                                    "--password-stdin", *common, stdin="rahasia-123\n")
     assert code == 1 and "Loket '9'" in err
@@ -40,7 +43,7 @@ async def test_user_add_and_list(tmp_path):
     code, out, err = await run_cli("user", "add", "budi", "--role", "boss", "--password-stdin", *common, stdin="x\n")
     assert code == 2 and "invalid choice" in err
     code, out, _ = await run_cli("user", "list", *common)
-    assert code == 0 and out.splitlines() == ["siti\tofficer\t1,2\tactive"]
+    assert code == 0 and out.splitlines() == ["siti\tofficer\t1,2\t-\tactive"]
 
 
 async def test_serve_uses_environment_settings_and_stops_on_sigterm(tmp_path, monkeypatch):

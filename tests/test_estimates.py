@@ -205,3 +205,13 @@ def test_forecast_alone_and_the_formula_before_it():
     assert forecast.wait("X", 1, 1000.0) == round(left)
     assert forecast.wait("Y", 0, 1000.0) is None
     assert simple_wait_seconds(3, 2, 300) == 450 and simple_wait_seconds(0, 0, 300) == 0
+
+
+async def test_a_ticket_that_lets_others_go_ahead_gets_their_later_call(rt):
+    # Counter 1 (X and Y) alone at work, busy with an X visit: X1, Y1 (10 minutes) and X2 wait.
+    await rt.queue.issue("X")
+    await rt.queue.call_next("1", "siti")
+    x1, _, x2 = await rt.queue.issue("X"), await rt.queue.issue("Y"), await rt.queue.issue("X")
+    assert [(await view_of(rt, t))["estimated_wait_s"] for t in (x1, x2)] == [300, 1200]
+    await rt.queue.defer(x1.token, "warga")  # TUNDA: X2 goes ahead of X1, and Y1 with it
+    assert [(await view_of(rt, t))["estimated_wait_s"] for t in (x2, x1)] == [900, 1200]

@@ -53,6 +53,7 @@ class Service:
     service_minutes: float | None = None
     approach_ahead: int | None = None
     approach_minutes: float | None = None
+    target_wait_minutes: float | None = None  # None: the hall's [queue] target_wait_minutes
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class QueueRules:
 
     priority_max_in_row: int = 2
     default_service_minutes: float = 6.0
+    target_wait_minutes: float = 30.0  # a service's waiting-time target unless it sets its own (reports, SLA)
+    defer_places: int = 2  # TUNDA lets this many go ahead, once per ticket; 0: the hall does not allow it
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class Limits:
     ticket_burst: int = 10
     login_failures: int = 5
     login_window_s: float = 300.0
+    connections_per_address: int = 256
+    request_timeout_s: float = 10.0  # to send a request's head (and its body) once connected
 
 
 PRINTER_DRIVERS = ("network", "usb", "serial", "file", "cups", "preview")
@@ -118,6 +123,7 @@ class Kiosk:
     name: str
     printer: str | None = None
     reset_after_s: float = 30.0
+    addresses: tuple[str, ...] = ()  # when set, only these addresses (IPs or networks) print as this kiosk
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,7 @@ class Alerts:
     give_up_minutes: float = 30.0
     telegram_per_second: float = 25.0
     retry_first_s: float = 2.0
+    supervisor_chat: str | None = None  # a Telegram chat told when a service's longest wait crosses its target
 
 
 @dataclass(frozen=True)
@@ -174,6 +181,39 @@ class SmsSettings:
     body_template: str | None = None
     timeout_s: float = 10.0
     command: str = "gammu-smsd-inject"
+    gammu_config: str | None = None  # gammu-smsd-inject -c FILE (default: gammu's /etc/gammu-smsdrc)
+    gammu_inbox: str | None = None  # Gammu SMSD's FILES-backend inbox folder: replies are read from it
+
+
+WHATSAPP_PROVIDERS = ("log", "cloud", "fonnte", "wablas")
+# The facts each stage's approved template takes, in order ({{1}}, {{2}}, ...), on Meta's Cloud API.
+WHATSAPP_TEMPLATE_PARAMS: dict[str, tuple[str, ...]] = {
+    "subscribed": ("number", "service", "ahead", "wait"),
+    "approaching": ("number", "ahead", "wait"),
+    "called": ("number", "counter"),
+    "recalled": ("number", "counter"),
+    "transferred": ("number", "service", "ahead"),
+    "no_show": ("number",),
+    "done": ("number",),
+}
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    """The WhatsApp channel (secrets come from GILIRAN_WHATSAPP_* environment variables)."""
+
+    provider: str = "log"
+    number: str | None = None  # the hall's WhatsApp number, digits with the country code (wa.me links)
+    base_url: str | None = None  # cloud: https://graph.facebook.com; fonnte: https://api.fonnte.com; wablas: the server
+    api_version: str = "v23.0"  # cloud: the Graph API version
+    phone_number_id: str | None = None  # cloud: the sending number's id (not a secret)
+    language: str = "id"  # cloud: the approved templates' language code
+    templates: dict[str, str] = field(default_factory=dict)  # cloud: stage -> approved template name
+    rate_per_minute: float = 60.0
+    timeout_s: float = 10.0
+
+    def __hash__(self) -> int:
+        return hash((self.provider, self.number, self.base_url, tuple(sorted(self.templates.items()))))
 
 
 @dataclass(frozen=True)
@@ -208,6 +248,7 @@ class HallConfig:
     display: DisplaySettings = field(default_factory=DisplaySettings)
     alerts: Alerts = field(default_factory=Alerts)
     sms: SmsSettings = field(default_factory=SmsSettings)
+    whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
     # The document this was read from (JSON-safe): what the database keeps and admin pages edit.
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # Look-ups built once (see __post_init__).
@@ -223,6 +264,13 @@ class HallConfig:
         minutes = service.approach_minutes if service and service.approach_minutes is not None \
             else self.alerts.approach_minutes
         return ahead, minutes
+
+    def target_wait_s(self, service_code: str) -> int:
+        """A service's waiting-time target in whole seconds (its own, or the hall's default)."""
+        service = self.service(service_code)
+        minutes = service.target_wait_minutes if service and service.target_wait_minutes is not None \
+            else self.queue.target_wait_minutes
+        return round(minutes * 60)
 
     def zone(self, zone_id: str) -> Zone | None:
         """The zone with this id, if any."""

@@ -37,11 +37,12 @@ from kiosk.hall.rooms import (
     parse_printers,
     parse_sms,
     parse_tickets,
+    parse_whatsapp,
     parse_zones,
 )
 
 SECTIONS = {"hall", "agencies", "services", "counters", "queue", "limits", "printers", "kiosks", "tickets", "zones",
-            "display", "alerts", "sms"}
+            "display", "alerts", "sms", "whatsapp"}
 
 
 def load_hall(path: str | Path) -> HallConfig:
@@ -56,6 +57,8 @@ def load_hall(path: str | Path) -> HallConfig:
         raise ConfigError(f"{source}: cannot be read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not a hall file: values nested too deeply") from None
     return parse_hall(raw, source)
 
 
@@ -86,6 +89,7 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
         display=parse_display(Reader(source, "[display]", top.get("display", dict, {}))),
         alerts=parse_alerts(Reader(source, "[alerts]", top.get("alerts", dict, {}))),
         sms=parse_sms(Reader(source, "[sms]", top.get("sms", dict, {}))),
+        whatsapp=parse_whatsapp(Reader(source, "[whatsapp]", top.get("whatsapp", dict, {}))),
     )
 
 
@@ -99,7 +103,7 @@ def _hall_info(h: Reader) -> HallInfo:
     public_url = h.text("public_url", "http://localhost:8080").rstrip("/")
     if not re.match(r"^https?://[^\s/]+", public_url):
         h.fail("public_url", f"must start with http:// or https://, not '{public_url}'")
-    return HallInfo(name=h.text("name"), timezone=tz_name, public_url=public_url)
+    return HallInfo(name=h.name("name"), timezone=tz_name, public_url=public_url)
 
 
 def _agencies(top: Reader) -> tuple[Agency, ...]:
@@ -113,14 +117,14 @@ def _agencies(top: Reader) -> tuple[Agency, ...]:
             r.fail("code", f"'{code}' must be letters, digits, '-' or '_' (at most 32)")
         if any(a.code == code for a in agencies):
             r.fail("code", f"duplicate agency code '{code}'")
-        agencies.append(Agency(code=code, name=r.text("name")))
+        agencies.append(Agency(code=code, name=r.name("name")))
     if not agencies:
         top.fail("agencies", "at least one agency is needed")
     return tuple(agencies)
 
 
 SERVICE_KEYS = {"code", "name", "agency", "daily_quota", "hours", "service_minutes", "approach_ahead",
-                "approach_minutes"}
+                "approach_minutes", "target_wait_minutes"}
 
 
 def _services(top: Reader, agency_codes: set[str]) -> tuple[Service, ...]:
@@ -147,6 +151,8 @@ def _service(r: Reader, code: str, agency_codes: set[str]) -> Service:
     quota = r.get("daily_quota", int, None)
     if quota is not None and quota < 1:
         r.fail("daily_quota", "must be at least 1 (leave it out for no quota)")
+    if quota is not None and quota > 100000:
+        r.fail("daily_quota", "must be at most 100000 (leave it out for no quota)")
     hours = None
     hours_text = r.text("hours", None)
     if hours_text is not None:
@@ -163,8 +169,12 @@ def _service(r: Reader, code: str, agency_codes: set[str]) -> Service:
     approach_minutes = r.number("approach_minutes", None)
     if approach_minutes is not None and not 0 <= approach_minutes <= 240:
         r.fail("approach_minutes", "must be between 0 and 240")
-    return Service(code=code, name=r.text("name"), agency=agency, daily_quota=quota, hours=hours,
-                   service_minutes=minutes or None, approach_ahead=ahead, approach_minutes=approach_minutes)
+    target = r.number("target_wait_minutes", None)
+    if target is not None and not 1 <= target <= 1440:
+        r.fail("target_wait_minutes", "must be between 1 and 1440")
+    return Service(code=code, name=r.name("name"), agency=agency, daily_quota=quota, hours=hours,
+                   service_minutes=minutes or None, approach_ahead=ahead, approach_minutes=approach_minutes,
+                   target_wait_minutes=target)
 
 
 def _counters(top: Reader, service_codes: set[str]) -> tuple[Counter, ...]:
@@ -186,35 +196,44 @@ def _counters(top: Reader, service_codes: set[str]) -> tuple[Counter, ...]:
                 r.fail("services", f"unknown service '{code}'")
         if len(set(codes)) != len(codes):
             r.fail("services", "lists a service twice")
-        counters.append(Counter(id=cid, name=r.text("name", f"Loket {cid}"), services=tuple(codes)))
+        counters.append(Counter(id=cid, name=r.name("name", f"Loket {cid}"), services=tuple(codes)))
     if not counters:
         top.fail("counters", "at least one counter is needed")
     return tuple(counters)
 
 
 def _queue_rules(q: Reader) -> QueueRules:
-    q.unknown_keys({"priority_max_in_row", "default_service_minutes"})
+    q.unknown_keys({"priority_max_in_row", "default_service_minutes", "defer_places", "target_wait_minutes"})
     in_row = q.get("priority_max_in_row", int, QueueRules.priority_max_in_row)
     if in_row < 1:
         q.fail("priority_max_in_row", "must be at least 1")
-    default_minutes = q.get("default_service_minutes", (int, float), QueueRules.default_service_minutes)
+    default_minutes = q.number("default_service_minutes", QueueRules.default_service_minutes) or 0.0
     if not 0 < default_minutes <= 480:
         q.fail("default_service_minutes", "must be between 0 and 480")
-    return QueueRules(priority_max_in_row=in_row, default_service_minutes=float(default_minutes))
+    if in_row > 100:
+        q.fail("priority_max_in_row", "must be at most 100")
+    defer = q.get("defer_places", int, QueueRules.defer_places)
+    if not 0 <= defer <= 20:
+        q.fail("defer_places", "must be between 0 (no deferring) and 20")
+    target = q.number("target_wait_minutes", QueueRules.target_wait_minutes) or 0.0
+    if not 1 <= target <= 1440:
+        q.fail("target_wait_minutes", "must be between 1 and 1440")
+    return QueueRules(priority_max_in_row=in_row, default_service_minutes=default_minutes, defer_places=defer,
+                      target_wait_minutes=target)
 
 
 def _limits(lim: Reader) -> Limits:
-    lim.unknown_keys({"tickets_per_minute", "ticket_burst", "login_failures", "login_window_s"})
-    limits = Limits(
-        tickets_per_minute=float(lim.get("tickets_per_minute", (int, float), Limits.tickets_per_minute)),
-        ticket_burst=lim.get("ticket_burst", int, Limits.ticket_burst),
-        login_failures=lim.get("login_failures", int, Limits.login_failures),
-        login_window_s=float(lim.get("login_window_s", (int, float), Limits.login_window_s)),
+    lim.unknown_keys({"tickets_per_minute", "ticket_burst", "login_failures", "login_window_s",
+                      "connections_per_address", "request_timeout_s"})
+    # Ranges a hall can use: beyond them a limit is either no limit at all or a locked door.
+    return Limits(
+        tickets_per_minute=lim.number("tickets_per_minute", Limits.tickets_per_minute, 0.1, 1e9) or 0.0,
+        ticket_burst=lim.whole("ticket_burst", Limits.ticket_burst, 1, 10**9),
+        login_failures=lim.whole("login_failures", Limits.login_failures, 1, 1000),
+        login_window_s=lim.number("login_window_s", Limits.login_window_s, 1, 86400) or 0.0,
+        connections_per_address=lim.whole("connections_per_address", Limits.connections_per_address, 8, 100000),
+        request_timeout_s=lim.number("request_timeout_s", Limits.request_timeout_s, 1, 300) or 0.0,
     )
-    for key in ("tickets_per_minute", "ticket_burst", "login_failures", "login_window_s"):
-        if getattr(limits, key) <= 0:
-            lim.fail(key, "must be greater than 0")
-    return limits
 
 
 def parse_hours(text: str) -> Hours:

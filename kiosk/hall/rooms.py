@@ -1,10 +1,12 @@
 """The sections of the hall document that the reacting rooms read: printers and kiosks, ticket
-texts, display zones and phrasing, alert thresholds and the SMS gateway."""
+texts, display zones and phrasing, alert thresholds, the SMS gateway and WhatsApp."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
+import string
 from typing import Any
 
 from kiosk.hall.config import (
@@ -12,6 +14,8 @@ from kiosk.hall.config import (
     PRINTER_DRIVERS,
     PRINTER_OPTIONS,
     SMS_PROVIDERS,
+    WHATSAPP_PROVIDERS,
+    WHATSAPP_TEMPLATE_PARAMS,
     Agency,
     Alerts,
     Counter,
@@ -21,8 +25,10 @@ from kiosk.hall.config import (
     Service,
     SmsSettings,
     TicketText,
+    WhatsAppSettings,
     Zone,
 )
+from kiosk.hall.devices import devfile_problem, directory_problem
 from kiosk.hall.reader import Reader
 
 PRINTER_KEYS = {"id", "driver", "profile", "timeout_s", "status_queries", "confirm_wait_s", "retry_max_s"}
@@ -88,7 +94,11 @@ def _printer_options(r: Reader, driver: str) -> dict[str, Any]:
             except ValueError:
                 r.fail(key, f"'{value}' is not a USB id like 0x04b8")
     elif driver in ("serial", "file"):
-        r.text("devfile")
+        if problem := devfile_problem(r.text("devfile")):
+            r.fail("devfile", problem)
+    elif driver == "preview" and "directory" in r.table:
+        if problem := directory_problem(r.text("directory")):
+            r.fail("directory", problem)
     elif driver == "cups":
         r.text("printer_name")
     return options
@@ -101,23 +111,30 @@ def parse_kiosks(source: str, entries: list[Any], printers: tuple[Printer, ...])
         r = Reader(source, f"kiosks[{i}]", entry)
         kid = str(r.get("id", (str, int)))
         r.where = f"kiosks[{i}] (id '{kid}')"
-        r.unknown_keys({"id", "name", "printer", "reset_after_s"})
+        r.unknown_keys({"id", "name", "printer", "reset_after_s", "addresses"})
         kid = _entry_id(r, "kiosks", i, [k.id for k in kiosks])
+        addresses = tuple(str(a) for a in r.get("addresses", list, []))
+        for address in addresses:
+            try:
+                ipaddress.ip_network(address, strict=False)
+            except ValueError:
+                r.fail("addresses", f"'{address}' is not an IP address or network (e.g. 192.168.1.20)")
         printer = r.text("printer", None)
         if printer is not None and not any(p.id == printer for p in printers):
             r.fail("printer", f"unknown printer '{printer}'")
         reset = float(r.get("reset_after_s", (int, float), Kiosk.reset_after_s))
         if not 5 <= reset <= 600:
             r.fail("reset_after_s", "must be between 5 and 600 seconds")
-        kiosks.append(Kiosk(id=kid, name=r.text("name", f"Kios {kid}"), printer=printer, reset_after_s=reset))
+        kiosks.append(Kiosk(id=kid, name=r.name("name", f"Kios {kid}"), printer=printer, reset_after_s=reset,
+                            addresses=addresses))
     return tuple(kiosks)
 
 
 def parse_tickets(t: Reader) -> TicketText:
     """[tickets]: words printed on every ticket."""
     t.unknown_keys({"footer", "alert_hint"})
-    return TicketText(footer=t.get("footer", str, TicketText.footer),
-                      alert_hint=t.get("alert_hint", str, TicketText.alert_hint))
+    return TicketText(footer=t.free_text("footer", TicketText.footer),
+                      alert_hint=t.free_text("alert_hint", TicketText.alert_hint))
 
 
 def parse_zones(source: str, entries: list[Any], agencies: tuple[Agency, ...], services: tuple[Service, ...],
@@ -147,18 +164,37 @@ def parse_zones(source: str, entries: list[Any], agencies: tuple[Agency, ...], s
                 members.append(str(cid))
         if not members:
             r.fail("agencies", "the zone has no counters")
-        zones.append(Zone(id=zid, name=r.text("name"), counters=tuple(members)))
+        zones.append(Zone(id=zid, name=r.name("name"), counters=tuple(members)))
     return tuple(zones)
+
+
+PHRASE_FIELDS = ("number", "counter", "service")
+
+
+def phrase_problem(phrase: str) -> str | None:
+    """Why a call-out phrase cannot be used, or None. Only the plain placeholders are allowed: a
+    format spec (`{number:>99999999}`), a conversion (`!r`), an attribute or an index
+    (`{number.__class__}`) would let the text run away or reach into the program."""
+    try:
+        parts = list(string.Formatter().parse(phrase))
+    except ValueError as exc:
+        return str(exc)
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in PHRASE_FIELDS:
+            return f"unknown placeholder {{{name}}}"
+        if spec or conversion:
+            return f"{{{name}}} must be written plainly"
+    return None
 
 
 def parse_display(d: Reader) -> DisplaySettings:
     """[display]: the call-out phrase, how numbers are read, the running text, the TV's layout."""
     d.unknown_keys({"phrase", "read_numbers", "ticker", "recent_calls", "stale_after_s", "voice"})
-    phrase = d.text("phrase", DisplaySettings.phrase)
-    try:
-        phrase.format(number="A1", counter="Loket 1", service="KTP")
-    except (KeyError, IndexError, ValueError) as exc:
-        d.fail("phrase", f"may use only {{number}}, {{counter}} and {{service}} ({exc})")
+    phrase = d.text("phrase", DisplaySettings.phrase, max_len=300)
+    if problem := phrase_problem(phrase):
+        d.fail("phrase", f"may use only {{number}}, {{counter}} and {{service}}, without format specs ({problem})")
     read = d.text("read_numbers", DisplaySettings.read_numbers)
     if read not in ("words", "digits"):
         d.fail("read_numbers", f"must be 'words' or 'digits', not '{read}'")
@@ -169,25 +205,32 @@ def parse_display(d: Reader) -> DisplaySettings:
     if not 15 <= stale <= 600:
         # The server sends a heartbeat every 10 s: a shorter limit would flag a quiet, healthy hall.
         d.fail("stale_after_s", "must be between 15 and 600 seconds (heartbeats come every 10 s)")
-    return DisplaySettings(phrase=phrase, read_numbers=read, ticker=d.get("ticker", str, DisplaySettings.ticker),
+    return DisplaySettings(phrase=phrase, read_numbers=read, ticker=d.free_text("ticker", DisplaySettings.ticker),
                            recent_calls=recent, stale_after_s=stale, voice=d.text("voice", "id"))
 
 
 def parse_alerts(a: Reader) -> Alerts:
     """[alerts]: when a turn is "approaching", and how long delivery keeps trying."""
     a.unknown_keys({"approach_ahead", "approach_minutes", "give_up_minutes", "telegram_per_second",
-                    "retry_first_s"})
+                    "retry_first_s", "supervisor_chat"})
+    chat = a.get("supervisor_chat", (str, int), None)
+    if isinstance(chat, bool) or (chat is not None and not re.fullmatch(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31}",
+                                                                          str(chat).strip())):
+        a.fail("supervisor_chat", "must be a Telegram chat id (e.g. -1001234567890) or a channel's @username")
     alerts = Alerts(
         approach_ahead=a.get("approach_ahead", int, Alerts.approach_ahead),
         approach_minutes=float(a.get("approach_minutes", (int, float), Alerts.approach_minutes)),
         give_up_minutes=float(a.get("give_up_minutes", (int, float), Alerts.give_up_minutes)),
         telegram_per_second=float(a.get("telegram_per_second", (int, float), Alerts.telegram_per_second)),
         retry_first_s=float(a.get("retry_first_s", (int, float), Alerts.retry_first_s)),
+        supervisor_chat=str(chat).strip() if chat not in (None, "") else None,
     )
     if not 0.05 <= alerts.retry_first_s <= 600:
         a.fail("retry_first_s", "must be between 0.05 and 600 seconds")
     if not 0 <= alerts.approach_ahead <= 100:
         a.fail("approach_ahead", "must be between 0 and 100")
+    if not 0 <= alerts.approach_minutes <= 240:
+        a.fail("approach_minutes", "must be between 0 and 240")
     if not 0 < alerts.give_up_minutes <= 24 * 60:
         a.fail("give_up_minutes", "must be between 0 and 1440")
     if not 0 < alerts.telegram_per_second <= 30:
@@ -195,15 +238,28 @@ def parse_alerts(a: Reader) -> Alerts:
     return alerts
 
 
+def _url(r: Reader, key: str) -> str | None:
+    url = r.text(key, None)
+    if url is not None and not re.match(r"^https?://[^\s/]+", url):
+        r.fail(key, f"must start with http:// or https://, not '{url}'")
+    return url.rstrip("/") if url else None
+
+
+def _positive(r: Reader, key: str, default: float, upper: float) -> float:
+    value = float(r.get(key, (int, float), default))
+    if not 0 < value <= upper:
+        r.fail(key, f"must be greater than 0 and at most {upper:g}")
+    return value
+
+
 def parse_sms(m: Reader) -> SmsSettings:
     """[sms]: the gateway (its secrets come from the environment, never the document)."""
-    m.unknown_keys({"provider", "base_url", "path", "rate_per_minute", "body_template", "timeout_s", "command"})
+    m.unknown_keys({"provider", "base_url", "path", "rate_per_minute", "body_template", "timeout_s", "command",
+                    "gammu_config", "gammu_inbox"})
     provider = m.text("provider", "log")
     if provider not in SMS_PROVIDERS:
         m.fail("provider", f"'{provider}' is not one of {', '.join(SMS_PROVIDERS)}")
-    base_url = m.text("base_url", None)
-    if base_url is not None and not re.match(r"^https?://[^\s/]+", base_url):
-        m.fail("base_url", f"must start with http:// or https://, not '{base_url}'")
+    base_url = _url(m, "base_url")
     if provider in ("smsgate", "http") and base_url is None:
         m.fail("base_url", f"is needed for provider '{provider}'")
     template = m.text("body_template", None)
@@ -212,12 +268,49 @@ def parse_sms(m: Reader) -> SmsSettings:
             json.loads(template.replace("{phone}", "x").replace("{text}", "x"))
         except ValueError:
             m.fail("body_template", "must be JSON with {phone} and {text} placeholders inside strings")
-    sms = SmsSettings(provider=provider, base_url=base_url.rstrip("/") if base_url else None,
-                      path=m.text("path", None),
-                      rate_per_minute=float(m.get("rate_per_minute", (int, float), SmsSettings.rate_per_minute)),
-                      body_template=template,
-                      timeout_s=float(m.get("timeout_s", (int, float), SmsSettings.timeout_s)),
-                      command=m.text("command", SmsSettings.command))
-    if sms.rate_per_minute <= 0:
-        m.fail("rate_per_minute", "must be greater than 0")
-    return sms
+    path = m.text("path", None)
+    if path is not None and not path.startswith("/"):
+        m.fail("path", f"must start with '/', not '{path}'")
+    return SmsSettings(provider=provider, base_url=base_url, path=path,
+                       rate_per_minute=_positive(m, "rate_per_minute", SmsSettings.rate_per_minute, 100000),
+                       body_template=template,
+                       timeout_s=_positive(m, "timeout_s", SmsSettings.timeout_s, 120),
+                       command=m.text("command", SmsSettings.command),
+                       gammu_config=m.text("gammu_config", None), gammu_inbox=m.text("gammu_inbox", None))
+
+
+def parse_whatsapp(m: Reader) -> WhatsAppSettings:
+    """[whatsapp]: the provider, the hall's number and (Cloud API) the approved templates; its
+    secrets come from the environment, never the document."""
+    m.unknown_keys({"provider", "number", "base_url", "api_version", "phone_number_id", "language", "templates",
+                    "rate_per_minute", "timeout_s"})
+    provider = m.text("provider", "log")
+    if provider not in WHATSAPP_PROVIDERS:
+        m.fail("provider", f"'{provider}' is not one of {', '.join(WHATSAPP_PROVIDERS)}")
+    number = m.text("number", None)
+    if number is not None:
+        number = re.sub(r"[\s+-]", "", number)
+        if not re.fullmatch(r"[1-9][0-9]{7,14}", number):
+            m.fail("number", "must be the hall's WhatsApp number with its country code, e.g. '6281234567890'")
+    if provider != "log" and number is None:
+        m.fail("number", "is needed: citizens write to this number to receive messages")
+    base_url = _url(m, "base_url")
+    if provider == "wablas" and base_url is None:
+        m.fail("base_url", "is needed for Wablas: your account's server, e.g. 'https://solo.wablas.com'")
+    phone_number_id = m.text("phone_number_id", None)
+    if provider == "cloud" and not (phone_number_id or "").isdigit():
+        m.fail("phone_number_id", "is needed for the Cloud API: the number's id from Meta's WhatsApp Manager")
+    version = m.text("api_version", WhatsAppSettings.api_version)
+    if not re.fullmatch(r"v\d+\.\d+", version):
+        m.fail("api_version", f"must look like 'v23.0', not '{version}'")
+    templates = m.get("templates", dict, {})
+    for stage, name in templates.items():
+        if stage not in WHATSAPP_TEMPLATE_PARAMS:
+            m.fail("templates", f"unknown stage '{stage}' (one of {', '.join(WHATSAPP_TEMPLATE_PARAMS)})")
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]{1,512}", name):
+            m.fail("templates", f"'{stage}': a template name is lowercase letters, digits and '_'")
+    return WhatsAppSettings(provider=provider, number=number, base_url=base_url, api_version=version,
+                            phone_number_id=phone_number_id, language=m.text("language", "id"),
+                            templates=dict(templates),
+                            rate_per_minute=_positive(m, "rate_per_minute", WhatsAppSettings.rate_per_minute, 6000),
+                            timeout_s=_positive(m, "timeout_s", WhatsAppSettings.timeout_s, 120))

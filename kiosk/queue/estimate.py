@@ -152,6 +152,7 @@ class Forecast:
     unread: dict[str, int] = field(default_factory=dict)  # per service, waiting tickets beyond what was read
     known: set[int] = field(default_factory=set)
     last_id: int = 0
+    last_place: float = 0.0  # the latest place in the run (a new ticket placed before it is not at the back)
     stale: bool = False  # a priority ticket joined since: the run must be redone
     arrivals: dict[str, float] = field(default_factory=dict)  # per service, priority tickets to come per second
     keep: dict[str, float] = field(default_factory=dict)  # per service, share of the waiting who stay to be called
@@ -196,6 +197,7 @@ class Forecast:
             queues.setdefault((ticket[1], ticket[2]), deque()).append(ticket)
             self.known.add(ticket[0])
             self.last_id = max(self.last_id, ticket[0])
+            self.last_place = max(self.last_place, ticket[3])
         for service in {t[1] for t in lanes} | set(self.paces):
             first = [t[0] for t in queues.get((service, True), ())]
             self.priorities[service] = len(first)
@@ -318,17 +320,20 @@ class Forecast:
             reach = max(reach, low - first)
         return reach + 2 if reach else 0
 
-    def admit(self, ticket_id: int, service: str, priority: bool, now: float) -> None:
+    def admit(self, ticket_id: int, service: str, priority: bool, now: float, place: float | None = None) -> None:
         """A ticket just issued: a normal one joins at the back and the run goes on for it; a priority
-        one goes before normal tickets, so the run is redone when next asked."""
+        one goes before normal tickets, and one given an earlier place (a booking's slot) before
+        others, so for those the run is redone when next asked."""
         if ticket_id in self.known or ticket_id <= self.last_id:
             return
         self.known.add(ticket_id)
         self.last_id = ticket_id
         self._tails.pop(service, None)
-        if priority:
+        if priority or (place is not None and place < self.last_place):
             self.stale = True
             return
+        if place is not None:
+            self.last_place = place
         order = self.order.setdefault(service, [])
         order.append(ticket_id)
         if self.unread.get(service) or self.cut or not self.serves(service):

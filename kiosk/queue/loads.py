@@ -17,6 +17,7 @@ from kiosk.storage.base import DeskRow, Queries
 
 FORECAST_READ = 400  # waiting tickets read per service and class; a longer queue goes on at its rate
 FORECAST_TICKETS = 500  # call times run for this many tickets of a group at most; later ones at their rate
+REORDERED = {"deferred", "requeued"}  # changes that move a waiting ticket to another place in its queue
 RUNS_PER_SECOND = 4  # a group's forecast is run at most this often per second of the hall's clock; in a
 #                      burst of calls beyond that, the called tickets leave the last run's places
 RECENT_VISITS = 30  # the service's pace today: its last visits
@@ -143,7 +144,7 @@ class Loads:
         if load.forecast is None:
             return
         before = len(load.forecast.known)
-        load.forecast.admit(ticket.id, ticket.service, ticket.priority, load.now)
+        load.forecast.admit(ticket.id, ticket.service, ticket.priority, load.now, ticket.place)
         cached = self._cache.get(self.group(ticket.service))
         if cached is not None and cached.forecast is load.forecast and len(load.forecast.known) > before:
             cached.waiting[ticket.service] = cached.waiting.get(ticket.service, 0) + 1
@@ -171,6 +172,9 @@ class Loads:
         counter (a ticket joining at the back brings nobody closer)."""
         if moved:
             w.moved.add(service_code)
+        for change in w.changes:
+            if change.kind in REORDERED:  # a ticket took another place: its group's run is redone
+                self._cache.pop(self.group(change.ticket.service), None)
         load = await self.in_work(w, service_code)
         await w.emit("queue.changed", {"service": service_code, "waiting": load.waiting,
                                        "estimated_wait_s": load.wait_for(load.waiting)})

@@ -43,10 +43,11 @@ def _frame(title: str, desc: str, y_max: float, unit: str, labels: Sequence[str]
         if i % every == 0:
             x = LEFT + plot_w * (i + 0.5) / max(len(labels), 1)
             ticks.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">{escape(label)}</text>')
+    key = _id(title)
     return Markup(
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{_id(title)}-t {_id(title)}-d"'
-        f' xmlns="http://www.w3.org/2000/svg"><title id="{_id(title)}-t">{escape(title)}</title>'
-        f'<desc id="{_id(title)}-d">{escape(desc)}</desc>'
+        f'<svg class="sim-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{key}-t {key}-d"'
+        f' xmlns="http://www.w3.org/2000/svg"><title id="{key}-t">{escape(title)}</title>'
+        f'<desc id="{key}-d">{escape(desc)}</desc>'
         f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" class="axis"/>'
         + "".join(grid) + "".join(ticks) + body + "</svg>")
 

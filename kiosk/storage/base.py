@@ -12,8 +12,9 @@ can stand beside it). Nothing here says how a store answers, only what.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kiosk.queue.models import CounterState, Event, PrintJob, Ticket, User
@@ -92,6 +93,10 @@ class TicketQueries(Protocol):
     async def set_place(self, ticket: Ticket, place: float) -> Ticket:
         """Move a waiting ticket to another place in its queue."""
 
+    async def lane_after(self, ticket: Ticket, limit: int) -> list[Ticket]:
+        """The waiting tickets of the same service and class (priority or not) behind this one, in
+        the order they will be called, at most `limit`."""
+
     async def expire_before(self, day: str) -> int:
         """End earlier days' tickets that still wait or were called as expired (one being served
         when midnight passes stays, so the officer can finish it) and forget their phone numbers."""
@@ -104,7 +109,8 @@ class CounterQueries(Protocol):
     """Counters' state and the log of visits."""
 
     async def log_service(self, ticket: Ticket, *, ended_at: float, outcome: str, username: str | None) -> None:
-        """Record one visit of a ticket at a counter."""
+        """Record one visit of a ticket at a counter. A transfer logs its visit before the ticket
+        changes service (the reports' next stay begins when that visit ended)."""
 
     async def recent_durations(self, day: str, last: int = 20, service: str | None = None
                                ) -> dict[str, tuple[int, float]]:
@@ -169,10 +175,14 @@ class PrintQueries(Protocol):
 
 
 class AlertQueries(Protocol):
-    """Who follows a ticket, and the outbox of messages."""
+    """Who follows a ticket, the outbox of messages, and messages that came in."""
 
     async def subscribe(self, ticket_id: int, channel: str, address: str, at: float) -> bool:
         """Follow a ticket on a channel; True when this is new (or was switched off before)."""
+
+    async def replace_subscriptions(self, ticket_id: int, channel: str, keep: str, reason: str) -> int:
+        """End a ticket's subscriptions on a channel other than `keep` (one phone per ticket), with
+        their unsent messages; returns how many ended."""
 
     async def subscriptions(self, ticket_id: int) -> list[tuple[str, str]]:
         """(channel, address) of everyone following a ticket."""
@@ -187,22 +197,53 @@ class AlertQueries(Protocol):
         """Among the first `head` waiting tickets of each class of a service, those someone follows
         and that were not told yet that their turn approaches (oldest first)."""
 
-    async def enqueue_message(self, *, ticket_id: int, stage: str, channel: str, address: str, text: str,
-                              key: str, at: float) -> bool:
-        """Put a message in the outbox once (the key makes a repeat a no-op); True when queued now."""
+    async def enqueue_message(self, *, ticket_id: int | None, stage: str, channel: str, address: str, text: str,
+                              key: str, at: float, data: dict[str, Any] | None = None) -> bool:
+        """Put a message in the outbox once (the key makes a repeat a no-op); True when queued now.
+        `ticket_id` None: a message about no ticket (a reply to a number that follows none, the
+        supervisors' SLA alert)."""
+
+    async def last_message_at(self, key_prefix: str) -> float | None:
+        """When the newest outbox message about no ticket whose key starts with `key_prefix` was queued."""
 
     async def cancel_pending_messages(self, ticket_id: int, keep_stages: Iterable[str], reason: str) -> None:
         """Drop a ticket's unsent messages (its turn is over), except the stages named."""
 
-    async def pending_messages(self, limit: int = 200) -> list[dict[str, Any]]:
-        """Unsent messages, oldest first."""
+    async def pending_messages(self, limit: int = 200, channel: str | None = None) -> list[dict[str, Any]]:
+        """Unsent messages (of one channel), oldest first; `data` decoded from JSON."""
+
+    async def message_state(self, message_id: int) -> str | None:
+        """The state of one outbox message now (None if there is no such message)."""
 
     async def message_attempt(self, message_id: int, *, state: str, at: float, next_attempt_at: float,
-                              error: str | None) -> None:
-        """Record one delivery attempt."""
+                              error: str | None, provider_id: str | None = None) -> None:
+        """Record one delivery attempt (a message sent while it was being cancelled is recorded sent)."""
+
+    async def message_by_provider_id(self, channel: str, provider_id: str) -> dict[str, Any] | None:
+        """The outbox message a provider knows by this id (from a delivery report)."""
+
+    async def message_failed_later(self, message_id: int, error: str) -> None:
+        """A message accepted by the provider was reported undelivered afterwards."""
 
     async def messages_for_ticket(self, ticket_id: int) -> list[dict[str, Any]]:
         """Every message of a ticket, oldest first."""
+
+    async def outbox_counts(self) -> dict[tuple[str, str], int]:
+        """Per (channel, state), how many messages the outbox holds."""
+
+    async def record_inbound(self, *, channel: str, address: str, external_id: str, text: str,
+                             at: float) -> tuple[int, bool]:
+        """Keep a message that came in, once per provider id; (its id, whether it was handled before)."""
+
+    async def inbound_handled(self, inbound_id: int, at: float) -> None:
+        """A message that came in was answered."""
+
+    async def last_inbound_at(self, channel: str, address: str) -> float | None:
+        """When this chat or phone last wrote to the hall (None: never, or forgotten)."""
+
+    async def forget_numbers(self, before: float) -> None:
+        """Erase phone numbers kept outside tickets (messages that came in, replies to numbers that
+        follow no ticket) older than `before`."""
 
 
 class RecordQueries(Protocol):
@@ -243,8 +284,8 @@ class StaffQueries(Protocol):
     """Staff accounts and login sessions."""
 
     async def add_user(self, username: str, password_hash: str, role: str, counters: Iterable[str],
-                       at: float) -> User:
-        """Create a staff account."""
+                       at: float, agencies: Iterable[str] = ()) -> User:
+        """Create a staff account (a supervisor may be limited to some agencies' reports)."""
 
     async def user_by_name(self, username: str) -> User | None:
         """The account with this username (case-insensitive)."""
@@ -283,7 +324,92 @@ class DayQueries(Protocol):
         state), oldest first."""
 
 
-class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries,
+class HistoryQueries(Protocol):
+    """Whole past days written at once (`giliran demo-history`), through the same triggers as live writes."""
+
+    async def next_ticket_id(self) -> int:
+        """The id the next ticket would get."""
+
+    async def days_with_tickets(self, first: str, last: str) -> set[str]:
+        """Days between two dates that already have tickets."""
+
+    async def add_history(self, tickets: Sequence[dict[str, Any]], visits: Sequence[dict[str, Any]],
+                          transfers: Sequence[dict[str, Any]], later_visits: Sequence[dict[str, Any]],
+                          audit: Sequence[tuple[float, str, str, str]]) -> None:
+        """Past tickets (as before any transfer), their visits, the transfers (new service), the visits
+        after them, and counters' pause/resume actions (at, username, action, counter)."""
+
+
+WAIT_BUCKETS = (300, 600, 900, 1800, 3600)  # the waiting-time classes' upper bounds in seconds (exclusive)
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """The hall's local days from `first` to `last` (YYYY-MM-DD), both included."""
+
+    first: str
+    last: str
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """A service as reports join it: its agency and its waiting-time target in seconds."""
+
+    code: str
+    agency: str
+    target_s: int
+
+
+@dataclass(frozen=True)
+class WaitStats:
+    """The waits of the stays called in a group (whole seconds; p50/p90 by nearest rank)."""
+
+    called: int
+    within_target: int
+    p50: int
+    p90: int
+    total_s: int
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """A group's counts and sums (`report_counts`' columns) and its wait statistics (None: nobody called)."""
+
+    counts: dict[str, int]
+    waits: WaitStats | None
+
+
+class ReportQueries(Protocol):
+    """Reads for reports (docs/reports.md): never on the writer, never holding it. `scope`, when
+    given, keeps only the stays and visits of those service codes (an agency-limited supervisor).
+    `by` is service, agency, counter, officer, day, hour or total."""
+
+    async def summary(self, days: DayRange, by: str, services: Sequence[ServiceInfo], scope: Sequence[str] | None,
+                      default_target_s: int, offset_s: int) -> tuple[dict[str, GroupStats], GroupStats]:
+        """Per group (by service, agency, counter, officer, day, or local hour with the hall's UTC
+        offset `offset_s`) and in total: counts, duration sums and wait statistics, from one snapshot.
+        `services` gives agencies and targets; a service not among them has no agency and the default target."""
+
+    async def arrivals(self, days: DayRange, offset_s: int, scope: Sequence[str] | None) -> list[tuple[str, int, int]]:
+        """(day, local hour, tickets issued), for the heat map of arrivals."""
+
+    async def served_hours(self, days: DayRange, offset_s: int, scope: Sequence[str] | None) -> dict[int, int]:
+        """Per local hour of the day, the stays served then."""
+
+    async def wait_classes(self, days: DayRange, scope: Sequence[str] | None) -> dict[str, list[int]]:
+        """Per service, called stays per waiting-time class (< 5, 5-10, 10-15, 15-30, 30-60, >= 60 minutes)."""
+
+    async def counter_days(self, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
+        """Per counter and day: first call, last visit end and busy seconds."""
+
+    async def pauses(self, start: float, end: float) -> list[tuple[str, str, float]]:
+        """(counter, 'pause' or 'resume', time) between two times, in order."""
+
+    async def longest_waits(self, day: str) -> dict[str, float]:
+        """Per service, when today's longest-waiting ticket not yet called joined its queue."""
+
+
+class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries, HistoryQueries,
               DayQueries, Protocol):
     """Everything the domain reads and writes, on one connection or transaction."""
 
@@ -313,3 +439,7 @@ class Store(Protocol):
     @property
     def quick(self) -> Queries:
         """Small indexed reads for hot paths."""
+
+    @property
+    def reports(self) -> ReportQueries:
+        """Reads for reports, apart from everything else (a long report never delays the queue)."""

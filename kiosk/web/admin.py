@@ -17,8 +17,8 @@ from aiohttp import web
 from kiosk.hall.editing import SECTIONS, Section, choices, edit, entry_values, remove, section
 from kiosk.queue.errors import DomainError, Forbidden, NotFound
 from kiosk.queue.models import ROLES, User
-from kiosk.web.appkeys import AUTH, HALL, QUEUE, STORE
-from kiosk.web.http import SESSION_COOKIE, csrf_for, json_body, ok, staff
+from kiosk.web.appkeys import AUTH, HALL, NOTICES, QUEUE, STORE
+from kiosk.web.http import SESSION_COOKIE, csrf_for, form_body, json_body, ok, staff
 from kiosk.web.pages import render
 from kiosk.web.staff_pages import logged_in
 
@@ -104,7 +104,7 @@ async def _manager(request: web.Request) -> User:
 
 async def _form(request: web.Request) -> dict[str, Any]:
     """The posted form (multi-valued fields as lists), after checking its CSRF field."""
-    form = await request.post()
+    form = await form_body(request)
     token = request.cookies.get(SESSION_COOKIE, "")
     if not token or not hmac.compare_digest(str(form.get("csrf", "")), csrf_for(token)):
         raise Forbidden("Formulir kedaluwarsa (token CSRF tidak cocok). Muat ulang halaman.", code="csrf_failed")
@@ -146,7 +146,9 @@ async def overview(request: web.Request) -> web.StreamResponse:
     user = await _manager(request)
     raw = _hall_view(request)
     counts = {name: len(raw.get(name, [])) for name, s in SECTIONS.items() if s.is_list}
-    return _page(request, "admin_index.html", user, counts=counts, ticker=await request.app[HALL].ticker())
+    notices = [line for notes in request.app.get(NOTICES, []) for line in notes()]
+    return _page(request, "admin_index.html", user, counts=counts, ticker=await request.app[HALL].ticker(),
+                 notices=notices)
 
 
 @routes.get("/admin/{section}")
@@ -258,7 +260,8 @@ async def users_page(request: web.Request, message: str | None = None, status: i
     if user.role != "admin":
         raise Forbidden("Hanya admin yang mengelola akun.", code="admin_only")
     return _page(request, "admin_users.html", user, status=status, message=message, roles=ROLES,
-                 users=await request.app[STORE].reads.users(), counters=request.app[QUEUE].config.counters)
+                 users=await request.app[STORE].reads.users(), counters=request.app[QUEUE].config.counters,
+                 agencies=request.app[QUEUE].config.agencies)
 
 
 async def users_save(request: web.Request) -> web.StreamResponse:
@@ -272,12 +275,14 @@ async def users_save(request: web.Request) -> web.StreamResponse:
     try:
         if action == "add":
             counters = values.get("counters", [])
+            agencies = values.get("agencies", [])
             new = await auth.add_user(username, str(values.get("password", "")), str(values.get("role", "")),
                                       counters if isinstance(counters, list) else [counters],
-                                      request.app[QUEUE].config)
+                                      request.app[QUEUE].config, agencies if isinstance(agencies, list) else [agencies])
+            limited = f"; {','.join(new.agencies)}" if new.agencies else ""
             async with request.app[STORE].transaction() as q:
                 await q.audit(at=request.app[QUEUE].clock.now(), username=actor.username, action="add_user",
-                              detail=f"{new.username} ({new.role})")
+                              detail=f"{new.username} ({new.role}{limited})")
             done = f"Akun {new.username} dibuat"
         elif action == "password":
             await auth.reset_password(username, str(values.get("password", "")), actor.username)
