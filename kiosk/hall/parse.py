@@ -18,6 +18,7 @@ from kiosk.hall.config import (
     AGENCY_CODE,
     COUNTER_ID,
     HOURS_RANGE,
+    PICTOGRAMS,
     SERVICE_CODE,
     Agency,
     ConfigError,
@@ -35,13 +36,14 @@ from kiosk.hall.rooms import (
     parse_display,
     parse_kiosks,
     parse_printers,
+    parse_search,
     parse_sms,
     parse_tickets,
     parse_zones,
 )
 
 SECTIONS = {"hall", "agencies", "services", "counters", "queue", "limits", "printers", "kiosks", "tickets", "zones",
-            "display", "alerts", "sms"}
+            "display", "alerts", "sms", "search"}
 
 
 def load_hall(path: str | Path) -> HallConfig:
@@ -86,6 +88,7 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
         display=parse_display(Reader(source, "[display]", top.get("display", dict, {}))),
         alerts=parse_alerts(Reader(source, "[alerts]", top.get("alerts", dict, {}))),
         sms=parse_sms(Reader(source, "[sms]", top.get("sms", dict, {}))),
+        search=parse_search(Reader(source, "[search]", top.get("search", dict, {}))),
     )
 
 
@@ -108,19 +111,22 @@ def _agencies(top: Reader) -> tuple[Agency, ...]:
         r = Reader(top.source, f"agencies[{i}]", entry)
         code = r.text("code")
         r.where = f"agencies[{i}] (code '{code}')"
-        r.unknown_keys({"code", "name"})
+        r.unknown_keys({"code", "name", "short_name", "icon"})
         if not AGENCY_CODE.match(code):
             r.fail("code", f"'{code}' must be letters, digits, '-' or '_' (at most 32)")
         if any(a.code == code for a in agencies):
             r.fail("code", f"duplicate agency code '{code}'")
-        agencies.append(Agency(code=code, name=r.text("name")))
+        icon = r.text("icon", Agency.icon)
+        if icon not in PICTOGRAMS:
+            r.fail("icon", f"'{icon}' is not one of the pictograms: {', '.join(PICTOGRAMS)}")
+        agencies.append(Agency(code=code, name=r.text("name"), short_name=r.text("short_name", None), icon=icon))
     if not agencies:
         top.fail("agencies", "at least one agency is needed")
     return tuple(agencies)
 
 
 SERVICE_KEYS = {"code", "name", "agency", "daily_quota", "hours", "service_minutes", "approach_ahead",
-                "approach_minutes"}
+                "approach_minutes", "keywords"}
 
 
 def _services(top: Reader, agency_codes: set[str]) -> tuple[Service, ...]:
@@ -163,8 +169,12 @@ def _service(r: Reader, code: str, agency_codes: set[str]) -> Service:
     approach_minutes = r.number("approach_minutes", None)
     if approach_minutes is not None and not 0 <= approach_minutes <= 240:
         r.fail("approach_minutes", "must be between 0 and 240")
+    keywords = r.get("keywords", list, [])
+    if not all(isinstance(k, str) and k.strip() for k in keywords):
+        r.fail("keywords", "must be a list of words (text)")
     return Service(code=code, name=r.text("name"), agency=agency, daily_quota=quota, hours=hours,
-                   service_minutes=minutes or None, approach_ahead=ahead, approach_minutes=approach_minutes)
+                   service_minutes=minutes or None, approach_ahead=ahead, approach_minutes=approach_minutes,
+                   keywords=tuple(k.strip() for k in keywords))
 
 
 def _counters(top: Reader, service_codes: set[str]) -> tuple[Counter, ...]:

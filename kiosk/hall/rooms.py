@@ -9,6 +9,8 @@ from typing import Any
 
 from kiosk.hall.config import (
     COUNTER_ID,
+    LATE_PRINT,
+    MEDIA_NAME,
     PRINTER_DRIVERS,
     PRINTER_OPTIONS,
     SMS_PROVIDERS,
@@ -18,6 +20,7 @@ from kiosk.hall.config import (
     DisplaySettings,
     Kiosk,
     Printer,
+    SearchSettings,
     Service,
     SmsSettings,
     TicketText,
@@ -115,9 +118,12 @@ def parse_kiosks(source: str, entries: list[Any], printers: tuple[Printer, ...])
 
 def parse_tickets(t: Reader) -> TicketText:
     """[tickets]: words printed on every ticket."""
-    t.unknown_keys({"footer", "alert_hint"})
+    t.unknown_keys({"footer", "alert_hint", "late_print"})
+    late = t.text("late_print", TicketText.late_print)
+    if late not in LATE_PRINT:
+        t.fail("late_print", f"must be 'print' or 'drop', not '{late}'")
     return TicketText(footer=t.get("footer", str, TicketText.footer),
-                      alert_hint=t.get("alert_hint", str, TicketText.alert_hint))
+                      alert_hint=t.get("alert_hint", str, TicketText.alert_hint), late_print=late)
 
 
 def parse_zones(source: str, entries: list[Any], agencies: tuple[Agency, ...], services: tuple[Service, ...],
@@ -129,7 +135,7 @@ def parse_zones(source: str, entries: list[Any], agencies: tuple[Agency, ...], s
         r = Reader(source, f"zones[{i}]", entry)
         zid = str(r.get("id", (str, int)))
         r.where = f"zones[{i}] (id '{zid}')"
-        r.unknown_keys({"id", "name", "agencies", "counters"})
+        r.unknown_keys({"id", "name", "short_name", "agencies", "counters"})
         zid = _entry_id(r, "zones", i, [z.id for z in zones])
         if ("agencies" in r.table) == ("counters" in r.table):
             r.fail("agencies", "give either 'agencies' or 'counters'")
@@ -147,13 +153,15 @@ def parse_zones(source: str, entries: list[Any], agencies: tuple[Agency, ...], s
                 members.append(str(cid))
         if not members:
             r.fail("agencies", "the zone has no counters")
-        zones.append(Zone(id=zid, name=r.text("name"), counters=tuple(members)))
+        zones.append(Zone(id=zid, name=r.text("name"), counters=tuple(members),
+                          short_name=r.text("short_name", None)))
     return tuple(zones)
 
 
 def parse_display(d: Reader) -> DisplaySettings:
     """[display]: the call-out phrase, how numbers are read, the running text, the TV's layout."""
-    d.unknown_keys({"phrase", "read_numbers", "ticker", "recent_calls", "stale_after_s", "voice"})
+    d.unknown_keys({"phrase", "read_numbers", "ticker", "recent_calls", "stale_after_s", "voice", "playlist",
+                    "image_seconds"})
     phrase = d.text("phrase", DisplaySettings.phrase)
     try:
         phrase.format(number="A1", counter="Loket 1", service="KTP")
@@ -169,8 +177,17 @@ def parse_display(d: Reader) -> DisplaySettings:
     if not 15 <= stale <= 600:
         # The server sends a heartbeat every 10 s: a shorter limit would flag a quiet, healthy hall.
         d.fail("stale_after_s", "must be between 15 and 600 seconds (heartbeats come every 10 s)")
+    playlist = d.get("playlist", list, [])
+    for name in playlist:
+        if not isinstance(name, str) or not MEDIA_NAME.match(name):
+            d.fail("playlist", f"{name!r} is not a media file name (letters, digits, '-', '_'; "
+                               ".png, .jpg, .webp, .gif, .mp4 or .webm)")
+    seconds = float(d.get("image_seconds", (int, float), DisplaySettings.image_seconds))
+    if not 3 <= seconds <= 300:
+        d.fail("image_seconds", "must be between 3 and 300 seconds")
     return DisplaySettings(phrase=phrase, read_numbers=read, ticker=d.get("ticker", str, DisplaySettings.ticker),
-                           recent_calls=recent, stale_after_s=stale, voice=d.text("voice", "id"))
+                           recent_calls=recent, stale_after_s=stale, voice=d.text("voice", "id"),
+                           playlist=tuple(dict.fromkeys(playlist)), image_seconds=seconds)
 
 
 def parse_alerts(a: Reader) -> Alerts:
@@ -221,3 +238,13 @@ def parse_sms(m: Reader) -> SmsSettings:
     if sms.rate_per_minute <= 0:
         m.fail("rate_per_minute", "must be greater than 0")
     return sms
+
+
+def parse_search(s: Reader) -> SearchSettings:
+    """[search]: groups of words that mean the same to the kiosk's search (KK = kartu keluarga)."""
+    s.unknown_keys({"synonyms"})
+    groups = s.get("synonyms", list, [])
+    for group in groups:
+        if not isinstance(group, list) or len(group) < 2 or not all(isinstance(w, str) and w.strip() for w in group):
+            s.fail("synonyms", f"{group!r} must be a list of at least two words or phrases")
+    return SearchSettings(synonyms=tuple(tuple(w.strip() for w in group) for group in groups))
