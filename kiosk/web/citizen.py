@@ -10,10 +10,13 @@ import qrcode
 import qrcode.image.svg
 from aiohttp import web
 
+from kiosk.hall.config import HallConfig
+from kiosk.hall.search import search_of
 from kiosk.queue.clock import to_local
 from kiosk.queue.errors import NotFound
 from kiosk.queue.i18n import format_datetime, format_wait
 from kiosk.web.appkeys import QUEUE
+from kiosk.web.http import ok
 from kiosk.web.pages import render
 
 routes = web.RouteTableDef()
@@ -37,9 +40,36 @@ async def kiosk_page(request: web.Request) -> web.Response:
     station = config.kiosk(kiosk_id) if kiosk_id else None
     if kiosk_id and station is None:
         raise NotFound(f"Kios '{kiosk_id}' tidak ada di berkas aula.", code="unknown_kiosk")
-    html = render("kiosk.html", hall=config.hall, agencies=config.agencies, kiosk=station,
-                  priorities=PRIORITY_CHOICES, reset_after_s=int(station.reset_after_s if station else 30))
+    counts = {a.code: sum(1 for s in config.services if s.agency == a.code) for a in config.agencies}
+    agencies = [a for a in config.agencies if counts[a.code]]
+    html = render("kiosk.html", hall=config.hall, agencies=agencies, counts=counts, kiosk=station,
+                  priorities=PRIORITY_CHOICES, reset_after_s=int(station.reset_after_s if station else 30),
+                  sms=sms_offered(config), data=_kiosk_data(config))
     return web.Response(text=html, content_type="text/html")
+
+
+def sms_offered(config: HallConfig) -> bool:
+    """Whether citizens are offered SMS alerts: only when the hall has an SMS gateway (not just a log)."""
+    return config.sms.provider != "log"
+
+
+def _kiosk_data(config: HallConfig) -> dict[str, object]:
+    """What the kiosk's script needs besides the services: agencies' names and pictograms, and where
+    each service's counters are (the ticket says where to wait)."""
+    zones = {}
+    for service in config.services:
+        zone = config.zone_of_service(service.code)
+        if zone is not None:
+            zones[service.code] = zone.name
+    return {"agencies": {a.code: {"name": a.name, "label": a.label, "icon": a.icon} for a in config.agencies},
+            "zones": zones}
+
+
+@routes.get("/api/kiosk/search")
+async def kiosk_search(request: web.Request) -> web.Response:
+    """The kiosk's search: service codes matching what was typed, best first (synonyms, typos)."""
+    query = request.query.get("q", "")[:80]
+    return ok({"query": query, "services": search_of(request.app[QUEUE].config).search(query)})
 
 
 @routes.get("/t/{token}/qr.svg")
