@@ -51,8 +51,23 @@ async def display_page(request: web.Request) -> web.Response:
     html = render("display.html", package="display", hall=config.hall, zone=zone,
                   sound=request.query.get("sound", "1") != "0", timezone=config.hall.timezone,
                   stale_after_s=settings.stale_after_s, recent_calls=settings.recent_calls,
-                  tts=request.app[SPEECH].available)
+                  tts=request.app[SPEECH].available, data=_page_data(config, zone))
     return web.Response(text=html, content_type="text/html")
+
+
+def _tag(config: HallConfig, zone: Zone | None, place: Zone | None) -> str | None:
+    """Where a counter or service is, as a row of this display says it: nothing when the display is
+    that very zone (or the hall has no zones)."""
+    if place is None or (zone is not None and place.id == zone.id):
+        return None
+    return place.label
+
+
+def _page_data(config: HallConfig, zone: Zone | None) -> dict[str, Any]:
+    """What the display's script needs from the hall document: where each counter and service is."""
+    return {"counters": {c.id: _tag(config, zone, config.zone_of_counter(c.id)) for c in config.counters},
+            "services": {s.code: _tag(config, zone, config.zone_of_service(s.code)) for s in config.services},
+            "zones": [z.label for z in config.zones]}
 
 
 @routes.get("/display-events")
@@ -77,9 +92,18 @@ async def display_events(request: web.Request) -> web.StreamResponse:
         if zone is not None:
             assert services is not None
             snapshot["services"] = [s for s in snapshot["services"] if s["code"] in services]
-            snapshot["recent_calls"] = [c for c in snapshot["recent_calls"] if c.get("counter") in zone.counters]
-        snapshot["recent_calls"] = snapshot["recent_calls"][:config.display.recent_calls]
+        # Enough of the day's calls that, each number once (a recall moves it up), the list is full.
+        calls = await request.app[QUEUE].views.recent_calls(60)
+        if zone is not None:
+            calls = [c for c in calls if c.get("counter") in zone.counters]
+        latest: dict[str, dict[str, Any]] = {}
+        for call in calls:  # newest first: a number's latest call keeps its place
+            latest.setdefault(call["number"], call)
+        snapshot["recent_calls"] = list(latest.values())[:config.display.recent_calls]
         snapshot["zone"] = None if zone is None else {"id": zone.id, "name": zone.name}
+        snapshot["playlist"] = [f"/display-media/{name}" for name in config.display.playlist]
+        snapshot["image_seconds"] = config.display.image_seconds
+        snapshot["places"] = _page_data(config, zone)
         return snapshot
 
     return await stream_events(request, transform=enrich, extend_snapshot=extend)
@@ -119,6 +143,42 @@ async def audio(request: web.Request) -> web.StreamResponse:
 async def chime(request: web.Request) -> web.Response:
     """The chime before each call."""
     return web.Response(body=chime_wav(), content_type="audio/wav", headers={"Cache-Control": "max-age=86400"})
+
+
+@routes.get("/loket/{id}")
+async def counter_page(request: web.Request) -> web.Response:
+    """The small screen above a counter: its name and the number it serves now (public, like the TV)."""
+    config = request.app[QUEUE].config
+    counter = config.counter(request.match_info["id"])
+    if counter is None:
+        raise NotFound(f"Loket '{request.match_info['id']}' tidak ada.", code="unknown_counter")
+    html = render("counter.html", package="display", hall=config.hall, counter=counter,
+                  zone=config.zone_of_counter(counter.id), timezone=config.hall.timezone,
+                  stale_after_s=config.display.stale_after_s, now=await counter_now(request, counter.id))
+    return web.Response(text=html, content_type="text/html")
+
+
+@routes.get("/api/display/counters/{id}")
+async def counter_state(request: web.Request) -> web.Response:
+    """What a counter-top screen shows: the counter, whether it is on a break, its number now."""
+    if request.app[QUEUE].config.counter(request.match_info["id"]) is None:
+        raise NotFound(f"Loket '{request.match_info['id']}' tidak ada.", code="unknown_counter")
+    return ok(await counter_now(request, request.match_info["id"]))
+
+
+async def counter_now(request: web.Request, counter_id: str) -> dict[str, Any]:
+    """A counter's name, break and current number (never a phone or a name of a citizen)."""
+    queue = request.app[QUEUE]
+    config = queue.config
+    counter = config.counter(counter_id)
+    assert counter is not None
+    reads = queue.store.reads
+    ticket = await reads.counter_ticket(counter_id)
+    paused = (await reads.counter_state(counter_id)).paused
+    service = config.service(ticket.service) if ticket else None
+    return {"id": counter.id, "name": counter.name, "paused": paused,
+            "number": ticket.number if ticket else None, "state": ticket.state if ticket else None,
+            "service_name": service.name if service else None}
 
 
 @routes.get("/api/display/ticker")

@@ -23,6 +23,7 @@ from kiosk.web.admin import routes as admin_routes
 from kiosk.web.api import routes
 from kiosk.web.appkeys import AUTH, BUS, CLOCK, FOLLOWING, HALL, PRINTING, QUEUE, SETTINGS, STORE, TICKET_LIMITER
 from kiosk.web.citizen import routes as citizen_routes
+from kiosk.web.console_api import routes as console_routes
 from kiosk.web.middlewares import add_security_headers, error_middleware
 from kiosk.web.staff_pages import routes as staff_page_routes
 from kiosk.web.users_api import routes as users_routes
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.on_response_prepare.append(add_security_headers)
     app.add_routes(routes)
     app.add_routes(citizen_routes)
+    app.add_routes(console_routes)
     app.add_routes(staff_page_routes)
     app.add_routes(admin_routes)
     app.add_routes(users_routes)

@@ -71,6 +71,12 @@ class TicketQueries(Protocol):
     async def waiting_list(self, day: str, services: Iterable[str]) -> list[Ticket]:
         """Today's waiting tickets of these services, by their place in the queue."""
 
+    async def ticket_by_number(self, day: str, number: str) -> Ticket | None:
+        """The ticket of `day` with this number (numbers are unique within a day)."""
+
+    async def ended_tickets(self, day: str, services: Iterable[str], state: str, limit: int) -> list[Ticket]:
+        """`day`'s tickets of these services that ended in `state` (e.g. no_show), latest first."""
+
     async def ahead_of(self, ticket: Ticket) -> int:
         """Waiting tickets of the same service that will be called before this one."""
 

@@ -17,11 +17,22 @@ ERROR_TITLES = {
 }
 
 
+# Roles as staff read them (the stored names stay English: admin, supervisor, officer).
+ROLE_LABELS = {"admin": "admin", "supervisor": "pengawas", "officer": "petugas loket"}
+
+
+def role_label(role: str) -> str:
+    """A role in Indonesian."""
+    return ROLE_LABELS.get(role, role)
+
+
 @cache
 def environment(package: str = "kiosk.web") -> Environment:
     """The template environment of a package's `templates/` folder."""
-    return Environment(loader=PackageLoader(package, "templates"), autoescape=select_autoescape(default=True),
-                       trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=PackageLoader(package, "templates"), autoescape=select_autoescape(default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["role_label"] = role_label
+    return env
 
 
 def render(name: str, package: str = "kiosk.web", **context: object) -> str:

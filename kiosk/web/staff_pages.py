@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from kiosk.queue.errors import DomainError, Forbidden, NotFound, Unauthorized
-from kiosk.queue.models import User
+from kiosk.queue.models import PRIORITY_REASONS, User
 from kiosk.staff.auth import SESSION_SECONDS
 from kiosk.web.appkeys import AUTH, QUEUE
 from kiosk.web.http import LOGIN_CSRF_COOKIE, SESSION_COOKIE, csrf_for
@@ -110,10 +110,14 @@ async def console(request: web.Request) -> web.StreamResponse:
         raise NotFound(f"Loket '{request.match_info['id']}' tidak dikenal.", code="unknown_counter")
     if not user.may_work(counter.id):
         raise Forbidden(f"Anda tidak ditugaskan di {counter.name}.", code="forbidden_counter")
-    services = [s for s in config.services if s.code not in counter.services]
-    html = render("staff_console.html", hall=config.hall, user=user, counter=counter,
-                  transfer_services=services, csrf=csrf_for(request.cookies[SESSION_COOKIE]),
-                  timezone=config.hall.timezone)
+    groups = []
+    for agency in config.agencies:
+        others = [s for s in config.services if s.agency == agency.code and s.code not in counter.services]
+        if others:
+            groups.append((agency.label, others))
+    data = {"services": {s.code: s.name for s in config.services}, "priorities": PRIORITY_REASONS}
+    html = render("staff_console.html", hall=config.hall, user=user, counter=counter, transfer_groups=groups,
+                  csrf=csrf_for(request.cookies[SESSION_COOKIE]), timezone=config.hall.timezone, data=data)
     return web.Response(text=html, content_type="text/html")
 
 
