@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from display.callout import sentence
 from display.chime import chime_wav
+from display.media import TYPES, MediaStore
 from display.speech import Speech
 from kiosk.hall.config import HallConfig, Zone
-from kiosk.queue.errors import NotFound
-from kiosk.queue.models import Event
+from kiosk.queue.errors import DomainError, Forbidden, NotFound, Unprocessable
+from kiosk.queue.models import Event, User
 from kiosk.web.appkeys import HALL, QUEUE, SETTINGS
-from kiosk.web.http import field, json_body, ok, staff
+from kiosk.web.http import SESSION_COOKIE, csrf_for, field, json_body, ok, staff
 from kiosk.web.pages import render
 from kiosk.web.sse import stream_events
+from kiosk.web.staff_pages import logged_in
 
 log = logging.getLogger(__name__)
 SPEECH = web.AppKey("speech", Speech)
+MEDIA = web.AppKey("media", MediaStore)
 STATIC = Path(__file__).parent / "static"
 routes = web.RouteTableDef()
 
@@ -195,10 +200,109 @@ async def put_ticker(request: web.Request) -> web.Response:
     return ok({"text": await request.app[HALL].set_ticker(text or "", user.username)})
 
 
+# --- the playlist: files admins upload, shown beside the calls -------------------------------------
+@routes.get("/display-media/{name}")
+async def media_file(request: web.Request) -> web.StreamResponse:
+    """A file of the display's playlist (images and videos; ranges for videos)."""
+    path = request.app[MEDIA].path(request.match_info["name"])
+    return web.FileResponse(path, headers={"Content-Type": TYPES[path.suffix.lstrip(".")],
+                                           "Cache-Control": "max-age=3600"})
+
+
+async def _manager(request: web.Request) -> User:
+    user = await logged_in(request)
+    if user.role not in ("admin", "supervisor"):
+        raise Forbidden("Halaman ini untuk admin dan supervisor.")
+    return user
+
+
+def _media_page(request: web.Request, user: User, message: str | None = None, status: int = 200) -> web.Response:
+    config = request.app[QUEUE].config
+    html = render("admin_media.html", hall=config.hall, user=user, csrf=csrf_for(request.cookies[SESSION_COOKIE]),
+                  playlist=config.display.playlist, seconds=config.display.image_seconds, message=message,
+                  done=request.query.get("ok", ""))
+    return web.Response(text=html, content_type="text/html", status=status)
+
+
+@routes.get("/admin/tayangan")
+async def media_page(request: web.Request) -> web.StreamResponse:
+    """Admin and supervisor: the display's playlist, with uploads and removals."""
+    return _media_page(request, await _manager(request))
+
+
+async def _playlist(request: web.Request, user: User, change: Any, what: str) -> None:
+    def edit(raw: dict[str, Any]) -> dict[str, Any]:
+        doc = dict(raw)
+        display = dict(doc.get("display", {}))
+        display["playlist"] = change(list(display.get("playlist", [])))
+        doc["display"] = display
+        return doc
+    await request.app[HALL].change(edit, user.username, f"Tayangan layar: {what}")
+
+
+def _check_csrf(request: web.Request, given: str) -> None:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if not token or not hmac.compare_digest(given, csrf_for(token)):
+        raise Forbidden("Formulir kedaluwarsa (token CSRF tidak cocok). Muat ulang halaman.", code="csrf_failed")
+
+
+@routes.post("/admin/tayangan")
+async def media_upload(request: web.Request) -> web.StreamResponse:
+    """Admin and supervisor: add an image or a video to the playlist (multipart: csrf, then file)."""
+    user = await _manager(request)
+    try:
+        reader = await request.multipart()
+        csrf, name = "", None
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                continue
+            if part.name == "csrf":
+                csrf = (await part.text())[:100]
+            elif part.name == "file" and part.filename:
+                _check_csrf(request, csrf)  # before a byte of the file is kept
+                name = await request.app[MEDIA].save(part)
+        _check_csrf(request, csrf)
+        if name is None:
+            raise Unprocessable("Pilih berkas gambar atau video.", code="media_missing")
+        try:
+            await _playlist(request, user, lambda items: [*items, name], f"+{name}")
+        except DomainError:
+            request.app[MEDIA].remove(name)
+            raise
+    except DomainError as exc:
+        if exc.status in (401, 403):
+            raise
+        return _media_page(request, user, exc.message, exc.status)
+    raise web.HTTPSeeOther(f"/admin/tayangan?ok={quote('Tayangan ditambahkan')}")
+
+
+@routes.post("/admin/tayangan/{name}/{action}")
+async def media_change(request: web.Request) -> web.StreamResponse:
+    """Admin and supervisor: move a file up the playlist ("naik") or remove it ("hapus")."""
+    user = await _manager(request)
+    _check_csrf(request, str((await request.post()).get("csrf", "")))
+    name, action = request.match_info["name"], request.match_info["action"]
+    if name not in request.app[QUEUE].config.display.playlist or action not in ("naik", "hapus"):
+        raise NotFound("Tayangan tidak ditemukan.", code="unknown_media")
+
+    def move(items: list[str]) -> list[str]:
+        if action == "hapus":
+            return [i for i in items if i != name]
+        at = items.index(name)
+        if at > 0:
+            items[at - 1], items[at] = items[at], items[at - 1]
+        return items
+    await _playlist(request, user, move, f"{'-' if action == 'hapus' else '^'}{name}")
+    if action == "hapus":
+        request.app[MEDIA].remove(name)
+    raise web.HTTPSeeOther(f"/admin/tayangan?ok={quote('Tersimpan')}")
+
+
 def setup_display(app: web.Application) -> None:
     """Add the display routes, its static files and the speech cache beside the database."""
     config = app[QUEUE].config
     app[SPEECH] = Speech(app[SETTINGS].db.parent / "speech", voice=config.display.voice)
+    app[MEDIA] = MediaStore(app[SETTINGS].db.parent / "media")
     app.add_routes(routes)
     app.router.add_static("/display-static/", STATIC, name="display_static")
     log.debug("display ready: %d zones, speech %s", len(config.zones),

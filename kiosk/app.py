@@ -22,6 +22,7 @@ from kiosk.support.ratelimit import RateLimiter
 from kiosk.web.admin import routes as admin_routes
 from kiosk.web.api import routes
 from kiosk.web.appkeys import AUTH, BUS, CLOCK, FOLLOWING, HALL, PRINTING, QUEUE, SETTINGS, STORE, TICKET_LIMITER
+from kiosk.web.citizen import public_url_warning
 from kiosk.web.citizen import routes as citizen_routes
 from kiosk.web.console_api import routes as console_routes
 from kiosk.web.middlewares import add_security_headers, error_middleware
@@ -104,6 +105,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     config = app[QUEUE].config
     log.info("%s: %d layanan, %d loket, database %s", config.hall.name, len(config.services),
              len(config.counters), store.path)
+    if warning := public_url_warning(config):
+        log.warning("%s", warning)
     yield
     await store.close()
 

@@ -65,10 +65,12 @@ class Sender(ABC):
 
 
 class LogSender(Sender):
-    """No gateway configured: log what would have been sent (addresses masked)."""
+    """No gateway configured: log what would have been sent (addresses masked); the outbox records it
+    as failed with that reason, never as sent (staff reading a ticket's messages see the truth)."""
 
     def __init__(self, channel: str) -> None:
         self.channel = channel
 
     async def _send(self, address: str, text: str) -> None:
         log.info("[%s, not sent: no gateway configured] to %s: %s", self.channel, mask_address(address), text)
+        raise Permanent("tidak terkirim: gateway belum diatur (pesan hanya dicatat di log server)")

@@ -33,7 +33,7 @@ async def test_a_quota_change_takes_effect_at_once_and_survives_a_restart(aiohtt
     resp = await client.post("/api/tickets", json={"service": "A"})
     assert resp.status == 409 and (await resp.json())["error"]["code"] == "quota_exhausted"
     audit = await (await client.get("/api/audit?action=hall", headers=admin)).json()
-    assert audit[0]["username"] == "admin" and "daily_quota=2" in audit[0]["detail"]
+    assert audit[0]["username"] == "admin" and "Kuota harian=2" in audit[0]["detail"]
     await client.close()
 
     # The hall file only seeds an empty database: a restart with the same (or another) file keeps it.

@@ -138,14 +138,22 @@ class ServiceSearch:
                 if taken:
                     break
             if taken is None:
-                group = next((g for g in self.groups if words[i] in g), None)
-                if group is None and len(words[i]) >= 4:
-                    group = next((g for g in self.groups if any(
-                        " " not in m and typo_distance(words[i], m, 1) <= 1 for m in g)), None)
-                taken = ((words[i], *group) if group else (words[i],), 1)
+                found = self._group_of(words[i])
+                taken = ((words[i], *found) if found else (words[i],), 1)
             concepts.append(taken[0])
             i += taken[1]
         return concepts
+
+    def _group_of(self, word: str) -> tuple[str, ...] | None:
+        """The synonym group holding this word (or, for a word of 4 letters or more, a word one typo away)."""
+        for group in self.groups:
+            if word in group:
+                return group
+        if len(word) >= 4:
+            for group in self.groups:
+                if any(" " not in m and typo_distance(word, m, 1) <= 1 for m in group):
+                    return group
+        return None
 
     @staticmethod
     def _match(concept: tuple[str, ...], entry: Entry) -> int:

@@ -142,6 +142,10 @@ class PrintQueries(Protocol):
     async def job_for_ticket(self, ticket_id: int) -> PrintJob | None:
         """The first print job of a ticket."""
 
+    async def tell_unprinted(self, job_id: int, at: float, *, drop: bool) -> None:
+        """Note that the citizen was told the job is not printed; with `drop`, a job not being printed
+        right now is given up (state 'dropped')."""
+
     async def expire_print_jobs_before(self, day: str) -> None:
         """Jobs of earlier days' tickets are not printed any more."""
 

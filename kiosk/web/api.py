@@ -76,11 +76,17 @@ async def _print_outcome(request: web.Request, ticket: Ticket) -> dict[str, Any]
     job = await request.app[PRINTING].wait_for(ticket, printer.confirm_wait_s)
     if job is None:
         return None
-    printed = job.state == "sent"
-    return {"printer": printer.id, "state": "printed" if printed else "queued",
-            "message": None if printed else "Printer bermasalah; tiket akan dicetak saat printer siap. "
-                                            "Simpan nomor antrean yang tampil di layar.",
-            "error": job.last_error}
+    if job.state == "sent":
+        return {"printer": printer.id, "state": "printed", "message": None, "error": None}
+    # The citizen is told now that the ticket is not printed; the hall's late_print says what then.
+    job = await request.app[PRINTING].told_unprinted(job)
+    if job.state == "dropped":
+        return {"printer": printer.id, "state": "dropped", "error": job.last_error,
+                "message": "Printer bermasalah: tiket tidak dicetak. Catat nomor antrean di layar atau pindai kode "
+                           "QR; petugas loket dapat mencetaknya bila perlu."}
+    return {"printer": printer.id, "state": "queued", "error": job.last_error,
+            "message": "Printer bermasalah; tiket akan dicetak saat printer siap. "
+                       "Simpan nomor antrean yang tampil di layar."}
 
 
 @routes.get("/api/tickets/{token}")

@@ -182,6 +182,11 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX tickets_queue;
     CREATE INDEX tickets_queue ON tickets (day, state, service, priority, place);
     """,
+    # 7: when the kiosk told the citizen a ticket was not printed ("belum tercetak"): such a job is
+    # then printed late, marked so, or dropped, as the hall's [tickets] late_print says.
+    """
+    ALTER TABLE print_jobs ADD COLUMN told_unprinted_at REAL;
+    """,
 )
 
 

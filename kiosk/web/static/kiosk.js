@@ -200,8 +200,7 @@
       print.textContent = "✓ Tiket sudah dicetak. Silakan ambil di bawah.";
       print.classList.add("ok");
     } else {
-      print.textContent = "Printer bermasalah: tiket belum tercetak. Catat nomor di atas atau pindai kode QR; " +
-        "petugas loket dapat mencetak ulang bila perlu.";
+      print.textContent = t.print.message || "Printer bermasalah: tiket belum tercetak. Catat nomor di atas.";
       print.classList.add("bad");
     }
     $("t-qr").src = `/t/${encodeURIComponent(t.token)}/qr.svg`;
