@@ -40,6 +40,8 @@ RULES: list[tuple[str, Callable[[re.Match[str]], str]]] = [
     (r"must be a table", lambda m: "harus berupa tabel"),
     (r"must be between ([\d.]+) and ([\d.]+)( seconds)?.*",
      lambda m: f"harus antara {m[1]} dan {m[2]}{' detik' if m[3] else ''}"),
+    (r"must be at least (\d+) \(leave it out for no quota\)",
+     lambda m: f"paling sedikit {m[1]} (kosongkan jika tanpa kuota)"),
     (r"must be at least (\d+).*", lambda m: f"paling sedikit {m[1]}"),
     (r"must be greater than 0", lambda m: "harus lebih dari 0"),
     (r"'(.*)' is not HH:MM-HH:MM", lambda m: f"'{m[1]}' bukan jam berbentuk JJ:MM-JJ:MM (mis. 08:00-12:00)"),
