@@ -106,10 +106,9 @@
     list.replaceChildren();
     for (const call of state.recent.slice(0, recentMax)) {
       const li = el("li", call.recall ? "recall" : "");
-      const to = el("span", "to", call.counter_name || call.counter);
       const tag = places.counters[call.counter];
-      if (tag) to.append(el("span", "tag", tag));
-      li.append(el("span", "num", call.number), to);
+      li.append(el("span", "num", call.number), el("span", "to", call.counter_name || call.counter),
+                tag ? el("span", "tag", tag) : el("span"));
       list.append(li);
     }
     // Only whole rows: a row the panel cannot hold entirely is left out, never cut in half.

@@ -190,9 +190,10 @@ async def counter_queue(request: web.Request) -> web.Response:
         raise NotFound(f"Loket '{request.match_info['id']}' tidak dikenal.", code="unknown_counter")
     queue = request.app[QUEUE]
     tickets = await request.app[STORE].reads.waiting_list(queue.today(), counter.services)
+    now = queue.clock.now()
     return ok([{"number": t.number, "service": t.service, "priority": t.priority,
-                "priority_reason": t.priority_reason, "issued_at": queue.iso(t.issued_at), "token": t.token}
-               for t in tickets])
+                "priority_reason": t.priority_reason, "issued_at": queue.iso(t.issued_at), "token": t.token,
+                "waited_s": round(now - t.issued_at)} for t in tickets])
 
 
 COUNTER_ACTIONS = ("next", "recall", "start", "finish", "no-show", "transfer", "pause", "resume")

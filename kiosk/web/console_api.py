@@ -53,11 +53,12 @@ async def no_shows(request: web.Request) -> web.Response:
     """Staff: today's no-shows of the counter's services, latest first, to put back in the queue."""
     _, counter_id = await _counter(request)
     queue = request.app[QUEUE]
-    return ok([_row(queue.iso(t.finished_at), t) for t in await queue.no_shows(counter_id)])
+    now = queue.clock.now()
+    return ok([_row(queue.iso(t.finished_at), t, now) for t in await queue.no_shows(counter_id)])
 
 
-def _row(finished_at: str | None, ticket: Ticket) -> dict[str, Any]:
+def _row(finished_at: str | None, ticket: Ticket, now: float) -> dict[str, Any]:
     return {"number": ticket.number, "service": ticket.service, "token": ticket.token, "priority": ticket.priority,
             "priority_reason": ticket.priority_reason,
             "priority_label": PRIORITY_REASONS.get(ticket.priority_reason or "") if ticket.priority else None,
-            "finished_at": finished_at}
+            "finished_at": finished_at, "since_s": round(now - (ticket.finished_at or now))}

@@ -141,7 +141,7 @@
       if (!query) { renderResults([]); return; }
       try {
         const found = await api("GET", `/api/kiosk/search?q=${encodeURIComponent(query)}`);
-        if (asked === state.query) renderResults(found.services);
+        if (asked === state.query) { renderResults(found.services); state.answered = query; }
       } catch (err) {
         if (asked === state.query) $("search-results").replaceChildren(el("p", "hint", err.message));
       }

@@ -10,7 +10,8 @@
   const csrf = root.dataset.csrf;
   const data = JSON.parse(document.getElementById("console-data").textContent);
   const $ = (id) => document.getElementById(id);
-  const state = { counter: null, waiting: [], noShows: [], busy: false, offline: false, refreshes: 0, pending: null };
+  const state = { counter: null, waiting: [], noShows: [], busy: false, offline: false, refreshes: 0, pending: null,
+                  fetchedAt: Date.now() };
   window.giliranConsole = state;
   const STATE_TEXT = { called: "Dipanggil, menunggu warga datang", serving: "Sedang dilayani" };
   const OFFLINE = "Tidak dapat menghubungi server. Periksa jaringan, lalu coba lagi.";
@@ -60,8 +61,9 @@
     return `${m} mnt ${String(s).padStart(2, "0")} dtk`;
   }
 
-  function waited(iso) {
-    const m = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 60000));
+  // Waiting times as the server counts them (its clock, not this PC's), ticking on from the last refresh.
+  function waited(seconds) {
+    const m = Math.max(0, Math.floor((seconds + (Date.now() - state.fetchedAt) / 1000) / 60));
     return m < 60 ? `${m} mnt` : `${Math.floor(m / 60)} j ${m % 60} mnt`;
   }
 
@@ -128,7 +130,7 @@
       actions.append(rowButton("Panggil", `Panggil ${t.number}`, () => callNumber(t.number)),
                      rowButton("Cetak", `Cetak ulang ${t.number}`, () => reprint(t)));
       tr.append(cell(t.number, "num"), serviceCell(t.service), cell(priorityText(t), "why"),
-                cell(waited(t.issued_at), "wait"), actions);
+                cell(waited(t.waited_s), "wait"), actions);
       tbody.append(tr);
     }
     $("waiting-count").textContent = String(state.waiting.length);
@@ -143,7 +145,7 @@
       actions.append(rowButton("Kembalikan", `Masukkan ${t.number} kembali ke antrean`, () => requeue(t)),
                      rowButton("Cetak", `Cetak ulang ${t.number}`, () => reprint(t)));
       tr.append(cell(t.number, "num"), serviceCell(t.service),
-                cell(t.finished_at ? waited(t.finished_at) : ""), actions);
+                cell(waited(t.since_s), "wait"), actions);
       nbody.append(tr);
     }
     $("noshow-count").textContent = String(state.noShows.length);
@@ -162,6 +164,7 @@
       state.counter = counters.data.find((c) => c.id === counterId);
       state.waiting = waiting.data;
       state.noShows = noShows.data;
+      state.fetchedAt = Date.now();
       state.refreshes += 1;
       renderLists();
       tickTimer();
@@ -313,7 +316,7 @@
   function renderWaitTimes() {
     for (const tr of $("waiting").children) {
       const t = state.waiting.find((w) => w.number === tr.dataset.number);
-      if (t) tr.querySelector(".wait").textContent = waited(t.issued_at);
+      if (t) tr.querySelector(".wait").textContent = waited(t.waited_s);
     }
   }
   refresh();
