@@ -10,8 +10,8 @@ import pytest
 from kiosk.app import create_app
 from kiosk.hall.parse import parse_hall
 from kiosk.settings import Settings
-from tests.browser import PageProblems, artifact, browser  # noqa: F401 - the fixture
 from kiosk.web.appkeys import QUEUE
+from tests.browser import PageProblems, artifact, browser  # noqa: F401 - the fixture
 from tests.conftest import hall_dict, login, take
 
 ZONED = {

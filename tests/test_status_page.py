@@ -120,8 +120,7 @@ async def test_the_page_follows_a_transfer_asks_for_sound_and_shows_the_number_c
     await page.close()
 
 
-async def test_no_sms_is_offered_or_reported_sent_without_a_gateway(aiohttp_server, app, clock, browser,
-                                                                   aiohttp_client):  # noqa: F811
+async def test_no_sms_is_offered_or_reported_sent_without_a_gateway(aiohttp_server, app, clock, browser, aiohttp_client):  # noqa: F811
     server = await aiohttp_server(app)
     client = await aiohttp_client(server)
     staff = await login(client, "siti", "officer", ("2",))

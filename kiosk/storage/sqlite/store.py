@@ -114,10 +114,17 @@ class SqliteStore:
         try:
             while True:
                 await asyncio.sleep(CHECKPOINT_S)
+                running = asyncio.ensure_future(
+                    asyncio.to_thread(lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()))
                 try:
-                    await asyncio.to_thread(lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
+                    await asyncio.shield(running)
                 except sqlite3.Error as exc:  # the writer's own checkpoints still bound the WAL
                     log.warning("WAL checkpoint failed: %s", exc)
+                except asyncio.CancelledError:
+                    # Closing the connection while its thread still runs the checkpoint crashes the
+                    # process (a segfault in SQLite): let the checkpoint end first.
+                    await asyncio.gather(running, return_exceptions=True)
+                    raise
         finally:
             await asyncio.shield(asyncio.to_thread(conn.close))
 
