@@ -335,6 +335,133 @@ async def clock(root: Path) -> str:
     return line
 
 
+def rss_mb(pid: int) -> float:
+    """A process's resident memory in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+HOSTILE_BODIES: list[tuple[str, str, bytes, dict[str, str]]] = [
+    # (method, path, body, headers): the malformed classes of issue 15, each must be a 4xx
+    ("POST", "/api/tickets", b'{"service": "\\ud800"}', {"Content-Type": "application/json"}),
+    ("POST", "/api/login", b'{"username": "\\udfff", "password": "x"}', {"Content-Type": "application/json"}),
+    ("POST", "/api/tickets", b"[" * 5000 + b"]" * 5000, {"Content-Type": "application/json"}),
+    ("POST", "/api/tickets", b"not gzip", {"Content-Type": "application/json", "Content-Encoding": "gzip"}),
+    ("POST", "/admin/services", b"not gzip", {"Content-Type": "application/json", "Content-Encoding": "gzip"}),
+    ("POST", "/staff/login", b"username=\xff\xfe&password=x", {"Content-Type": "application/x-www-form-urlencoded"}),
+    ("POST", "/api/tickets", b'{"service": "A", "kiosk": "K1"}', {"Content-Type": "text/plain"}),
+]
+HOSTILE_ADMIN: list[tuple[str, dict[str, Any]]] = [
+    ("display", {"phrase": "{number!r:>99999999}"}), ("display", {"phrase": "{number.__class__.__mro__}"}),
+    ("limits", {"login_window_s": "inf"}), ("limits", {"tickets_per_minute": "NaN"}),
+    ("counters/1", {"name": "Loket " + "9" * 400}), ("services/A", {"name": "KTP\x1b@"}),
+    ("printers/P1", {"driver": "file", "devfile": "/tmp/giliran.sqlite3"}),
+]
+
+
+async def hostile_input(root: Path, rounds: int) -> str:
+    """The malformed classes and hostile admin values, `rounds` times each, and 30 clients replaying
+    the event stream from id 0, against the real server: every answer a 4xx, no traceback."""
+    async with Rig(root, "hostile") as rig:
+        url = await rig.start()
+        statuses: Counter[int] = Counter()
+        async with aiohttp.ClientSession() as session:
+            headers = await login(session, url)
+            for _ in range(rounds):
+                for method, path, body, extra in HOSTILE_BODIES:
+                    async with session.request(method, url + path, data=body, headers=extra,
+                                               allow_redirects=False) as resp:
+                        statuses[resp.status] += 1
+                for section, value in HOSTILE_ADMIN:
+                    async with session.put(f"{url}/api/admin/{section}", json=value, headers=headers) as resp:
+                        statuses[resp.status] += 1
+            for i in range(1500):  # a long day's events, then the replay attack of issue 15
+                async with session.put(f"{url}/api/display/ticker", json={"text": f"Info {i}"},
+                                       headers=headers) as resp:
+                    assert resp.status == 200
+            replay = [session.get(f"{url}/display-events?last_event_id=0") for _ in range(30)]
+            streams = await asyncio.gather(*replay)
+            first = [await s.content.readuntil(b"\r\n\r\n") for s in streams]
+            health: list[float] = []
+            for _ in range(20):
+                began = time.perf_counter()
+                async with session.get(f"{url}/api/health") as resp:
+                    assert resp.status == 200
+                health.append(time.perf_counter() - began)
+            for stream in streams:
+                stream.close()
+        log = rig.server.log.read_text() if rig.server else ""
+    total = sum(statuses.values())
+    fives = sum(n for code, n in statuses.items() if code >= 500)
+    snapshots = sum(b"event: snapshot" in f for f in first)
+    line = (f"hostile input: {total} malformed requests and hostile admin values, statuses {dict(sorted(statuses.items()))}, "
+            f"5xx {fives}, tracebacks in the log {log.count('Traceback')}; 30 clients replaying from event 0 of "
+            f"1,500: {snapshots} got a snapshot instead, health max {max(health) * 1000:.0f} ms meanwhile")
+    assert fives == 0 and "Traceback" not in log and snapshots == 30, line
+    return line
+
+
+SLOW_HALL_LIMITS = "connections_per_address = 64\nrequest_timeout_s = 3"
+
+
+async def slow_clients(root: Path, count: int) -> str:
+    """`count` connections trickling their headers and `count` stalled bodies from one address
+    each: the cap and the deadline free the sockets; another address is served throughout."""
+    async with Rig(root, "slow") as rig:
+        rig.config.write_text(rig.config.read_text().replace("connections_per_address = 100000", SLOW_HALL_LIMITS))
+        url = await rig.start()
+        assert rig.server is not None and rig.server.proc is not None
+        port = int(url.rsplit(":", 1)[1])
+        idle = rss_mb(rig.server.proc.pid)
+        conns = []
+        refused_at_once = 0
+        for i in range(2 * count):
+            source = "127.0.0.9" if i < count else "127.0.0.10"
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+            except OSError:
+                refused_at_once += 1
+                continue
+            if i < count:
+                writer.write(b"GET /api/health HTTP/1.1\r\nHost: ha")
+            else:
+                writer.write(b"POST /api/tickets HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 500\r\n\r\n{")
+            conns.append((reader, writer))
+        await asyncio.sleep(0.5)
+        peak = rss_mb(rig.server.proc.pid)
+        served = []
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=("127.0.0.11", 0))) as session:
+            for _ in range(10):
+                began = time.perf_counter()
+                async with session.get(f"{url}/api/health") as resp:
+                    served.append((resp.status, time.perf_counter() - began))
+        await asyncio.sleep(3 + 3)
+
+        async def still_open(reader: asyncio.StreamReader) -> bool:
+            try:
+                while await asyncio.wait_for(reader.read(4096), 0.2):
+                    pass
+                return False
+            except TimeoutError:
+                return True
+            except ConnectionError:
+                return False
+        open_after = sum(await asyncio.gather(*(still_open(r) for r, _ in conns)))
+        for _, writer in conns:
+            writer.close()
+        after = rss_mb(rig.server.proc.pid)
+    ok = all(status == 200 for status, _ in served)
+    line = (f"slow clients: {count} trickling headers + {count} stalled bodies (cap 64 per address, 3 s deadline): "
+            f"{open_after} still open after 6 s; another address served {sum(s == 200 for s, _ in served)}/10, "
+            f"max {max(t for _, t in served) * 1000:.0f} ms; RSS {idle:.0f} MB idle, {peak:.0f} MB at peak, "
+            f"{after:.0f} MB after")
+    assert open_after == 0 and ok, line
+    return line
+
+
 async def run(short: bool) -> list[str]:
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -343,7 +470,9 @@ async def run(short: bool) -> list[str]:
                                ("printer", lambda: printer_faults(root, 10 if short else 60)),
                                ("gateway", lambda: gateway_faults(root)),
                                ("disk", lambda: disk_full(root)),
-                               ("clock", lambda: clock(root))):
+                               ("clock", lambda: clock(root)),
+                               ("hostile", lambda: hostile_input(root, 3 if short else 30)),
+                               ("slow", lambda: slow_clients(root, 100 if short else 2000))):
             line = await scenario()
             print(line, flush=True)
             lines.append(line)

@@ -44,6 +44,7 @@ public_url = "http://127.0.0.1"
 [limits]
 tickets_per_minute = 100000000
 ticket_burst = 100000000
+connections_per_address = 100000  # the load comes from one address
 
 [[agencies]]
 code = "DUKCAPIL"

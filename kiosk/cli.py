@@ -25,6 +25,8 @@ from kiosk.queue.models import ROLES
 from kiosk.settings import Settings, SettingsError
 from kiosk.staff.auth import StaffAuth
 from kiosk.storage import Store, create_store
+from kiosk.web.appkeys import HALL
+from kiosk.web.guard import ConnectionGuard, GuardedSite
 
 log = logging.getLogger("giliran")
 
@@ -122,7 +124,13 @@ async def _serve(settings: Settings) -> None:
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    limits = app[HALL].config.limits
+    guard = ConnectionGuard(limits.connections_per_address, limits.request_timeout_s)
+
+    async def follow_limits(old: HallConfig, new: HallConfig) -> None:
+        guard.configure(new.limits.connections_per_address, new.limits.request_timeout_s)
+    app[HALL].on_reconfigure(follow_limits)
+    site = GuardedSite(runner, settings.host, settings.port, guard)
     await site.start()
     _tune_gc()
     stop = asyncio.Event()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.hall.config import DEMO_HALL
@@ -29,6 +29,7 @@ class Settings:
     telegram_api_url: str = "https://api.telegram.org"
     telegram_mode: str = "polling"
     telegram_secret: str | None = None
+    kiosk_keys: dict[str, str] = field(default_factory=dict)  # kiosk id -> the key only that kiosk sends
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -60,6 +61,20 @@ class Settings:
             raise SettingsError("GILIRAN_TELEGRAM_SECRET is needed in webhook mode (Telegram sends it back in "
                                 "X-Telegram-Bot-Api-Secret-Token)")
         return cls(config=Path(str(pick("config", cls.config))), db=Path(str(pick("db", cls.db))),
+                   kiosk_keys=_kiosk_keys(env.get("GILIRAN_KIOSK_KEYS", "")),
                    host=str(pick("host", cls.host)), port=port, log_level=level, telegram_token=token,
                    telegram_api_url=env.get("GILIRAN_TELEGRAM_API_URL", cls.telegram_api_url).rstrip("/"),
                    telegram_mode=mode, telegram_secret=secret)
+
+
+def _kiosk_keys(text: str) -> dict[str, str]:
+    """GILIRAN_KIOSK_KEYS="K1:long-random-key,K2:another": a kiosk that sends its key in X-Kiosk-Key
+    (the kiosk page reads it from `#key=` in its address) is the only one that prints as that kiosk."""
+    keys: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        kiosk, sep, key = item.partition(":")
+        if not sep or not kiosk.strip() or len(key.strip()) < 16:
+            raise SettingsError("GILIRAN_KIOSK_KEYS: write KIOSK:KEY pairs separated by commas, each key at least "
+                                "16 characters (e.g. K1:" + "x" * 16 + ")")
+        keys[kiosk.strip()] = key.strip()
+    return keys

@@ -175,6 +175,21 @@ class PreviewDriver(Driver):
         return OK
 
 
+class RefusedDriver(Driver):
+    """A printer whose device path the server refuses (kiosk/hall/devices.py): nothing is written,
+    its jobs wait, and staff see why."""
+
+    def __init__(self, printer: Printer, paper: Paper, reason: str) -> None:
+        super().__init__(printer, paper)
+        self.reason = reason
+
+    async def _send(self, ticket: Rendered) -> None:
+        raise PrinterFault(OFFLINE, self.reason)
+
+    async def status(self) -> str:
+        return OFFLINE
+
+
 class EscposDeviceDriver(Driver):
     """USB, serial, device-file and CUPS printers through python-escpos, in a worker thread."""
 

@@ -16,7 +16,8 @@ from kiosk.queue.models import PRIORITY_REASONS, PrintJob, Ticket
 from kiosk.queue.printing import PrintJobs
 from kiosk.queue.service import QueueService
 from kiosk.support.aio import stop_tasks, wait_event
-from printers.drivers import DRIVERS, OK, UNKNOWN, Driver, PrinterFault, Rendered
+from printers.devices import device_refusal
+from printers.drivers import DRIVERS, OK, UNKNOWN, Driver, PrinterFault, RefusedDriver, Rendered
 from printers.encode import escpos_bytes
 from printers.layout import TicketFacts, paper_for, ticket_layout
 
@@ -156,9 +157,14 @@ class PrintSpool:
         return self.queue.config
 
     def _worker(self, printer: Printer) -> PrinterWorker:
-        if printer.driver == "preview" and "directory" not in printer.options:
-            printer = replace(printer, options=printer.options | {"directory": str(self.var_dir / "prints")})
-        driver = DRIVERS[printer.driver](printer, paper_for(printer.profile))
+        if printer.driver == "preview":  # under the data directory unless the deployment listed another
+            folder = self.var_dir / str(printer.options.get("directory", "prints"))
+            printer = replace(printer, options=printer.options | {"directory": str(folder)})
+        driver: Driver = DRIVERS[printer.driver](printer, paper_for(printer.profile))
+        path = printer.options.get("devfile")
+        if path is not None and (refusal := device_refusal(str(path), self.var_dir)):
+            log.error("printer %s: %s", printer.id, refusal)
+            driver = RefusedDriver(printer, paper_for(printer.profile), refusal)
         return PrinterWorker(printer, driver, self.queue, self.printing)
 
     def _run(self, worker: PrinterWorker) -> None:

@@ -17,6 +17,7 @@ public_url = "http://127.0.0.1"
 [limits]
 tickets_per_minute = 1000000
 ticket_burst = 1000000
+connections_per_address = 100000
 
 [[agencies]]
 code = "DUKCAPIL"

@@ -69,10 +69,13 @@ async def test_errors_are_json_with_codes(client):
             body = await resp.json()
             assert _error(body) == code
             assert body["error"]["message"] and "Traceback" not in body["error"]["message"]
+    as_json = {"Content-Type": "application/json"}
     for raw in (b"not json", b"[1, 2]", b"\xff\xfe"):
-        resp = await client.post("/api/tickets", data=raw)
+        resp = await client.post("/api/tickets", data=raw, headers=as_json)
         assert resp.status == 400 and _error(await resp.json()) == "bad_request"
-    resp = await client.post("/api/tickets", data=b"x" * 100_000)
+    resp = await client.post("/api/tickets", data=b'{"service": "A"}')  # JSON, but not said to be
+    assert resp.status == 415 and _error(await resp.json()) == "unsupported_media_type"
+    resp = await client.post("/api/tickets", data=b"x" * 100_000, headers=as_json)
     assert resp.status == 413 and _error(await resp.json()) == "payload_too_large"
     resp = await client.get("/api/tickets/nope")
     assert resp.status == 404 and _error(await resp.json()) == "unknown_ticket"

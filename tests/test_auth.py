@@ -205,7 +205,9 @@ async def test_bad_new_accounts_are_refused(client):
     for args, code in ((("a b", "rahasia-123", "officer", ()), "invalid_username"),
                        (("siti", "pendek", "officer", ()), "weak_password"),
                        (("siti", "rahasia-123", "boss", ()), "invalid_role"),
-                       (("siti", "rahasia-123", "officer", ("99",)), "unknown_counter")):
+                       (("siti", "rahasia-123", "officer", ("99",)), "unknown_counter"),
+                       (("\u0430dmin", "rahasia-123", "admin", ()), "invalid_username"),  # Cyrillic a
+                       (("siti", "rahasia-123", "officer", ()), "counters_needed")):
         try:
             await app[AUTH].add_user(*args, app[QUEUE].config)
         except Unprocessable as exc:

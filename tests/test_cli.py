@@ -28,9 +28,12 @@ async def test_user_add_and_list(tmp_path):
     code, out, err = await run_cli("user", "add", "siti", "--role", "officer", "--counters", "1,2",
                                    "--password-stdin", *common, stdin="rahasia-123\n")
     assert code == 0, err
-    code, out, err = await run_cli("user", "add", "siti", "--role", "officer", "--password-stdin", *common,
-                                   stdin="rahasia-123\n")
+    code, out, err = await run_cli("user", "add", "siti", "--role", "officer", "--counters", "2",
+                                   "--password-stdin", *common, stdin="rahasia-123\n")
     assert code == 1 and "sudah ada" in err
+    code, out, err = await run_cli("user", "add", "budi", "--role", "officer", "--password-stdin", *common,
+                                   stdin="rahasia-123\n")
+    assert code == 1 and "minimal satu loket" in err, "an officer with no counter could do nothing"
     code, out, err = await run_cli("user", "add", "budi", "--role", "officer", "--counters", "9",
                                    "--password-stdin", *common, stdin="rahasia-123\n")
     assert code == 1 and "Loket '9'" in err

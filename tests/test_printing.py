@@ -29,7 +29,7 @@ def printing_hall(port: int, tmp_path, **printer_extra) -> dict:
     return hall_dict(
         printers=[{"id": "P1", "driver": "network", "host": "127.0.0.1", "port": port, "profile": "TM-T88V",
                    "timeout_s": 2, "confirm_wait_s": 2, "retry_max_s": 1, **printer_extra},
-                  {"id": "P2", "driver": "preview", "profile": "POS-5890", "directory": str(tmp_path / "prints")}],
+                  {"id": "P2", "driver": "preview", "profile": "POS-5890", "directory": "prints"}],
         kiosks=[{"id": "K1", "name": "Kios Lobi", "printer": "P1"},
                 {"id": "K2", "name": "Kios Lantai 2", "printer": "P2"},
                 {"id": "K3", "name": "Kios tanpa printer"}],
@@ -191,14 +191,16 @@ async def test_printer_health_lists_every_printer(printer, make_client):
     assert (await client.get("/api/printers")).status == 401
 
 
-async def test_file_driver_writes_through_python_escpos(aiohttp_client, tmp_path, clock):
-    device = tmp_path / "lp0"
+async def test_file_driver_writes_through_python_escpos(aiohttp_client, tmp_path, clock, monkeypatch):
+    device = tmp_path / "dev" / "lp0"  # a stand-in for /dev/usb/lp0: a plain file the deployment lists
+    device.parent.mkdir()
     device.write_bytes(b"")
+    monkeypatch.setenv("GILIRAN_PRINTER_DEVICES", str(device))
     config = parse_hall(hall_dict(
         printers=[{"id": "LP", "driver": "file", "devfile": str(device), "profile": "TM-T20II"}],
         kiosks=[{"id": "K1", "name": "Kios", "printer": "LP"}]))
-    client = await aiohttp_client(create_app(Settings(db=tmp_path / "file.sqlite3"), config=config, clock=clock,
-                                             synchronous="NORMAL"))
+    client = await aiohttp_client(create_app(Settings(db=tmp_path / "data" / "file.sqlite3"), config=config,
+                                             clock=clock, synchronous="NORMAL"))
     body = await take(client, "A", kiosk="K1")
     assert body["print"]["state"] == "printed"
     out = read_escpos(device.read_bytes())

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import aiohttp
@@ -44,9 +45,18 @@ ticket_fields = st.fixed_dictionaries({}, optional={
 valid_ticket = st.fixed_dictionaries({"service": st.sampled_from(["A", "B"])}, optional={
     "priority_reason": st.sampled_from(["lansia", "disabilitas"]), "phone": st.sampled_from(["0812 3456 7890"]),
     "kiosk": st.just("KV")})
+surrogates = st.integers(0xD800, 0xDFFF).map(lambda c: f"\\u{c:04x}")
+# Malformed classes (issue 15): lone surrogates inside JSON strings, nesting far deeper than any
+# request, "gzip" bodies that are not gzip, and forms whose bytes are not UTF-8.
+hostile = (st.tuples(st.just("surrogate"), st.tuples(st.sampled_from(["service", "username", "text", "name"]),
+                                                     surrogates).map(lambda p: f'{{"{p[0]}": "x{p[1]}"}}'.encode()))
+           | st.tuples(st.just("deep"), st.integers(33, 6000).map(lambda n: b"[" * n + b"]" * n))
+           | st.tuples(st.just("gzip"), st.binary(max_size=60))
+           | st.tuples(st.just("formbytes"), st.binary(min_size=1, max_size=60)))
 bodies = (st.tuples(st.just("json"), valid_ticket | ticket_fields | json_values)
           | st.tuples(st.just("raw"), st.binary(max_size=200))
-          | st.tuples(st.just("form"), st.dictionaries(st.text(max_size=10), st.text(max_size=20), max_size=4)))
+          | st.tuples(st.just("form"), st.dictionaries(st.text(max_size=10), st.text(max_size=20), max_size=4))
+          | hostile)
 requests = st.lists(st.tuples(st.sampled_from(ROUTES), st.text(max_size=30), bodies,
                               st.dictionaries(st.sampled_from(["q", "zone", "kiosk", "sound", "limit", "last_event_id"]),
                                               st.text(max_size=12), max_size=3)),
@@ -73,7 +83,7 @@ def server_url(tmp_path):
 
 
 def test_fuzzed_public_api_never_errors_or_leaks(server_url):
-    seen = {"requests": 0, "statuses": set()}
+    seen: dict[str, Any] = {"requests": 0, "statuses": set(), "kinds": {}}
     conn = http.client.HTTPConnection("127.0.0.1", server_url, timeout=10)
 
     @settings(max_examples=520, deadline=None, database=None, derandomize=True,
@@ -88,14 +98,20 @@ def test_fuzzed_public_api_never_errors_or_leaks(server_url):
             if method != "GET":
                 if kind == "json":
                     data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
-                elif kind == "raw":
+                elif kind in ("raw", "surrogate", "deep"):
                     data, headers["Content-Type"] = body, "application/json"
+                elif kind == "gzip":
+                    data, headers["Content-Type"], headers["Content-Encoding"] = body, "application/json", "gzip"
+                elif kind == "formbytes":
+                    data, headers["Content-Type"] = b"username=" + body, "application/x-www-form-urlencoded"
                 else:
                     data, headers["Content-Type"] = urlencode(body).encode(), "application/x-www-form-urlencoded"
             conn.request(method, url, body=data, headers=headers)
             resp = conn.getresponse()
             text = resp.read().decode(errors="replace")
             seen["requests"] += 1
+            if method != "GET":
+                seen["kinds"][kind] = seen["kinds"].get(kind, 0) + 1
             seen["statuses"].add(resp.status)
             assert resp.status < 500, (method, url, kind, body, resp.status, text[:300])
             assert "Traceback" not in text and 'File "' not in text, (method, url)
@@ -106,7 +122,9 @@ def test_fuzzed_public_api_never_errors_or_leaks(server_url):
         assert conn.getresponse().status == 200, "the server is alive"
     finally:
         conn.close()
+    print(f"fuzz: {seen['requests']} requests, statuses {sorted(seen['statuses'])}, bodies by kind {seen['kinds']}")
     assert seen["requests"] >= 5000, seen
+    assert all(seen["kinds"].get(k, 0) >= 100 for k in ("surrogate", "deep", "gzip", "formbytes")), seen["kinds"]
     assert {200, 201, 400, 404}.issubset(seen["statuses"]), seen["statuses"]  # valid tickets too, not only refusals
 
 

@@ -107,6 +107,8 @@ class Limits:
     ticket_burst: int = 10
     login_failures: int = 5
     login_window_s: float = 300.0
+    connections_per_address: int = 256
+    request_timeout_s: float = 10.0  # to send a request's head (and its body) once connected
 
 
 PRINTER_DRIVERS = ("network", "usb", "serial", "file", "cups", "preview")
@@ -145,6 +147,7 @@ class Kiosk:
     name: str
     printer: str | None = None
     reset_after_s: float = 30.0
+    addresses: tuple[str, ...] = ()  # when set, only these addresses (IPs or networks) print as this kiosk
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ hall file, so one set of rules guards both."""
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,6 +195,8 @@ def convert(spec: Section, values: dict[str, Any]) -> dict[str, Any]:
                 number = float(str(value).replace(",", "."))
             except ValueError:
                 raise Unprocessable(f"{f.label}: harus berupa angka.", code="invalid_field") from None
+            if not math.isfinite(number):
+                raise Unprocessable(f"{f.label}: harus berupa angka biasa (bukan tak hingga).", code="invalid_field")
             if f.kind == "int" and not number.is_integer():
                 raise Unprocessable(f"{f.label}: harus bilangan bulat.", code="invalid_field")
             out[name] = int(number) if f.kind == "int" or number.is_integer() else number

@@ -30,7 +30,7 @@ from kiosk.hall.config import (
     QueueRules,
     Service,
 )
-from kiosk.hall.reader import Reader
+from kiosk.hall.reader import MAX_NAME, Reader
 from kiosk.hall.rooms import (
     parse_alerts,
     parse_display,
@@ -58,6 +58,8 @@ def load_hall(path: str | Path) -> HallConfig:
         raise ConfigError(f"{source}: cannot be read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not a hall file: values nested too deeply") from None
     return parse_hall(raw, source)
 
 
@@ -102,7 +104,7 @@ def _hall_info(h: Reader) -> HallInfo:
     public_url = h.text("public_url", "http://localhost:8080").rstrip("/")
     if not re.match(r"^https?://[^\s/]+", public_url):
         h.fail("public_url", f"must start with http:// or https://, not '{public_url}'")
-    return HallInfo(name=h.text("name"), timezone=tz_name, public_url=public_url)
+    return HallInfo(name=h.name("name"), timezone=tz_name, public_url=public_url)
 
 
 def _agencies(top: Reader) -> tuple[Agency, ...]:
@@ -119,7 +121,7 @@ def _agencies(top: Reader) -> tuple[Agency, ...]:
         icon = r.text("icon", Agency.icon)
         if icon not in PICTOGRAMS:
             r.fail("icon", f"'{icon}' is not one of the pictograms: {', '.join(PICTOGRAMS)}")
-        agencies.append(Agency(code=code, name=r.text("name"), short_name=r.text("short_name", None), icon=icon))
+        agencies.append(Agency(code=code, name=r.name("name"), short_name=r.name("short_name", None), icon=icon))
     if not agencies:
         top.fail("agencies", "at least one agency is needed")
     return tuple(agencies)
@@ -153,6 +155,8 @@ def _service(r: Reader, code: str, agency_codes: set[str]) -> Service:
     quota = r.get("daily_quota", int, None)
     if quota is not None and quota < 1:
         r.fail("daily_quota", "must be at least 1 (leave it out for no quota)")
+    if quota is not None and quota > 100000:
+        r.fail("daily_quota", "must be at most 100000 (leave it out for no quota)")
     hours = None
     hours_text = r.text("hours", None)
     if hours_text is not None:
@@ -172,7 +176,9 @@ def _service(r: Reader, code: str, agency_codes: set[str]) -> Service:
     keywords = r.get("keywords", list, [])
     if not all(isinstance(k, str) and k.strip() for k in keywords):
         r.fail("keywords", "must be a list of words (text)")
-    return Service(code=code, name=r.text("name"), agency=agency, daily_quota=quota, hours=hours,
+    for keyword in keywords:
+        r.check_text("keywords", keyword, max_len=MAX_NAME, newlines=False)
+    return Service(code=code, name=r.name("name"), agency=agency, daily_quota=quota, hours=hours,
                    service_minutes=minutes or None, approach_ahead=ahead, approach_minutes=approach_minutes,
                    keywords=tuple(k.strip() for k in keywords))
 
@@ -196,7 +202,7 @@ def _counters(top: Reader, service_codes: set[str]) -> tuple[Counter, ...]:
                 r.fail("services", f"unknown service '{code}'")
         if len(set(codes)) != len(codes):
             r.fail("services", "lists a service twice")
-        counters.append(Counter(id=cid, name=r.text("name", f"Loket {cid}"), services=tuple(codes)))
+        counters.append(Counter(id=cid, name=r.name("name", f"Loket {cid}"), services=tuple(codes)))
     if not counters:
         top.fail("counters", "at least one counter is needed")
     return tuple(counters)
@@ -207,24 +213,26 @@ def _queue_rules(q: Reader) -> QueueRules:
     in_row = q.get("priority_max_in_row", int, QueueRules.priority_max_in_row)
     if in_row < 1:
         q.fail("priority_max_in_row", "must be at least 1")
-    default_minutes = q.get("default_service_minutes", (int, float), QueueRules.default_service_minutes)
+    default_minutes = q.number("default_service_minutes", QueueRules.default_service_minutes) or 0.0
     if not 0 < default_minutes <= 480:
         q.fail("default_service_minutes", "must be between 0 and 480")
-    return QueueRules(priority_max_in_row=in_row, default_service_minutes=float(default_minutes))
+    if in_row > 100:
+        q.fail("priority_max_in_row", "must be at most 100")
+    return QueueRules(priority_max_in_row=in_row, default_service_minutes=default_minutes)
 
 
 def _limits(lim: Reader) -> Limits:
-    lim.unknown_keys({"tickets_per_minute", "ticket_burst", "login_failures", "login_window_s"})
-    limits = Limits(
-        tickets_per_minute=float(lim.get("tickets_per_minute", (int, float), Limits.tickets_per_minute)),
-        ticket_burst=lim.get("ticket_burst", int, Limits.ticket_burst),
-        login_failures=lim.get("login_failures", int, Limits.login_failures),
-        login_window_s=float(lim.get("login_window_s", (int, float), Limits.login_window_s)),
+    lim.unknown_keys({"tickets_per_minute", "ticket_burst", "login_failures", "login_window_s",
+                      "connections_per_address", "request_timeout_s"})
+    # Ranges a hall can use: beyond them a limit is either no limit at all or a locked door.
+    return Limits(
+        tickets_per_minute=lim.number("tickets_per_minute", Limits.tickets_per_minute, 0.1, 1e9) or 0.0,
+        ticket_burst=lim.whole("ticket_burst", Limits.ticket_burst, 1, 10**9),
+        login_failures=lim.whole("login_failures", Limits.login_failures, 1, 1000),
+        login_window_s=lim.number("login_window_s", Limits.login_window_s, 1, 86400) or 0.0,
+        connections_per_address=lim.whole("connections_per_address", Limits.connections_per_address, 8, 100000),
+        request_timeout_s=lim.number("request_timeout_s", Limits.request_timeout_s, 1, 300) or 0.0,
     )
-    for key in ("tickets_per_minute", "ticket_burst", "login_failures", "login_window_s"):
-        if getattr(limits, key) <= 0:
-            lim.fail(key, "must be greater than 0")
-    return limits
 
 
 def parse_hours(text: str) -> Hours:

@@ -3,8 +3,10 @@ texts, display zones and phrasing, alert thresholds and the SMS gateway."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
+import string
 from typing import Any
 
 from kiosk.hall.config import (
@@ -26,7 +28,8 @@ from kiosk.hall.config import (
     TicketText,
     Zone,
 )
-from kiosk.hall.reader import Reader
+from kiosk.hall.devices import devfile_problem, directory_problem
+from kiosk.hall.reader import MAX_NAME, Reader
 
 PRINTER_KEYS = {"id", "driver", "profile", "timeout_s", "status_queries", "confirm_wait_s", "retry_max_s"}
 
@@ -91,7 +94,11 @@ def _printer_options(r: Reader, driver: str) -> dict[str, Any]:
             except ValueError:
                 r.fail(key, f"'{value}' is not a USB id like 0x04b8")
     elif driver in ("serial", "file"):
-        r.text("devfile")
+        if problem := devfile_problem(r.text("devfile")):
+            r.fail("devfile", problem)
+    elif driver == "preview" and "directory" in r.table:
+        if problem := directory_problem(r.text("directory")):
+            r.fail("directory", problem)
     elif driver == "cups":
         r.text("printer_name")
     return options
@@ -104,15 +111,22 @@ def parse_kiosks(source: str, entries: list[Any], printers: tuple[Printer, ...])
         r = Reader(source, f"kiosks[{i}]", entry)
         kid = str(r.get("id", (str, int)))
         r.where = f"kiosks[{i}] (id '{kid}')"
-        r.unknown_keys({"id", "name", "printer", "reset_after_s"})
+        r.unknown_keys({"id", "name", "printer", "reset_after_s", "addresses"})
         kid = _entry_id(r, "kiosks", i, [k.id for k in kiosks])
+        addresses = tuple(str(a) for a in r.get("addresses", list, []))
+        for address in addresses:
+            try:
+                ipaddress.ip_network(address, strict=False)
+            except ValueError:
+                r.fail("addresses", f"'{address}' is not an IP address or network (e.g. 192.168.1.20)")
         printer = r.text("printer", None)
         if printer is not None and not any(p.id == printer for p in printers):
             r.fail("printer", f"unknown printer '{printer}'")
         reset = float(r.get("reset_after_s", (int, float), Kiosk.reset_after_s))
         if not 5 <= reset <= 600:
             r.fail("reset_after_s", "must be between 5 and 600 seconds")
-        kiosks.append(Kiosk(id=kid, name=r.text("name", f"Kios {kid}"), printer=printer, reset_after_s=reset))
+        kiosks.append(Kiosk(id=kid, name=r.name("name", f"Kios {kid}"), printer=printer, reset_after_s=reset,
+                            addresses=addresses))
     return tuple(kiosks)
 
 
@@ -122,8 +136,8 @@ def parse_tickets(t: Reader) -> TicketText:
     late = t.text("late_print", TicketText.late_print)
     if late not in LATE_PRINT:
         t.fail("late_print", f"must be 'print' or 'drop', not '{late}'")
-    return TicketText(footer=t.get("footer", str, TicketText.footer),
-                      alert_hint=t.get("alert_hint", str, TicketText.alert_hint), late_print=late)
+    return TicketText(footer=t.free_text("footer", TicketText.footer),
+                      alert_hint=t.free_text("alert_hint", TicketText.alert_hint), late_print=late)
 
 
 def parse_zones(source: str, entries: list[Any], agencies: tuple[Agency, ...], services: tuple[Service, ...],
@@ -153,20 +167,39 @@ def parse_zones(source: str, entries: list[Any], agencies: tuple[Agency, ...], s
                 members.append(str(cid))
         if not members:
             r.fail("agencies", "the zone has no counters")
-        zones.append(Zone(id=zid, name=r.text("name"), counters=tuple(members),
-                          short_name=r.text("short_name", None)))
+        zones.append(Zone(id=zid, name=r.name("name"), counters=tuple(members),
+                          short_name=r.name("short_name", None)))
     return tuple(zones)
+
+
+PHRASE_FIELDS = ("number", "counter", "service")
+
+
+def phrase_problem(phrase: str) -> str | None:
+    """Why a call-out phrase cannot be used, or None. Only the plain placeholders are allowed: a
+    format spec (`{number:>99999999}`), a conversion (`!r`), an attribute or an index
+    (`{number.__class__}`) would let the text run away or reach into the program."""
+    try:
+        parts = list(string.Formatter().parse(phrase))
+    except ValueError as exc:
+        return str(exc)
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in PHRASE_FIELDS:
+            return f"unknown placeholder {{{name}}}"
+        if spec or conversion:
+            return f"{{{name}}} must be written plainly"
+    return None
 
 
 def parse_display(d: Reader) -> DisplaySettings:
     """[display]: the call-out phrase, how numbers are read, the running text, the TV's layout."""
     d.unknown_keys({"phrase", "read_numbers", "ticker", "recent_calls", "stale_after_s", "voice", "playlist",
                     "image_seconds"})
-    phrase = d.text("phrase", DisplaySettings.phrase)
-    try:
-        phrase.format(number="A1", counter="Loket 1", service="KTP")
-    except (KeyError, IndexError, ValueError) as exc:
-        d.fail("phrase", f"may use only {{number}}, {{counter}} and {{service}} ({exc})")
+    phrase = d.text("phrase", DisplaySettings.phrase, max_len=300)
+    if problem := phrase_problem(phrase):
+        d.fail("phrase", f"may use only {{number}}, {{counter}} and {{service}}, without format specs ({problem})")
     read = d.text("read_numbers", DisplaySettings.read_numbers)
     if read not in ("words", "digits"):
         d.fail("read_numbers", f"must be 'words' or 'digits', not '{read}'")
@@ -185,7 +218,7 @@ def parse_display(d: Reader) -> DisplaySettings:
     seconds = float(d.get("image_seconds", (int, float), DisplaySettings.image_seconds))
     if not 3 <= seconds <= 300:
         d.fail("image_seconds", "must be between 3 and 300 seconds")
-    return DisplaySettings(phrase=phrase, read_numbers=read, ticker=d.get("ticker", str, DisplaySettings.ticker),
+    return DisplaySettings(phrase=phrase, read_numbers=read, ticker=d.free_text("ticker", DisplaySettings.ticker),
                            recent_calls=recent, stale_after_s=stale, voice=d.text("voice", "id"),
                            playlist=tuple(dict.fromkeys(playlist)), image_seconds=seconds)
 
@@ -205,6 +238,8 @@ def parse_alerts(a: Reader) -> Alerts:
         a.fail("retry_first_s", "must be between 0.05 and 600 seconds")
     if not 0 <= alerts.approach_ahead <= 100:
         a.fail("approach_ahead", "must be between 0 and 100")
+    if not 0 <= alerts.approach_minutes <= 240:
+        a.fail("approach_minutes", "must be between 0 and 240")
     if not 0 < alerts.give_up_minutes <= 24 * 60:
         a.fail("give_up_minutes", "must be between 0 and 1440")
     if not 0 < alerts.telegram_per_second <= 30:
@@ -247,4 +282,6 @@ def parse_search(s: Reader) -> SearchSettings:
     for group in groups:
         if not isinstance(group, list) or len(group) < 2 or not all(isinstance(w, str) and w.strip() for w in group):
             s.fail("synonyms", f"{group!r} must be a list of at least two words or phrases")
+        for word in group:
+            s.check_text("synonyms", word, max_len=MAX_NAME, newlines=False)
     return SearchSettings(synonyms=tuple(tuple(w.strip() for w in group) for group in groups))

@@ -15,6 +15,7 @@ from typing import Any
 from kiosk.hall.config import ConfigError, HallConfig
 from kiosk.hall.messages import indonesian
 from kiosk.hall.parse import parse_hall
+from kiosk.hall.reader import control_characters
 from kiosk.queue.errors import Conflict, Unprocessable
 from kiosk.queue.writer import Work, Writer
 
@@ -108,6 +109,8 @@ class HallService:
     async def set_ticker(self, text: str, actor: str) -> str:
         """Change the running text on every display, now."""
         text = " ".join(text.split())
+        if control_characters(text):
+            raise Unprocessable("Teks berjalan tidak boleh berisi karakter kendali.", code="invalid_text")
         if len(text) > TICKER_MAX:
             raise Unprocessable(f"Teks berjalan paling banyak {TICKER_MAX} karakter.", code="ticker_too_long")
         async with self.writer.write() as w:

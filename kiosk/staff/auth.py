@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
 
 from argon2 import PasswordHasher
@@ -41,18 +43,31 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+USERNAME = re.compile(r"^[a-z0-9._-]{1,64}$")
+
+
+def normalise_username(username: str) -> str:
+    """A user name as it is compared: NFKC (full-width letters become plain ones) and lower case."""
+    return unicodedata.normalize("NFKC", username).strip().lower()
+
+
 def check_new_user(username: str, role: str, counters: Iterable[str], password: str, config: HallConfig) -> None:
     """Refuse a bad new account with an Indonesian message."""
-    if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum() \
-            or len(username) > 64:
-        raise Unprocessable("Nama pengguna hanya boleh huruf, angka, titik, '-' atau '_'.", code="invalid_username")
+    if not USERNAME.match(normalise_username(username)):
+        # Plain letters only: a look-alike from another script ("\u0430dmin") cannot pose as "admin".
+        raise Unprocessable("Nama pengguna hanya boleh huruf a-z, angka, titik, '-' atau '_' (paling banyak 64).",
+                            code="invalid_username")
     if role not in ROLES:
         raise Unprocessable(f"Peran harus salah satu dari: {', '.join(ROLES)}.", code="invalid_role")
+    counters = list(counters)
     for counter_id in counters:
         if config.counter(counter_id) is None:
             raise Unprocessable(f"Loket '{counter_id}' tidak ada di berkas aula.", code="unknown_counter")
     if len(password) < MIN_PASSWORD:
         raise Unprocessable(f"Kata sandi minimal {MIN_PASSWORD} karakter.", code="weak_password")
+    if role == "officer" and not counters:
+        raise Unprocessable("Petugas loket perlu minimal satu loket (misalnya --counters 1,2).",
+                            code="counters_needed")
 
 
 class StaffAuth:
@@ -77,6 +92,7 @@ class StaffAuth:
         """Create an account with a hashed password."""
         counters = list(counters)
         check_new_user(username, role, counters, password, config)
+        username = unicodedata.normalize("NFKC", username).strip()
         password_hash = await asyncio.to_thread(hash_password, password)
         async with self.store.transaction() as q:
             if await q.user_by_name(username):
@@ -106,7 +122,7 @@ class StaffAuth:
         return user
 
     async def _existing(self, username: str) -> User:
-        user = await self.store.reads.user_by_name(username)
+        user = await self.store.reads.user_by_name(normalise_username(username))
         if user is None:
             raise NotFound(f"Pengguna '{username}' tidak ada.", code="unknown_user")
         return user
@@ -115,12 +131,14 @@ class StaffAuth:
         """A new session token for right credentials; 401 or 429 otherwise."""
         if not isinstance(username, str) or not isinstance(password, str) or not username:
             raise BadRequest("Isi nama pengguna dan kata sandi.")
-        keys = (f"user:{username.lower()}", f"addr:{client}")
+        # Failures count per (user, address) and per address: someone guessing from one place is
+        # slowed there, and cannot lock the real user out of their account from another place.
+        keys = (f"user:{normalise_username(username)}@{client}", f"addr:{client}")
         waits = [self._failures.retry_after(k) for k in keys]
         if max(waits) > 0:
             raise TooManyRequests("Terlalu banyak percobaan masuk yang gagal. Coba lagi nanti.", max(waits),
                                   code="too_many_attempts")
-        user = await self.store.reads.user_by_name(username)
+        user = await self.store.reads.user_by_name(normalise_username(username))
         stored = user.password_hash if user else _DUMMY_HASH
         ok = await asyncio.to_thread(password_matches, stored, password)
         if not ok or user is None or user.disabled:

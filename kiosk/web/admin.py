@@ -18,7 +18,7 @@ from kiosk.hall.editing import SECTIONS, Section, choices, edit, entry_values, r
 from kiosk.queue.errors import DomainError, Forbidden, NotFound
 from kiosk.queue.models import ROLES, User
 from kiosk.web.appkeys import AUTH, HALL, QUEUE, STORE
-from kiosk.web.http import SESSION_COOKIE, csrf_for, json_body, ok, staff
+from kiosk.web.http import SESSION_COOKIE, csrf_for, form_body, json_body, ok, staff
 from kiosk.web.pages import render
 from kiosk.web.staff_pages import logged_in
 
@@ -106,7 +106,7 @@ async def _manager(request: web.Request) -> User:
 
 async def _form(request: web.Request) -> dict[str, Any]:
     """The posted form (multi-valued fields as lists), after checking its CSRF field."""
-    form = await request.post()
+    form = await form_body(request)
     token = request.cookies.get(SESSION_COOKIE, "")
     if not token or not hmac.compare_digest(str(form.get("csrf", "")), csrf_for(token)):
         raise Forbidden("Formulir kedaluwarsa (token CSRF tidak cocok). Muat ulang halaman.", code="csrf_failed")

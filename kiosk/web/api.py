@@ -3,6 +3,7 @@ at counters (login, the counter actions, requeue, reprint, the audit log)."""
 
 from __future__ import annotations
 
+import hmac
 import logging
 from typing import Any
 
@@ -10,10 +11,11 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from kiosk import __version__
-from kiosk.queue.errors import NotFound
+from kiosk.queue.errors import Forbidden, NotFound
 from kiosk.queue.models import Ticket
 from kiosk.staff.auth import require_counter, require_role
-from kiosk.web.appkeys import AUTH, PRINTING, QUEUE, STORE, TICKET_LIMITER
+from kiosk.support.netaddr import address_in
+from kiosk.web.appkeys import AUTH, PRINTING, QUEUE, SETTINGS, STORE, TICKET_LIMITER
 from kiosk.web.http import SESSION_COOKIE, bearer, field, json_body, ok, staff
 from kiosk.web.sse import stream_events
 
@@ -58,12 +60,32 @@ async def take_ticket(request: web.Request) -> web.Response:
     reason = field(data, "priority_reason", str, max_len=32)
     phone = field(data, "phone", str, max_len=40)
     kiosk = field(data, "kiosk", str, max_len=32)
+    if kiosk is not None:
+        check_kiosk(request, kiosk)
     request.app[TICKET_LIMITER].take(
         request.remote or "?", "Terlalu banyak nomor diambil dari perangkat ini. Tunggu sebentar.")
     queue = request.app[QUEUE]
     ticket, view = await queue.take(service, priority=priority, priority_reason=reason, phone=phone, kiosk=kiosk)
     view["print"] = await _print_outcome(request, ticket)
     return ok(view, status=201)
+
+
+def check_kiosk(request: web.Request, kiosk_id: str) -> None:
+    """A ticket "from kiosk K1" prints on K1's printer: when the hall binds K1 to addresses or a key,
+    only that kiosk may say so (403 `kiosk_not_allowed` otherwise; the citizen's page can still
+    take a number without naming a kiosk)."""
+    station = request.app[QUEUE].config.kiosk(kiosk_id)
+    if station is None:
+        return  # the queue answers 422 unknown_kiosk
+    key = request.app[SETTINGS].kiosk_keys.get(station.id)
+    if key is not None and hmac.compare_digest(request.headers.get("X-Kiosk-Key", ""), key):
+        return
+    if station.addresses and address_in(request.remote or "", station.addresses):
+        return
+    if key is not None or station.addresses:
+        log.warning("ticket for kiosk %s refused from %s (not that kiosk)", station.id, request.remote)
+        raise Forbidden(f"Perangkat ini bukan {station.name}; tiket tidak dapat dicetak di sana.",
+                        code="kiosk_not_allowed")
 
 
 async def _print_outcome(request: web.Request, ticket: Ticket) -> dict[str, Any] | None:
@@ -141,11 +163,13 @@ async def me(request: web.Request) -> web.Response:
 
 @routes.get("/api/counters")
 async def counters(request: web.Request) -> web.Response:
-    """Every counter with its current ticket and queue."""
+    """Every counter with its current ticket and queue (a ticket's token only at the user's own counters)."""
     user = await staff(request)
     rows = await request.app[QUEUE].views.counters_overview()
     for row in rows:
         row["mine"] = user.may_work(row["id"])
+        if not row["mine"] and row["current"] is not None:
+            del row["current"]["token"]
     return ok(rows)
 
 
@@ -183,11 +207,13 @@ def _counter_action(action: str) -> Handler:
 
 @routes.get("/api/counters/{id}/queue")
 async def counter_queue(request: web.Request) -> web.Response:
-    """Staff: the tickets waiting for a counter's services, in calling order per class."""
-    await staff(request)
+    """Staff: the tickets waiting for a counter's services, in calling order per class (officers: only
+    their own counters')."""
+    user = await staff(request)
     counter = request.app[QUEUE].config.counter(request.match_info["id"])
     if counter is None:
         raise NotFound(f"Loket '{request.match_info['id']}' tidak dikenal.", code="unknown_counter")
+    require_counter(user, counter.id)
     queue = request.app[QUEUE]
     tickets = await request.app[STORE].reads.waiting_list(queue.today(), counter.services)
     now = queue.clock.now()
@@ -214,11 +240,16 @@ async def requeue(request: web.Request) -> web.Response:
 
 @routes.post("/api/tickets/{token}/reprint")
 async def reprint(request: web.Request) -> web.Response:
-    """Staff: print a ticket again (on its kiosk's printer, or `{"printer": "P1"}`)."""
+    """Staff: print a ticket again (on its kiosk's printer, or `{"printer": "P1"}`). Officers reprint
+    only tickets of the services their counters call."""
     user = await staff(request)
     printer = None
     if request.can_read_body:
         printer = field(await json_body(request), "printer", str, max_len=16)
+    if user.role == "officer":
+        ticket = await request.app[QUEUE].ticket(request.match_info["token"])
+        if not any(user.may_work(c.id) for c in request.app[QUEUE].config.counters_for(ticket.service)):
+            raise Forbidden(f"Nomor {ticket.number} bukan layanan loket Anda.", code="forbidden_counter")
     job = await request.app[PRINTING].reprint(request.match_info["token"], user.username, printer)
     return ok({"job": job.id, "printer": job.printer_id, "state": job.state}, status=202)
 

@@ -10,6 +10,8 @@ from aiohttp.typedefs import Handler
 
 from kiosk.queue.errors import DomainError
 from kiosk.support.jsontext import dumps
+from kiosk.web.appkeys import QUEUE
+from kiosk.web.http import CLOSE_CONNECTION
 from kiosk.web.pages import render_error
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,11 @@ SECURITY_HEADERS = {
 }
 
 
+# Pages with a person's session or a ticket's token: never kept by a browser's or a proxy's cache
+# (a shared hall PC must not show the next person the last one's console or ticket).
+PRIVATE_PAGES = ("/staff", "/admin", "/t/", "/laporan", "/loket", "/survei", "/booking", "/ambil")
+
+
 def is_api(request: web.Request) -> bool:
     """Whether the request is for the JSON API."""
     return request.path == "/api" or request.path.startswith("/api/")
@@ -41,39 +48,66 @@ def is_api(request: web.Request) -> bool:
 def error_response(request: web.Request, status: int, code: str, message: str,
                    headers: dict[str, str] | None = None) -> web.StreamResponse:
     """JSON `{"error": {...}}` for the API, a friendly Indonesian page otherwise."""
+    # A message may quote what the client sent; text that is not Unicode must not break the answer.
+    message = message.encode("utf-8", "replace").decode("utf-8")
+    response: web.StreamResponse
     if is_api(request):
-        return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers,
-                                 dumps=dumps)
-    return web.Response(text=render_error(status, message), status=status, content_type="text/html",
-                        headers=headers)
+        response = web.json_response({"error": {"code": code, "message": message}}, status=status,
+                                     headers=headers, dumps=dumps)
+    else:
+        response = web.Response(text=render_error(status, message), status=status, content_type="text/html",
+                                headers=headers)
+    if request.get(CLOSE_CONNECTION):
+        response.force_close()
+    return response
 
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Map domain errors, HTTP errors and crashes to answers without tracebacks."""
     try:
-        return await handler(request)
+        response = await handler(request)
     except DomainError as exc:
         if exc.status >= 500:
             log.warning("%s %s -> %s %s", request.method, request.path, exc.status, exc.code)
-        return error_response(request, exc.status, exc.code, exc.message, exc.headers)
+        response = error_response(request, exc.status, exc.code, exc.message, exc.headers)
     except web.HTTPException as exc:
-        if exc.status < 400:
+        if exc.status < 400:  # a redirect: the login page, a saved form
+            await _skip_unread_body(request, exc)
             raise
         code, message = HTTP_CODES.get(exc.status, ("http_error", exc.reason))
         headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After", "WWW-Authenticate")}
-        return error_response(request, exc.status, code, message, headers)
+        response = error_response(request, exc.status, code, message, headers)
     except (asyncio.CancelledError, ConnectionResetError):
         raise
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(request, 500, "internal_error",
-                              "Terjadi kesalahan di server. Petugas sudah dapat melihatnya di log.")
+        response = error_response(request, 500, "internal_error",
+                                  "Terjadi kesalahan di server. Petugas sudah dapat melihatnya di log.")
+    await _skip_unread_body(request, response)
+    return response
+
+
+async def _skip_unread_body(request: web.Request, response: web.StreamResponse) -> None:
+    """A body the route did not read is read and dropped here, where a body that cannot be read
+    (a "gzip" body that is not gzip) ends the connection quietly instead of raising in aiohttp."""
+    if response.prepared or not request.body_exists or request.content.is_eof():
+        return
+    try:
+        async with asyncio.timeout(request.app[QUEUE].config.limits.request_timeout_s):
+            while await request.content.readany():
+                pass
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception as exc:  # what the payload raises: decoding errors, timeouts, a broken connection
+        log.info("unread body of %s %s dropped: %s", request.method, request.path, exc)
+        request.content.feed_eof()
+        response.force_close()
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """Every answer: no sniffing, no framing, no referrer leaking ticket tokens."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if is_api(request):
+    if is_api(request) or request.path.startswith(PRIVATE_PAGES):
         response.headers.setdefault("Cache-Control", "no-store")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,6 +16,12 @@ from kiosk.support.jsontext import dumps
 from kiosk.web.appkeys import BUS, HALL, QUEUE, STORE
 
 HEARTBEAT_S = 10.0
+# A reconnecting client is sent what it missed only if that is a short gap of today (a display that
+# lost the network for a moment); further behind, a fresh snapshot tells it everything it can use
+# in one message (an old id must not make the server replay days of events: a cheap attack).
+REPLAY_MAX = 500
+
+log = logging.getLogger(__name__)
 Transform = Callable[[Event], Awaitable[dict[str, Any] | None]]  # None: not for this client
 
 
@@ -43,19 +50,20 @@ async def stream_events(request: web.Request, transform: Transform = _same,
     watcher = asyncio.create_task(_close_when_gone(stream, subscription))
     try:
         last = stream.last_event_id or request.query.get("last_event_id")
-        sent = int(last) if last and last.isdigit() else None
+        sent = int(last) if last and last.isdigit() and len(last) < 19 else None
         newest = await reads.last_event_id()
-        if sent is None or sent > newest:
+        backlog = [] if sent is None or not 0 <= newest - sent <= REPLAY_MAX else await reads.events_after(sent)
+        midnight = request.app[QUEUE].local_now().replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        if sent is None or not 0 <= newest - sent <= REPLAY_MAX or (backlog and backlog[0].at < midnight):
             data = await snapshot(request)
             if extend_snapshot is not None:
                 data = await extend_snapshot(data)
             await stream.send(dumps(data), id=str(newest), event="snapshot")
             sent = newest
         else:
-            while backlog := await reads.events_after(sent):
-                for missed in backlog:
-                    await _send(stream, missed, transform)
-                    sent = missed.id
+            for missed in backlog:
+                await _send(stream, missed, transform)
+                sent = missed.id
         while True:
             try:
                 event = await subscription.next(HEARTBEAT_S)
@@ -78,9 +86,16 @@ async def stream_events(request: web.Request, transform: Transform = _same,
 
 
 async def _send(stream: EventSourceResponse, event: Event, transform: Transform) -> None:
-    data = await transform(event)
-    if data is not None:
-        await stream.send(dumps(data), id=str(event.id), event=event.type)
+    """One event to one client; an event this client's transform cannot handle is skipped (logged),
+    never the end of the stream."""
+    try:
+        data = await transform(event)
+        text = None if data is None else dumps(data)
+    except Exception:
+        log.exception("event %d (%s) could not be sent to a stream; skipped", event.id, event.type)
+        return
+    if text is not None:
+        await stream.send(text, id=str(event.id), event=event.type)
 
 
 async def _close_when_gone(stream: EventSourceResponse, subscription: Subscription) -> None:

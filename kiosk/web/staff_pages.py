@@ -13,7 +13,7 @@ from kiosk.queue.errors import DomainError, Forbidden, NotFound, Unauthorized
 from kiosk.queue.models import PRIORITY_REASONS, User
 from kiosk.staff.auth import SESSION_SECONDS
 from kiosk.web.appkeys import AUTH, QUEUE
-from kiosk.web.http import LOGIN_CSRF_COOKIE, SESSION_COOKIE, csrf_for
+from kiosk.web.http import LOGIN_CSRF_COOKIE, SESSION_COOKIE, csrf_for, form_body
 from kiosk.web.pages import render
 
 routes = web.RouteTableDef()
@@ -53,7 +53,7 @@ async def login_form(request: web.Request) -> web.Response:
 @routes.post("/staff/login")
 async def login_submit(request: web.Request) -> web.StreamResponse:
     """Check the form (with its CSRF token) and start a cookie session."""
-    form = await request.post()
+    form = await form_body(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(str(form.get("csrf", "")), expected):
         return _login_page(request, "Formulir kedaluwarsa. Silakan coba lagi.", status=403)
@@ -80,7 +80,7 @@ async def logged_in(request: web.Request) -> User:
 async def logout(request: web.Request) -> web.StreamResponse:
     """End the cookie session (the form carries the session's CSRF token)."""
     token = request.cookies.get(SESSION_COOKIE)
-    form = await request.post()
+    form = await form_body(request)
     if token:
         if not hmac.compare_digest(str(form.get("csrf", "")), csrf_for(token)):
             raise Forbidden("Formulir kedaluwarsa. Muat ulang halaman.", code="csrf_failed")
