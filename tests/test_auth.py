@@ -22,6 +22,9 @@ PUBLIC = {
     ("POST", "/telegram/webhook"),  # Telegram's secret-token header (tests/test_telegram.py)
     ("GET", "/api/kiosk/search"), ("GET", "/loket/{id}"), ("GET", "/api/display/counters/{id}"),  # no citizen data
     ("GET", "/display-media/{name}"),  # the displays' playlist
+    # Providers' webhooks, each checked by its own signature or secret (tests/test_whatsapp.py, test_replies.py)
+    ("GET", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook/{secret}"),
+    ("POST", "/sms/webhook"),
 }
 SUPERVISORS_ONLY = {("GET", "/api/audit"), ("GET", "/api/admin/hall"), ("PUT", "/api/admin/{section}/{key}")}
 ADMINS_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("POST", "/api/users/{name}/password"),
