@@ -113,3 +113,27 @@ def test_a_problem_without_a_translation_still_names_the_field_in_indonesian():
     error = ConfigError("x", where="services[0] (code 'A')", key="hours", problem="something new went wrong")
     assert indonesian(error) == ("Layanan A · Jam layanan: isian tidak valid (mis. 08:00-12:00, 13:00-15:00; "
                                  "kosongkan jika selama kios menyala).")
+
+
+async def test_admins_edit_the_search_words_the_pictograms_and_keywords(client):
+    from kiosk.web.appkeys import QUEUE
+    from tests.test_admin import page_session
+
+    csrf = await page_session(client, "admin", "admin")
+    resp = await client.post("/admin/search", data={"csrf": csrf, "synonyms": "kk, kartu keluarga\n\nktp,  e-ktp \n"},
+                             allow_redirects=False)
+    assert resp.status == 303, await resp.text()
+    config = client.server.app[QUEUE].config
+    assert config.search.synonyms == (("kk", "kartu keluarga"), ("ktp", "e-ktp"))
+    assert "kk, kartu keluarga" in await (await client.get("/admin/search")).text(), "the form shows a group a line"
+    assert (await (await client.get("/api/kiosk/search?q=kk")).json())["services"] == ["B"], "used at once"
+    resp = await client.post("/admin/search", data={"csrf": csrf, "synonyms": "kk"})
+    assert resp.status == 422 and "Pencarian kios · Kelompok kata yang sama arti: setiap kelompok" in await resp.text()
+    resp = await client.post("/admin/agencies/DUKCAPIL", data={"csrf": csrf, "name": "Disdukcapil", "short_name": "Capil",
+                                                               "icon": "identitas"}, allow_redirects=False)
+    assert resp.status == 303
+    resp = await client.post("/admin/services/B", data={"csrf": csrf, "keywords": "kartu kk, kependudukan"},
+                             allow_redirects=False)
+    assert resp.status == 303
+    config = client.server.app[QUEUE].config
+    assert config.agency("DUKCAPIL").label == "Capil" and config.service("B").keywords == ("kartu kk", "kependudukan")
