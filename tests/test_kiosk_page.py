@@ -212,3 +212,47 @@ async def test_a_ticket_the_printer_could_not_print_is_said_so(demo_server, brow
     await page.screenshot(path=artifact("kiosk-portrait-unprinted.png"))
     problems.check()
     await page.close()
+
+
+async def test_a_kiosk_bound_to_a_key_sends_it(aiohttp_server, tmp_path, clock, browser):  # noqa: F811
+    """A kiosk opened at /kiosk?kiosk=K1#key=... keeps the key (also after a reload, when the address
+    no longer shows it) and sends it with every ticket; the same page without the key is refused in
+    Indonesian and no ticket is issued."""
+    from kiosk.app import create_app
+    from kiosk.settings import Settings
+
+    key = "kunci-kios-lobi-" + "x" * 16
+    app = create_app(Settings(db=tmp_path / "keyed.sqlite3", kiosk_keys={"K1": key}), config=demo_config(),
+                     clock=clock, synchronous="NORMAL")
+    server = await aiohttp_server(app)
+
+    async def take(page) -> None:
+        await page.click(".tile[data-agency=DUKCAPIL]")
+        await page.click(".service-btn[data-service=A]")
+        await page.click(".choice.normal")
+
+    stranger = await browser.new_context(viewport={"width": 1080, "height": 1920})
+    page = await stranger.new_page()
+    problems = PageProblems(page)
+    problems.expect("/api/tickets")  # refused with 403 on purpose
+    await page.goto(str(server.make_url("/kiosk?kiosk=K1")))
+    await take(page)
+    await page.wait_for_selector("#error:not([hidden])")
+    assert "bukan Kios Lobi Utama" in await page.text_content("#error")
+    problems.check()
+    await stranger.close()
+
+    context = await browser.new_context(viewport={"width": 1080, "height": 1920})
+    page = await context.new_page()
+    problems = PageProblems(page)
+    await page.goto(str(server.make_url("/kiosk?kiosk=K1")) + f"#key={key}")
+    assert "key=" not in page.url, "the key leaves the address bar"
+    await take(page)
+    await page.wait_for_selector("#step-ticket:not([hidden])")
+    assert (await page.text_content("#t-number")).strip() == "A001"
+    await page.reload()  # the kiosk reloads itself when the hall changes: the key stays
+    await take(page)
+    await page.wait_for_selector("#step-ticket:not([hidden])")
+    assert (await page.text_content("#t-number")).strip() == "A002"
+    problems.check()
+    await context.close()

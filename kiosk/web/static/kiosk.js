@@ -10,6 +10,19 @@
   const resetAfter = Math.max(5, Number(body.dataset.resetAfter || 30));
   const WARN_S = Math.min(10, Math.floor(resetAfter / 2)); // the visible countdown before a reset
   const data = JSON.parse($("kiosk-data").textContent);
+  // A kiosk bound to a key (GILIRAN_KIOSK_KEYS) is opened once at /kiosk?kiosk=K1#key=...: the key is
+  // kept in this browser's storage and taken out of the address bar, and every ticket request sends
+  // it as X-Kiosk-Key. The fragment never reaches the server's logs.
+  const KEY_SLOT = `giliran.kioskKey.${kiosk || ""}`;
+  const kioskKey = (() => {
+    const match = /(?:^#|&)key=([^&]+)/.exec(window.location.hash);
+    let key = match ? decodeURIComponent(match[1]) : null;
+    try {
+      if (key) window.localStorage.setItem(KEY_SLOT, key); else key = window.localStorage.getItem(KEY_SLOT);
+    } catch (err) { /* storage off (private window): the key lives as long as the page */ }
+    if (match) window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    return key;
+  })();
   const STEPS = ["step-start", "step-agency", "step-search", "step-priority", "step-ticket"];
   const state = { services: [], byCode: new Map(), step: "step-start", agency: null, chosen: null, from: null,
                   busy: false, ticket: null, issued: 0, resets: 0, lastTouch: Date.now(), reload: false, query: 0 };
@@ -46,7 +59,8 @@
     let response;
     try {
       response = await fetch(url, {
-        method, headers: payload ? { "Content-Type": "application/json" } : {},
+        method, headers: Object.assign(payload ? { "Content-Type": "application/json" } : {},
+                                       kioskKey && method === "POST" ? { "X-Kiosk-Key": kioskKey } : {}),
         body: payload ? JSON.stringify(payload) : undefined,
       });
     } catch (err) {
