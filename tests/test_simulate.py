@@ -190,8 +190,8 @@ arrivals = { "08:00" = 40, "09:00" = 0 }
 open = "09:00"
 ''')
     plan = plan_day(config, prof, 1)
-    counts = {code: sum(1 for c in plan.citizens if c.service == code) for code in ("A", "B", "Z")}
-    assert counts["A"] > 2 * counts["B"] > 0 and counts["Z"] > 0
+    counts = {code: sum(1 for c in plan.citizens if c.service == code) for code in ("A", "B", "AG")}
+    assert counts["A"] > 2 * counts["B"] > 0 and counts["AG"] > 0
     assert plan.warnings == ["profile names service QQ, which this hall does not have: left out",
                              "profile names counter 99, which this hall does not have: left out"]
     for name in ("senin-ramai.toml", "hari-sepi.toml"):
@@ -230,7 +230,9 @@ stagger_breaks_minutes = 45
     monday = {c.id: c.breaks for c in plan_day(config, profile(text), 1).counters}
     assert monday["1"] == ((12 * 3600, 12 * 3600 + 2700),)  # Dukcapil's first counter
     assert monday["2"] == ((12 * 3600 + 2700, 13 * 3600 + 1800),)  # its second, in turn
-    assert monday["13"] == ((12 * 3600, 12 * 3600 + 2700),)  # the only counter of Polres' SKCK
+    assert monday["4"] == ((14 * 3600 + 900, 15 * 3600),)  # the last turn that ends by closing
+    assert monday["5"] == monday["1"] and monday["6"] == monday["2"]  # then the turns start again
+    assert monday["16"] == ((12 * 3600, 12 * 3600 + 2700),)  # the only counter of the Pengadilan Agama
     friday = {c.id: c.breaks for c in plan_day(config, profile(text, "2026-03-06"), 1).counters}
     assert set(friday.values()) == {((11 * 3600 + 1800, 13 * 3600),)}
 

@@ -118,7 +118,7 @@ class Views:
                 "paused": state.paused,
                 "current": None if ticket is None else {
                     "number": ticket.number, "service": ticket.service, "state": ticket.state,
-                    "token": ticket.token, "priority": ticket.priority,
+                    "token": ticket.token, "priority": ticket.priority, "priority_reason": ticket.priority_reason,
                     "since": self.writer.iso(ticket.started_at or ticket.called_at),
                 },
                 "waiting": sum(waiting.get(code, 0) for code in counter.services),

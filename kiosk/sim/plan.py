@@ -120,7 +120,12 @@ def _counter_days(config: HallConfig, profile: Profile) -> list[CounterDay]:
         if friday and shift.friday_breaks is not None:
             breaks = shift.friday_breaks
         else:
-            offset = int(turn * shift.stagger_breaks_minutes * 60)
+            # Turns start where the previous one began plus the stagger, as long as the break still
+            # ends by closing; then they start again from the first (two counters at lunch together).
+            step = int(shift.stagger_breaks_minutes * 60)
+            last_end = max((b for _, b in shift.breaks), default=shift.close)
+            slots = 1 + (shift.close - last_end) // step if step > 0 and last_end < shift.close else 1
+            offset = (turn % slots) * step
             breaks = tuple((a + offset, b + offset) for a, b in shift.breaks)
         breaks = tuple((max(a, shift.open), min(b, shift.close)) for a, b in breaks
                        if b > shift.open and a < shift.close)

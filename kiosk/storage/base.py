@@ -76,6 +76,12 @@ class TicketQueries(Protocol):
     async def waiting_list(self, day: str, services: Iterable[str]) -> list[Ticket]:
         """Today's waiting tickets of these services, by their place in the queue."""
 
+    async def ticket_by_number(self, day: str, number: str) -> Ticket | None:
+        """The ticket of `day` with this number (numbers are unique within a day)."""
+
+    async def ended_tickets(self, day: str, services: Iterable[str], state: str, limit: int) -> list[Ticket]:
+        """`day`'s tickets of these services that ended in `state` (e.g. no_show), latest first."""
+
     async def ahead_of(self, ticket: Ticket) -> int:
         """Waiting tickets of the same service that will be called before this one."""
 
@@ -166,6 +172,10 @@ class PrintQueries(Protocol):
 
     async def job_for_ticket(self, ticket_id: int) -> PrintJob | None:
         """The first print job of a ticket."""
+
+    async def tell_unprinted(self, job_id: int, at: float, *, drop: bool) -> None:
+        """Note that the citizen was told the job is not printed; with `drop`, a job not being printed
+        right now is given up (state 'dropped')."""
 
     async def expire_print_jobs_before(self, day: str) -> None:
         """Jobs of earlier days' tickets are not printed any more."""

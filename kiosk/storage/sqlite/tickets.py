@@ -145,6 +145,22 @@ class TicketSql(Sql):
             "ORDER BY place, id", (day, *codes))
         return [ticket_row(r) for r in rows]
 
+    async def ticket_by_number(self, day: str, number: str) -> Ticket | None:
+        """The ticket of `day` with this number (numbers are unique within a day)."""
+        prefix = number.rstrip("0123456789")  # along the (day, prefix, seq) index
+        row = await self._one("SELECT * FROM tickets WHERE day = ? AND prefix = ? AND number = ? ORDER BY id LIMIT 1",
+                              (day, prefix, number))
+        return ticket_row(row) if row else None
+
+    async def ended_tickets(self, day: str, services: Iterable[str], state: str, limit: int) -> list[Ticket]:
+        """`day`'s tickets of these services that ended in `state` (e.g. no_show), latest first."""
+        codes = tuple(services)
+        marks = ",".join("?" * len(codes))
+        rows = await self._all(
+            f"SELECT * FROM tickets WHERE day = ? AND state = ? AND service IN ({marks}) "
+            "ORDER BY finished_at DESC, id DESC LIMIT ?", (day, state, *codes, limit))
+        return [ticket_row(r) for r in rows]
+
     async def ahead_of(self, ticket: Ticket) -> int:
         """Waiting tickets of the same service that will be called before this one."""
         if ticket.priority:
