@@ -27,6 +27,7 @@ from kiosk.web.citizen import routes as citizen_routes
 from kiosk.web.console_api import routes as console_routes
 from kiosk.web.middlewares import add_security_headers, error_middleware
 from kiosk.web.reports import routes as report_routes
+from kiosk.web.simulation import setup_simulation
 from kiosk.web.staff_pages import routes as staff_page_routes
 from kiosk.web.users_api import routes as users_routes
 from kiosk.web.watch import setup_watch
@@ -71,6 +72,7 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.add_routes(citizen_routes)
     app.add_routes(console_routes)
     app.add_routes(staff_page_routes)
+    setup_simulation(app)  # before admin's /admin/{section}
     app.add_routes(admin_routes)
     app.add_routes(users_routes)
     app.add_routes(report_routes)

@@ -41,6 +41,7 @@
   }
 
   function waitText(seconds) {
+    if (seconds === null || seconds === undefined) return "belum diperkirakan";  // no counter works it now
     const minutes = Math.round(seconds / 60);
     if (minutes < 1) return "< 1 mnt";
     if (minutes < 60) return `± ${minutes} mnt`;

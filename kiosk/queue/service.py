@@ -170,9 +170,10 @@ class QueueService:
                 raise Conflict(f"{counter.name} sedang istirahat; tekan Lanjutkan dulu.", code="counter_paused")
             closed = await self._close_current(w, counter, actor, expect, confirm_no_show)
             ticket, streak = await self._choose(w, counter.services, state)
+            # Saved first: the load read below (the forecast) sees this counter at work.
+            await w.q.save_counter_state(replace(state, priority_streak=streak, active_day=w.day))
             if ticket is not None:
                 ticket = await self._call(w, counter, ticket)
-            await w.q.save_counter_state(replace(state, priority_streak=streak, active_day=w.day))
             await w.q.audit(at=w.now, username=actor, action="next", counter_id=counter.id,
                             ticket_number=ticket.number if ticket else None)
         return ticket, closed
@@ -195,8 +196,8 @@ class QueueService:
                                code="other_service")
             self._require(ticket, (WAITING,), "dipanggil")
             closed = await self._close_current(w, counter, actor, expect, confirm_no_show)
+            await w.q.save_counter_state(replace(state, active_day=w.day))  # before the forecast reads the load
             ticket = await self._call(w, counter, ticket)
-            await w.q.save_counter_state(replace(state, active_day=w.day))
             await w.q.audit(at=w.now, username=actor, action="call_number", counter_id=counter.id,
                             ticket_number=ticket.number)
         return ticket, closed

@@ -19,6 +19,10 @@ from typing import Any, Protocol
 
 from kiosk.queue.models import CounterState, Event, PrintJob, Ticket, User
 
+Lane = tuple[int, str, bool, float]  # a waiting ticket as the wait forecast reads it: id, service, priority, place
+DeskRow = tuple[int, int | None, str | None, float | None]  # a working counter: streak, its visit's ticket,
+#                                                           service and call time (None: no visit)
+
 
 class TicketQueries(Protocol):
     """Tickets: issuing, the waiting order, counters' current tickets, the day's end."""
@@ -81,6 +85,14 @@ class TicketQueries(Protocol):
     async def ahead_of(self, ticket: Ticket) -> int:
         """Waiting tickets of the same service that will be called before this one."""
 
+    async def waiting_lanes(self, day: str, services: Iterable[str], limit: int) -> list[Lane]:
+        """The first `limit` waiting tickets of each class (priority, normal) of each service, as
+        (id, service, priority, place), in no particular order: what the wait forecast reads."""
+
+    async def day_flow(self, day: str, services: Iterable[str], since: float) -> dict[str, tuple[int, int, int]]:
+        """Per service of these, today's tickets called (at a counter or finished there), cancelled,
+        and priority ones issued since `since` (the forecast's priority arrivals and drop-outs)."""
+
     async def last_place(self, day: str) -> float | None:
         """The latest place any ticket of `day` took (None before the day's first ticket)."""
 
@@ -110,6 +122,15 @@ class CounterQueries(Protocol):
                                ) -> dict[str, tuple[int, float]]:
         """Per service (or just `service`), the count and sum of the last finished visits' durations today."""
 
+    async def recent_visits(self, day: str, services: Iterable[str], last: int) -> dict[str, list[float]]:
+        """Per service, the durations (call to end, every outcome) of its last `last` visits today,
+        newest first."""
+
+    async def usual_visits(self, first_day: str, before_day: str, utc_offset_s: int
+                           ) -> dict[tuple[str, int], tuple[int, float, float]]:
+        """Per (service, local hour of the call), the count, sum and sum of squares of visit durations
+        (call to end, every outcome) on days from `first_day` up to, not including, `before_day`."""
+
     async def served_today(self, day: str) -> dict[str, tuple[int, float]]:
         """Per counter, today's finished visits and their total duration."""
 
@@ -121,6 +142,10 @@ class CounterQueries(Protocol):
 
     async def working_counters(self, day: str) -> set[str]:
         """Counters that called someone on `day` and are not paused."""
+
+    async def desk_states(self, day: str, counter_ids: Iterable[str]) -> dict[str, DeskRow]:
+        """Of these counters, those working on `day` (called someone that day, not paused): their
+        priority streak and visit in progress (ticket id, service, called at), as the forecast reads them."""
 
     async def save_counter_state(self, state: CounterState) -> None:
         """Store a counter's state."""
@@ -294,6 +319,21 @@ class StaffQueries(Protocol):
         """Log a session out."""
 
 
+class DayQueries(Protocol):
+    """A whole day as it happened, for the day simulator (its measures, and replaying a real day)."""
+
+    async def day_tickets(self, day: str) -> list[Ticket]:
+        """Every ticket of a day, in the order they were issued."""
+
+    async def day_visits(self, day: str) -> list[dict[str, Any]]:
+        """Every visit of a day at a counter (ticket_id, service, counter_id, called_at, started_at,
+        ended_at, outcome), in the order they ended."""
+
+    async def day_messages(self, day: str, stage: str) -> list[dict[str, Any]]:
+        """The outbox rows of one stage for a day's tickets (ticket_id, channel, address, created_at,
+        state), oldest first."""
+
+
 class HistoryQueries(Protocol):
     """Whole past days written at once (`giliran demo-history`), through the same triggers as live writes."""
 
@@ -380,7 +420,7 @@ class ReportQueries(Protocol):
 
 
 class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries, HistoryQueries,
-              Protocol):
+              DayQueries, Protocol):
     """Everything the domain reads and writes, on one connection or transaction."""
 
     def savepoint(self, name: str) -> AbstractAsyncContextManager[None]:

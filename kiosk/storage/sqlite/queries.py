@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kiosk.storage.sqlite.alerts import AlertSql
 from kiosk.storage.sqlite.counters import CounterSql
+from kiosk.storage.sqlite.days import DaySql
 from kiosk.storage.sqlite.history import HistorySql
 from kiosk.storage.sqlite.printing import PrintSql
 from kiosk.storage.sqlite.records import RecordSql
@@ -11,5 +12,5 @@ from kiosk.storage.sqlite.staff import StaffSql
 from kiosk.storage.sqlite.tickets import TicketSql
 
 
-class SqliteQueries(TicketSql, CounterSql, PrintSql, AlertSql, RecordSql, StaffSql, HistorySql):
+class SqliteQueries(TicketSql, CounterSql, PrintSql, AlertSql, RecordSql, StaffSql, HistorySql, DaySql):
     """The `Queries` of the SQLite store (see kiosk/storage/base.py for the contract)."""
