@@ -9,6 +9,7 @@ import pytest
 from kiosk.booking import rules
 from kiosk.hall.config import ConfigError
 from kiosk.hall.parse import parse_hall
+from kiosk.web.appkeys import QUEUE
 from tests.booking_hall import booking_doc, booking_hall
 
 
@@ -72,3 +73,26 @@ def test_the_demo_hall_ships_the_national_holidays() -> None:
     assert config.days.holiday(date(2026, 8, 17)) is not None
     assert config.days.holiday(date(2027, 3, 10)) is not None  # Idul Fitri 2027 (estimated)
     assert len([h for h in config.days.holidays if h.date.year == 2026]) == 25
+
+
+async def test_admins_edit_the_online_keys_with_indonesian_messages(client, admin) -> None:
+    resp = await client.put("/api/admin/services/A", headers=admin,
+                            json={"booking": "days_ahead", "remote_share": 9, "slot_capacity": 3})
+    assert resp.status == 422
+    message = (await resp.json())["error"]["message"]
+    assert "Kuota daring" in message and "paling banyak sebesar kuota harian (5)" in message
+    resp = await client.put("/api/admin/services/A", headers=admin,
+                            json={"booking": "days_ahead", "remote_share": 2, "slot_capacity": 3})
+    assert resp.status == 200, await resp.text()
+    config = client.server.app[QUEUE].config
+    assert config.service("A").online.remote_share == 2
+    resp = await client.put("/api/admin/week", headers=admin, json={"friday": "08:00-11:30, 13:00-12:00",
+                                                                   "saturday": "tutup"})
+    assert resp.status == 422 and "Jumat" in (await resp.json())["error"]["message"]
+    resp = await client.post("/api/admin/holidays", headers=admin, json={"date": "2026-12-25", "name": "Natal"})
+    assert resp.status in (200, 201), await resp.text()
+    assert client.server.app[QUEUE].config.days.holiday(date(2026, 12, 25)) is not None
+    resp = await client.post("/api/admin/holidays", headers=admin, json={"date": "25-12-2026", "name": "X"})
+    assert resp.status == 422 and "bukan tanggal" in (await resp.json())["error"]["message"]
+    page = await client.get("/admin/holidays", headers=admin)
+    assert page.status == 200
