@@ -95,6 +95,8 @@ async def test_book_check_in_and_be_called(hall_client, gateway, clock) -> None:
     number = checked["ticket"]["number"]
     assert checked["ticket_view"]["origin"] == "booking" and checked["late"] is False
     staff = await login(client, "siti", "officer", ("2",))
+    waiting = await (await client.get("/api/counters/2/queue", headers=staff)).json()
+    assert [(t["number"], t["origin"]) for t in waiting] == [(number, "booking")]  # the console marks it
     resp = await client.post("/api/counters/2/next", headers=staff)
     called = await resp.json()
     assert resp.status == 200, called

@@ -42,6 +42,7 @@ class BookingService:
         self._origins: tuple[str, dict[int, str]] = ("", {})  # today's ticket id -> origin, for views
         queue.issuer.gates.append(self._gate)
         queue.views.extensions.append(self._mark_view)
+        queue.views.origin_of = self.origin_of
         self.writer.on_new_day(self._roll_over)
 
     async def start(self) -> None:
@@ -63,10 +64,14 @@ class BookingService:
                 raise Conflict(f"Kuota antrean di tempat untuk {service.name} hari ini sudah habis "
                                f"({part} nomor). Sisa kuota hanya untuk antrean daring.", code="quota_exhausted")
 
-    def _mark_view(self, ticket: Ticket, view: dict[str, Any]) -> None:
+    def origin_of(self, ticket: Ticket) -> str | None:
+        """'booking' or 'daring' for today's tickets of the online queue, None for the kiosk's."""
         day, origins = self._origins
         kind = origins.get(ticket.id) if ticket.day == day else None
-        view["origin"] = ORIGINS.get(kind or "", "kios")
+        return ORIGINS.get(kind or "")
+
+    def _mark_view(self, ticket: Ticket, view: dict[str, Any]) -> None:
+        view["origin"] = self.origin_of(ticket) or "kios"
 
     def _remember(self, day: str, ticket_id: int, kind: str) -> None:
         if self._origins[0] != day:

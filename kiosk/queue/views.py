@@ -22,6 +22,9 @@ class Views:
         self.writer = writer
         self.loads = loads
         self.extensions: list[ViewExtension] = []
+        # Where a ticket came from for staff's lists ("booking", "daring"; None: the kiosk), set by the
+        # online queue (kiosk/booking/service.py).
+        self.origin_of: Callable[[Ticket], str | None] = lambda ticket: None
 
     async def services_overview(self) -> list[dict[str, Any]]:
         """What a kiosk shows per service."""
@@ -120,6 +123,7 @@ class Views:
                     "number": ticket.number, "service": ticket.service, "state": ticket.state,
                     "token": ticket.token, "priority": ticket.priority, "priority_reason": ticket.priority_reason,
                     "since": self.writer.iso(ticket.started_at or ticket.called_at),
+                    "origin": self.origin_of(ticket),
                 },
                 "waiting": sum(waiting.get(code, 0) for code in counter.services),
                 "served_today": n,
