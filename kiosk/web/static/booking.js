@@ -38,7 +38,9 @@
     $("result").scrollIntoView();
   }
 
+  let asked = 0; // only the latest request's slots are shown (a date and a service changed at once)
   async function loadSlots() {
+    const mine = ++asked;
     const option = $("service").selectedOptions[0];
     const mode = option.dataset.mode;
     show($("book-later"), mode === "days_ahead");
@@ -47,6 +49,8 @@
     if (mode !== "days_ahead" || !$("date").value) return;
     try {
       const data = await api("GET", `/api/services/${option.value}/slots?date=${$("date").value}`);
+      if (mine !== asked) return;
+      box.textContent = "";
       if (data.closed) { box.textContent = data.closed; return; }
       const open = data.slots.filter((s) => s.left > 0);
       if (!open.length) { box.textContent = "Tidak ada jam tersisa pada tanggal ini."; return; }
@@ -58,7 +62,7 @@
         b.addEventListener("click", () => book(option.value, data.date, slot.time));
         box.appendChild(b);
       }
-    } catch (e) { box.textContent = e.message; }
+    } catch (e) { if (mine === asked) box.textContent = e.message; }
   }
 
   async function book(service, date, time) {
