@@ -75,7 +75,7 @@ async def test_limits_belong_to_the_identity(hall, clock) -> None:
     clock.set(wib(2026, 11, 25, 9, 1))
     assert await _outcome(b.take_remote(who(1), "A")) == "booking_limit"  # per week: 2 already
     assert await _outcome(b.take_remote(who(2), "A")) == "ok"  # someone else is not limited
-    first = (await hall.writer.store.reads.identity_bookings(who(1), "2026-11-26"))[0]
+    first = (await hall.writer.store.reads.identity_bookings(await b.verifier.pseudonym(who(1)), "2026-11-26"))[0]
     await b.cancel(first["code"], who(1))  # a cancelled booking no longer counts
     assert await _outcome(b.take_remote(who(1), "A")) == "ok"
     with pytest.raises(DomainError) as err:
@@ -182,6 +182,9 @@ async def test_unused_bookings_expire(hall, clock) -> None:
     clock.set(wib(2026, 11, 27, 8, 0))
     await hall.queue.issue("B")  # the new day's first write
     assert (await hall.bookings.booking(booking["code"]))["state"] == "expired"
+    row = await hall.writer.store.reads.booking_by_code(booking["code"])
+    assert row["contact"] is None and row["identity"].startswith("id:")  # the phone is forgotten
+    assert "+62" not in row["identity"] and "81234500001" not in row["identity"]
 
 
 async def test_reminders_are_sent_once(hall, clock) -> None:

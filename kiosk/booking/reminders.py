@@ -37,7 +37,7 @@ async def send_reminders(bookings: BookingService) -> int:
         when = "besok" if which == "day" else "sebentar lagi"
         text = (f"Pengingat: booking {name} {when}, {day} pukul {row['slot_label']}. Kode: {row['code']}. "
                 f"Ketik kode di kios saat tiba.")
-        channel, address = channel_of(str(row["identity"]))
+        channel, address = channel_of(str(row["contact"]))
         async with writer.write() as w:
             if not await w.q.mark_reminded(int(str(row["id"])), which):
                 continue  # another pass queued it

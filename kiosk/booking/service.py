@@ -80,6 +80,7 @@ class BookingService:
 
     async def _roll_over(self, w: Work) -> None:
         expired = await w.q.expire_bookings(w.day, w.now)
+        await w.q.forget_verifications(w.now - 3600)
         if expired:
             log.info("day %s begins: %d bookings never checked in expired", w.day, expired)
 
@@ -173,10 +174,11 @@ class BookingService:
         if slot is None:
             raise Unprocessable(f"Jam {slot_label[:8]} bukan jadwal layanan {service.name} pada {day.isoformat()}.",
                                 code="unknown_slot")
+        who = await self.verifier.pseudonym(identity)
         async with self.writer.write() as w:
             if slot.start <= w.now:
                 raise Unprocessable("Jadwal itu sudah lewat; pilih jam lain.", code="slot_past")
-            await self._check_limits(w, identity, service, day)
+            await self._check_limits(w, who, service, day)
             taken = (await w.q.slot_counts(service.code, day.isoformat())).get(slot.start, 0)
             if taken >= slot.capacity:
                 raise Conflict(f"Jadwal {slot.label} pada {day.isoformat()} sudah penuh; pilih jam lain.",
@@ -184,7 +186,7 @@ class BookingService:
             await self._check_share(w, service, day.isoformat())
             row = await w.q.add_booking(code=await self._new_code(w), kind="slot", service=service.code,
                                         day=day.isoformat(), slot_start=slot.start, slot_label=slot.label,
-                                        identity=identity, state="booked", at=w.now)
+                                        identity=who, contact=identity, state="booked", at=w.now)
             channel, address = channel_of(identity)
             text = (f"Booking {service.name} {rules.weekday_text(day)} pukul {slot.label}. Kode: {row['code']}. "
                     f"Ketik kode di kios saat tiba.")
@@ -196,11 +198,12 @@ class BookingService:
 
     async def cancel(self, code: str, identity: str) -> dict[str, Any]:
         """Cancel one's own booking before it is checked in (frees its place)."""
+        who = await self.verifier.pseudonym(identity)
         async with self.writer.write() as w:
             row = await w.q.booking_by_code(code) if code.isdigit() else None
             if row is None:
                 raise NotFound("Kode booking tidak ditemukan.", code="unknown_booking")
-            if row["identity"] != identity:
+            if row["identity"] != who:
                 raise Forbidden("Booking ini bukan milik nomor yang Anda konfirmasi.", code="not_your_booking")
             if row["state"] != "booked" or not await w.q.set_booking_state(row["id"], "booked", "cancelled", w.now):
                 raise Conflict("Booking ini tidak dapat dibatalkan lagi (sudah check-in, batal atau kedaluwarsa).",
@@ -223,10 +226,11 @@ class BookingService:
             hours = config.days.hours_on(now_local.date())
             raise Conflict(f"Antrean daring hari ini hanya pada jam buka ({hours.text if hours else '-'}).",
                            code="service_closed")
+        who = await self.verifier.pseudonym(identity)
         async with self.writer.write(issuing=True) as w:
-            await self._check_limits(w, identity, service, date.fromisoformat(w.day))
+            await self._check_limits(w, who, service, date.fromisoformat(w.day))
             await self._check_share(w, service, w.day)
-            issued = await self._issue(w, service, identity, "remote", None, None)
+            issued = await self._issue(w, service, who, identity, "remote", None, None)
         return issued
 
     async def check_in(self, code: str, kiosk: str | None = None) -> dict[str, Any]:
@@ -253,24 +257,25 @@ class BookingService:
                                code="too_early")
             service = self.service(row["service"])
             place = rules.check_in_place(row["slot_start"], w.now, config.booking.grace_minutes)
-            ticket, view = await self._issue(w, service, row["identity"], "slot", place, printer, booking=row)
+            ticket, view = await self._issue(w, service, row["identity"], row["contact"], "slot", place, printer,
+                                             booking=row)
         result = await self._view({**row, "state": "checked_in", "ticket_id": ticket.id})
         result["ticket_view"] = view
         result["late"] = place is None
         return result
 
-    async def _issue(self, w: Work, service: Service, identity: str, kind: str, place: float | None,
-                     printer: str | None, booking: dict[str, Any] | None = None) -> Issued:
+    async def _issue(self, w: Work, service: Service, who: str, contact: str | None, kind: str,
+                     place: float | None, printer: str | None, booking: dict[str, Any] | None = None) -> Issued:
         take = Take(service.code, False, None, None, None, printer, asyncio.get_running_loop().create_future(),
                     origin=kind, place=place)
         ticket, view = await self.queue.issuer.issue_in(w, take)
         if booking is None:
             booking = await w.q.add_booking(code=await self._new_code(w), kind=kind, service=service.code, day=w.day,
-                                            slot_start=None, slot_label=None, identity=identity, state="booked",
-                                            at=w.now)
+                                            slot_start=None, slot_label=None, identity=who, contact=contact,
+                                            state="booked", at=w.now)
         if not await w.q.set_booking_state(booking["id"], "booked", "checked_in", w.now, ticket.id):
             raise Conflict("Booking ini sudah dipakai.", code="booking_not_open")
-        channel, address = channel_of(identity)
+        channel, address = channel_of(contact or "")
         if channel in ("sms", "telegram") and await w.q.subscribe(ticket.id, channel, address, w.now):
             w.change("subscribed", ticket, channel=channel, address=address)
             w.moved.add(service.code)

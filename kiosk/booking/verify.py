@@ -106,6 +106,11 @@ class Verifier:
             raise Unprocessable(f"Kode salah. Sisa percobaan: {max(0, left)}.", code="invalid_code")
         return {"identity": identity, "expires_at": self.writer.iso(expires)}
 
+    async def pseudonym(self, identity: str) -> str:
+        """What bookings keep of an identity for the limits after its day: a keyed hash (the phone or
+        chat itself is kept only until the booking's day is over)."""
+        return "id:" + hmac.new(await self._key(), identity.encode(), hashlib.sha256).hexdigest()[:32]
+
     async def identity(self, token: str | None) -> str:
         """The identity behind a token, or 401 `identity_required`."""
         found = await self.writer.store.reads.identity_of(token_hash(token), self.writer.clock.now()) if token else None

@@ -423,8 +423,10 @@ class BookingQueries(Protocol):
     """The online queue (docs/booking.md): bookings, one-time codes, confirmed identities."""
 
     async def add_booking(self, *, code: str, kind: str, service: str, day: str, slot_start: float | None,
-                          slot_label: str | None, identity: str, state: str, at: float) -> dict[str, Any]:
-        """A new booking (or remote number) row."""
+                          slot_label: str | None, identity: str, contact: str | None, state: str,
+                          at: float) -> dict[str, Any]:
+        """A new booking (or remote number) row: `identity` is the pseudonym the limits count, `contact`
+        the phone or chat its messages go to."""
 
     async def booking_by_code(self, code: str) -> dict[str, Any] | None:
         """The booking with this code."""
@@ -453,7 +455,8 @@ class BookingQueries(Protocol):
         """Move a booking on if it is still in `expect`; False when it moved meanwhile."""
 
     async def expire_bookings(self, before_day: str, at: float) -> int:
-        """Bookings of days before `before_day` never checked in: expired."""
+        """Bookings of days before `before_day` never checked in: expired; the phones and chats of
+        those days' bookings are forgotten (their pseudonyms stay for the weekly limit)."""
 
     async def day_reminders_due(self, day: str) -> list[dict[str, Any]]:
         """Bookings of `day` still to be reminded the day before."""

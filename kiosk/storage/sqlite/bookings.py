@@ -15,12 +15,14 @@ class BookingSql(Sql):
     """The bookings, verifications and identities tables."""
 
     async def add_booking(self, *, code: str, kind: str, service: str, day: str, slot_start: float | None,
-                          slot_label: str | None, identity: str, state: str, at: float) -> dict[str, Any]:
-        """A new booking (or remote number) row."""
+                          slot_label: str | None, identity: str, contact: str | None, state: str,
+                          at: float) -> dict[str, Any]:
+        """A new booking (or remote number) row: `identity` is the pseudonym the limits count, `contact`
+        the phone or chat its messages go to."""
         async with self.conn.execute(
-                "INSERT INTO bookings (code, kind, service, day, slot_start, slot_label, identity, state, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (code, kind, service, day, slot_start, slot_label, identity, state, at)) as cur:
+                "INSERT INTO bookings (code, kind, service, day, slot_start, slot_label, identity, contact, state, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (code, kind, service, day, slot_start, slot_label, identity, contact, state, at)) as cur:
             booking_id = cur.lastrowid
         row = await self._one("SELECT * FROM bookings WHERE id = ?", (booking_id,))
         assert row is not None
@@ -80,20 +82,25 @@ class BookingSql(Sql):
         return await self._run(sql, params) == 1
 
     async def expire_bookings(self, before_day: str, at: float) -> int:
-        """Bookings of days before `before_day` never checked in: expired."""
-        return await self._run("UPDATE bookings SET state = 'expired', ended_at = ? WHERE state = 'booked' "
-                               "AND day < ?", (at, before_day))
+        """Bookings of days before `before_day` never checked in: expired; the phones and chats of
+        those days' bookings are forgotten (their pseudonyms stay for the weekly limit)."""
+        count = await self._run("UPDATE bookings SET state = 'expired', ended_at = ? WHERE state = 'booked' "
+                                "AND day < ?", (at, before_day))
+        await self.conn.execute("UPDATE bookings SET contact = NULL WHERE day < ? AND contact IS NOT NULL",
+                                (before_day,))
+        return count
 
     async def day_reminders_due(self, day: str) -> list[dict[str, Any]]:
         """Bookings of `day` still to be reminded the day before."""
         rows = await self._all("SELECT * FROM bookings WHERE state = 'booked' AND day = ? AND reminded_day = 0 "
-                               "AND kind = 'slot' ORDER BY id", (day,))
+                               "AND kind = 'slot' AND contact IS NOT NULL ORDER BY id", (day,))
         return [dict(r) for r in rows]
 
     async def hour_reminders_due(self, now: float, until: float) -> list[dict[str, Any]]:
         """Bookings whose slot starts between now and `until`, still to be reminded."""
         rows = await self._all("SELECT * FROM bookings WHERE state = 'booked' AND reminded_hour = 0 AND kind = 'slot' "
-                               "AND slot_start > ? AND slot_start <= ? ORDER BY id", (now, until))
+                               "AND contact IS NOT NULL AND slot_start > ? AND slot_start <= ? ORDER BY id",
+                               (now, until))
         return [dict(r) for r in rows]
 
     async def mark_reminded(self, booking_id: int, which: str) -> bool:

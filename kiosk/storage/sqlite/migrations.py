@@ -253,8 +253,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE print_jobs ADD COLUMN told_unprinted_at REAL;
     """,
     # 11: the online queue (docs/booking.md): bookings of a slot and numbers taken from home (kind
-    # 'remote'), each with the verified identity that took it and the ticket it became; one-time
-    # codes sent to phones (only their HMAC kept) and the identities they confirmed.
+    # 'remote'), each with a pseudonym of the verified identity that took it (for the limits), its
+    # phone or chat until its day is over (for reminders), and the ticket it became; one-time codes
+    # sent to phones (only their HMAC kept) and the identities they confirmed.
     """
     CREATE TABLE bookings (
         id INTEGER PRIMARY KEY,
@@ -265,6 +266,7 @@ MIGRATIONS: tuple[str, ...] = (
         slot_start REAL,
         slot_label TEXT,
         identity TEXT NOT NULL,
+        contact TEXT,
         state TEXT NOT NULL,
         created_at REAL NOT NULL,
         ticket_id INTEGER REFERENCES tickets (id),
