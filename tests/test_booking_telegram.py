@@ -65,7 +65,7 @@ async def test_ambil_takes_todays_number_for_the_chat(bot_client, telegram, cloc
     telegram.user_sends(CHAT, "/ambil a")
     texts = await received(telegram, "Nomor antrean Anda: A001", clock)
     assert "/t/" in next(t for t in texts if "Nomor antrean Anda: A001" in t)
-    texts = await received(telegram, "Pemberitahuan aktif untuk nomor antrean A001", clock)  # it follows A001
+    await received(telegram, "Pemberitahuan aktif untuk nomor antrean A001", clock)  # it follows A001
     telegram.user_sends(CHAT, "/ambil A")  # the chat is limited like a confirmed phone
     await received(telegram, "Batas antrean daring", clock)
     services = await (await bot_client.get("/api/services")).json()
@@ -81,7 +81,7 @@ async def test_reminders_reach_the_chat_once(bot_client, telegram, clock) -> Non
     assert await send_reminders(bookings) == 1
     clock.set(wib(2026, 11, 25, 16, 5))
     assert await send_reminders(bookings) == 0
-    texts = await received(telegram, "Pengingat: booking KTP Elektronik besok", clock)
+    await received(telegram, "Pengingat: booking KTP Elektronik besok", clock)
     for _ in range(20):  # time goes on: nothing more comes
         clock.advance(0.5)
         await asyncio.sleep(0.05)
