@@ -175,7 +175,8 @@ class BookingService:
             raise Unprocessable(f"Jam {slot_label[:8]} bukan jadwal layanan {service.name} pada {day.isoformat()}.",
                                 code="unknown_slot")
         who = await self.verifier.pseudonym(identity)
-        async with self.writer.write() as w:
+        await self._still_open(service, day.isoformat(), slot)
+        async with self.writer.write(issuing=True) as w:  # no ticket, counter or visit changes
             if slot.start <= w.now:
                 raise Unprocessable("Jadwal itu sudah lewat; pilih jam lain.", code="slot_past")
             await self._check_limits(w, who, service, day)
@@ -195,6 +196,20 @@ class BookingService:
             w.notify("alert.queued", {"channel": channel})
         log.info("booking %s: %s %s %s", row["code"], service.code, row["day"], slot.label)
         return await self._view(row)
+
+    async def _still_open(self, service: Service, day: str, slot: rules.Slot) -> None:
+        """Refuse a full slot or share from what is committed, without waiting for the writer (the
+        morning the window opens, most requests are refusals). Places only free up by a
+        cancellation, so a refusal read here was true a moment ago; a booking is only ever made
+        after the same checks inside the write transaction."""
+        reads = self.writer.store.quick
+        if (await reads.slot_counts(service.code, day)).get(slot.start, 0) >= slot.capacity:
+            raise Conflict(f"Jadwal {slot.label} pada {day} sudah penuh; pilih jam lain.", code="slot_full")
+        used, _ = await reads.online_counts(service.code, day)
+        if used >= service.online.remote_share:
+            raise Conflict(f"Kuota antrean daring {service.name} untuk {day} sudah habis "
+                           f"({service.online.remote_share} nomor). Silakan datang langsung atau pilih hari lain.",
+                           code="remote_quota_exhausted")
 
     async def cancel(self, code: str, identity: str) -> dict[str, Any]:
         """Cancel one's own booking before it is checked in (frees its place)."""
