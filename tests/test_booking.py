@@ -109,6 +109,8 @@ async def test_a_booking_checked_in_before_its_slot_joins_at_its_slot_time(hall,
     clock.set(wib(2026, 11, 25, 9, 30))
     checked = await b.check_in(early["code"])
     assert checked["late"] is False and checked["ticket_view"]["origin"] == "booking"
+    # Its place is ahead in time, not "the latest place taken" (what a restarted issuer reads).
+    assert await hall.writer.store.reads.last_place("2026-11-25") == pytest.approx(w1.place)
     clock.set(wib(2026, 11, 25, 9, 45))
     w2 = await q.issue("A")  # came before 10:00: ahead of the booking
     clock.set(wib(2026, 11, 25, 10, 5))
