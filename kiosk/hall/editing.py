@@ -23,6 +23,7 @@ class Field:
     required: bool = False
     hint: str = ""
     choices: str | None = None  # the section whose keys are the choices, or one of CHOICES' names
+    listed: bool = True  # a column of the section's list (False: only on the entry's form)
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,13 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
               hint="untuk laporan dan pemantauan; kosongkan untuk memakai target umum"),
         Field("keywords", "Kata pencarian tambahan", "words", hint="dipisah koma, mis. rekam, cetak ulang ktp"),
         # The online queue (docs/booking.md).
-        Field("booking", "Antrean daring", "select", choices="booking_modes"),
+        Field("booking", "Antrean daring", "select", choices="booking_modes", listed=False),
         Field("remote_share", "Kuota daring (bagian dari kuota harian)", "int",
-              hint="sisanya untuk warga yang datang langsung; wajib bila antrean daring aktif"),
-        Field("slot_minutes", "Panjang satu jadwal booking (menit)", "int", hint="mis. 30"),
-        Field("slot_capacity", "Orang per jadwal booking", "int", hint="mis. 4"),
-        Field("booking_days", "Booking paling jauh (hari ke depan)", "int", hint="mis. 7"),
-        Field("booking_opens", "Hari baru dibuka untuk booking pukul", hint="JJ:MM, mis. 06:00"),
+              hint="sisanya untuk warga yang datang langsung; wajib bila antrean daring aktif", listed=False),
+        Field("slot_minutes", "Panjang satu jadwal booking (menit)", "int", hint="mis. 30", listed=False),
+        Field("slot_capacity", "Orang per jadwal booking", "int", hint="mis. 4", listed=False),
+        Field("booking_days", "Booking paling jauh (hari ke depan)", "int", hint="mis. 7", listed=False),
+        Field("booking_opens", "Hari baru dibuka untuk booking pukul", hint="JJ:MM, mis. 06:00", listed=False),
     ), supervisor_fields=frozenset({"daily_quota", "hours", "target_wait_minutes", "remote_share", "slot_capacity"}),
         intro="Kuota dan jam layanan berlaku seketika di kios."),
     Section("agencies", "Instansi", key="code", fields=(
