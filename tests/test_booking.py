@@ -49,8 +49,18 @@ async def test_online_share_and_walk_in_part_add_up_to_the_daily_quota(hall) -> 
 
 
 async def test_walk_ins_cannot_take_the_online_part(hall) -> None:
-    assert [await _outcome(hall.queue.take("A")) for _ in range(7)] == ["ok"] * 6 + ["quota_exhausted"]
-    assert await _outcome(hall.bookings.take_remote(who(1), "A")) == "ok"
+    assert await _kiosk_a(hall) == (6, None)  # the kiosk shows the walk-in part left
+    await hall.queue.take("A")
+    await hall.bookings.take_remote(who(1), "A")
+    assert await _kiosk_a(hall) == (5, None)  # a number from home uses the online part, not the kiosk's
+    assert [await _outcome(hall.queue.take("A")) for _ in range(6)] == ["ok"] * 5 + ["quota_exhausted"]
+    assert await _kiosk_a(hall) == (0, "quota_exhausted")
+    assert await _outcome(hall.bookings.take_remote(who(2), "A")) == "ok"
+
+
+async def _kiosk_a(hall) -> tuple[int, str | None]:
+    row = next(s for s in await hall.queue.views.services_overview() if s["code"] == "A")
+    return row["quota_left"], row["unavailable_reason"]
 
 
 async def test_many_simultaneous_requests_never_pass_the_share_or_a_slot(hall, clock) -> None:
@@ -91,6 +101,7 @@ async def test_closed_days_close_bookings_and_the_kiosk(hall, clock) -> None:
     with pytest.raises(Conflict) as err:
         await hall.queue.take("B")
     assert err.value.code == "closed_day" and "Minggu" in err.value.message
+    assert {s["unavailable_reason"] for s in await hall.queue.views.services_overview()} == {"closed_day"}
     clock.set(wib(2026, 12, 25, 9, 0))
     with pytest.raises(Conflict) as err:
         await hall.queue.take("B")

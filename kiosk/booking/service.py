@@ -43,6 +43,7 @@ class BookingService:
         queue.issuer.gates.append(self._gate)
         queue.views.extensions.append(self._mark_view)
         queue.views.origin_of = self.origin_of
+        queue.views.kiosk_counts = self._kiosk_counts
         self.writer.on_new_day(self._roll_over)
 
     async def start(self) -> None:
@@ -63,6 +64,22 @@ class BookingService:
             if issued - online_tickets >= part:
                 raise Conflict(f"Kuota antrean di tempat untuk {service.name} hari ini sudah habis "
                                f"({part} nomor). Sisa kuota hanya untuk antrean daring.", code="quota_exhausted")
+
+    async def _kiosk_counts(self, issued: dict[str, int]) -> tuple[dict[str, int], str | None]:
+        """For the kiosk's overview: the walk-in part's use (tickets of the kiosk, plus the online part
+        kept aside) and why today is closed, if it is."""
+        config = self.writer.config
+        day = self.writer.today()
+        closed = config.days.closed(date.fromisoformat(day))
+        shared = [s for s in config.services if s.online.remote_share and s.daily_quota is not None]
+        if not shared:
+            return issued, closed
+        online = await self.writer.store.reads.online_ticket_counts(day)
+        counted = dict(issued)
+        for service in shared:
+            counted[service.code] = (issued.get(service.code, 0) - online.get(service.code, 0)
+                                     + service.online.remote_share)
+        return counted, closed
 
     def origin_of(self, ticket: Ticket) -> str | None:
         """'booking' or 'daring' for today's tickets of the online queue, None for the kiosk's."""

@@ -444,6 +444,9 @@ class BookingQueries(Protocol):
         """(numbers of the online share in use: live bookings and remote numbers, of them those that
         became tickets) for a service and day."""
 
+    async def online_ticket_counts(self, day: str) -> dict[str, int]:
+        """Per service, the day's tickets that came from the online queue."""
+
     async def identity_count(self, identity: str, service: str, first_day: str, last_day: str) -> int:
         """Online numbers an identity holds or used for a service between two days (cancelled ones not)."""
 

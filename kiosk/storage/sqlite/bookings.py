@@ -57,6 +57,12 @@ class BookingSql(Sql):
                               f"AND (state IN {LIVE} OR ticket_id IS NOT NULL)", (service, day))
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
+    async def online_ticket_counts(self, day: str) -> dict[str, int]:
+        """Per service, the day's tickets that came from the online queue."""
+        rows = await self._all("SELECT service, COUNT(*) FROM bookings WHERE day = ? AND ticket_id IS NOT NULL "
+                               "GROUP BY service", (day,))
+        return {r[0]: int(r[1]) for r in rows}
+
     async def identity_count(self, identity: str, service: str, first_day: str, last_day: str) -> int:
         """Online numbers an identity holds or used for a service between two days (cancelled ones not)."""
         row = await self._one("SELECT COUNT(*) FROM bookings WHERE identity = ? AND service = ? AND day BETWEEN ? "

@@ -81,6 +81,7 @@
   function reason(s) {
     if (s.unavailable_reason === "service_closed") return `Tutup · jam layanan ${s.hours}`;
     if (s.unavailable_reason === "quota_exhausted") return "Kuota hari ini habis";
+    if (s.unavailable_reason === "closed_day") return "Tutup hari ini";
     return null;
   }
 
