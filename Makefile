@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.print_bench | tee benchmarks/results/print.txt
 	$(BIN)/python -m benchmarks.alert_bench --alerts 2000 --chats 1000 | tee benchmarks/results/alerts.txt
 	$(BIN)/python -m benchmarks.reports_bench --days 365 | tee benchmarks/results/reports.txt
+	$(BIN)/python -m benchmarks.booking_bench --citizens 3000 --concurrency 500 | tee benchmarks/results/booking.txt
 
 # The day simulator (docs/estimates.md): both example profiles on the demo hall, seeds 1-5, the
 # waiting-time forecast against the formula used before it; reports in var/simulate/, the

@@ -22,6 +22,7 @@ from kiosk.support.ratelimit import RateLimiter
 from kiosk.web.admin import routes as admin_routes
 from kiosk.web.api import routes
 from kiosk.web.appkeys import AUTH, BUS, CLOCK, FOLLOWING, HALL, PRINTING, QUEUE, SETTINGS, STORE, TICKET_LIMITER
+from kiosk.web.booking import setup_booking
 from kiosk.web.citizen import public_url_warning
 from kiosk.web.citizen import routes as citizen_routes
 from kiosk.web.console_api import routes as console_routes
@@ -77,6 +78,7 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.add_routes(users_routes)
     app.add_routes(report_routes)
     setup_watch(app, app[QUEUE], bus)
+    setup_booking(app, runtime.bookings)  # the online queue (docs/booking.md)
     from display.web import setup_display  # the composition root is the one place rooms are wired in
     setup_display(app)
     from notifier.web import setup_notifier

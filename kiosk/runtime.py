@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.booking.service import BookingService
 from kiosk.hall.config import HallConfig
 from kiosk.queue.clock import Clock
 from kiosk.queue.events import EventBus
@@ -25,15 +26,18 @@ class Runtime:
     hall: HallService
     printing: PrintJobs
     following: Following
+    bookings: BookingService  # the online queue (docs/booking.md)
 
     @classmethod
     def build(cls, store: Store, config: HallConfig, clock: Clock, bus: EventBus) -> Runtime:
         """The services of a hall on `store` (opened by the caller)."""
         writer = Writer(store, config, clock, bus)
         printing = PrintJobs(writer)
-        return cls(writer=writer, queue=QueueService(writer, printing), hall=HallService(writer),
-                   printing=printing, following=Following(writer))
+        queue = QueueService(writer, printing)
+        return cls(writer=writer, queue=queue, hall=HallService(writer), printing=printing,
+                   following=Following(writer), bookings=BookingService(queue))
 
     async def start(self) -> None:
         """Bring the database to today; an empty database keeps the hall document from now on."""
         await self.hall.start()
+        await self.bookings.start()

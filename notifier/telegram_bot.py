@@ -29,6 +29,8 @@ from telegram.error import (
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
+from kiosk.booking.chat import ambil
+from kiosk.booking.service import BookingService
 from kiosk.hall.config import HallConfig
 from kiosk.queue.models import Ticket
 from kiosk.queue.service import QueueService
@@ -101,10 +103,12 @@ class TelegramBot:
             builder = builder.updater(None)
         self.app = builder.build()
         self.app.add_handler(CommandHandler("start", self.on_start))
+        self.app.add_handler(CommandHandler("ambil", self.on_ambil))  # the online queue (docs/booking.md)
         self.app.add_handler(MessageHandler(filters.TEXT, self.on_text))
         self.app.add_handler(CallbackQueryHandler(self.on_button))
         self.app.add_error_handler(self.on_error)
         self.username: str | None = None
+        self.bookings: BookingService | None = None  # set by setup_notifier when the hall has the online queue
 
     @property
     def config(self) -> HallConfig:
@@ -154,6 +158,15 @@ class TelegramBot:
         token = context.args[0] if context.args else ""
         await self.replies.handle("telegram", str(update.effective_chat.id), f"/start {token}".strip(),
                                   self._id(update))
+
+    async def on_ambil(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`/ambil [CODE]`: today's number from the chat, within the online share (answered through the outbox)."""
+        if update.effective_chat is None or update.message is None or self.bookings is None:
+            return
+        chat = update.effective_chat.id
+        text = await ambil(self.bookings, chat, list(context.args or []))
+        await self.following.queue_message(channel="telegram", address=str(chat), stage="reply", text=text,
+                                           key=f"ambil:{self._id(update)}")
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A command (/status, /batal, /tunda, /bantuan) or a plain word (STATUS, BATAL A001, TUNDA)."""

@@ -116,6 +116,8 @@ def setup_notifier(app: web.Application) -> None:
             bot = TelegramBot(queue, replies, settings.telegram_token, settings.telegram_api_url,
                               settings.telegram_mode, settings.telegram_secret)
             app[BOT] = bot
+            from kiosk.web.booking import BOOKINGS
+            bot.bookings = app.get(BOOKINGS)  # `/ambil` (docs/booking.md)
             telegram = starter = _BotSender()
             tasks.append(asyncio.create_task(_start_bot(bot, starter), name="telegram-start"))
 

@@ -12,6 +12,7 @@ import os
 
 import pytest
 
+from kiosk.web.booking import BOOKINGS
 from tests.browser import artifact, browser  # noqa: F401 - the fixture
 from tests.conftest import PASSWORD, login, take
 from tests.demo_hall import demo_server  # noqa: F401 - the fixture
@@ -30,7 +31,8 @@ def needs(path) -> None:
 
 
 # Steps of the kiosk that a script opens (the page loads at its start screen).
-KIOSK_STEPS = {"kiosk-agency": ".tile[data-agency=DUKCAPIL]", "kiosk-search": "#open-search"}
+KIOSK_STEPS = {"kiosk-agency": ".tile[data-agency=DUKCAPIL]", "kiosk-search": "#open-search",
+               "kiosk-booking": "#open-booking"}
 
 
 async def test_every_page_passes_axe(demo_server, browser, aiohttp_client):  # noqa: F811
@@ -52,6 +54,11 @@ async def test_every_page_passes_axe(demo_server, browser, aiohttp_client):  # n
              ("zone-display", "/display/lantai2?sound=0", (1366, 768), False),
              ("counter-top", "/loket/1", (1280, 720), False), ("media", "/admin/tayangan", (1366, 768), True),
              ("search-words", "/admin/search", (1366, 768), True), ("printer", "/admin/printers/P1", (1366, 768), True)]
+    # The online queue (docs/booking.md): its phone page, a booking's page, the kiosk's check-in step.
+    booked = await server.app[BOOKINGS].book("sms:+6281234567890", "A", "2026-11-26", "09:00")
+    pages += [("ambil", "/ambil", (390, 844), False), ("booking", f"/booking/{booked['code']}", (390, 844), False),
+              ("kiosk-booking", "/kiosk?kiosk=K1", (1080, 1920), False), ("holidays", "/admin/holidays", (1366, 768), True),
+              ("week", "/admin/week", (1366, 768), True)]
     cookie = await lighthouse.session_cookie(str(server.make_url("")).rstrip("/"), "admin", PASSWORD)
     name, _, value = cookie.partition("=")
     # axe is injected by the test itself, so the page's own CSP (own scripts only) is bypassed for it.

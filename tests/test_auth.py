@@ -25,6 +25,12 @@ PUBLIC = {
     # Providers' webhooks, each checked by its own signature or secret (tests/test_whatsapp.py, test_replies.py)
     ("GET", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook/{secret}"),
     ("POST", "/sms/webhook"),
+    # The online queue (docs/booking.md): citizens' routes; making, cancelling and taking need the
+    # X-Identity of a phone confirmed by SMS code (tests/test_booking_api.py), not a staff login.
+    ("POST", "/api/verify"), ("POST", "/api/verify/{verification}"), ("GET", "/api/online/services"),
+    ("GET", "/api/services/{code}/slots"), ("POST", "/api/bookings"), ("GET", "/api/bookings/{code}"),
+    ("DELETE", "/api/bookings/{code}"), ("POST", "/api/bookings/{code}/check-in"), ("POST", "/api/remote-tickets"),
+    ("GET", "/ambil"), ("GET", "/booking/{code}"), ("GET", "/booking/{code}/qr.svg"),
 }
 SUPERVISORS_ONLY = {("GET", "/api/audit"), ("GET", "/api/admin/hall"), ("PUT", "/api/admin/{section}/{key}"),
                     ("GET", "/api/reports/summary"), ("GET", "/api/reports/summary.csv"),

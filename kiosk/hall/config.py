@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiosk.hall.online import BookingRules, HallDays, ServiceOnline
+
 SERVICE_CODE = re.compile(r"^[A-Z]{1,2}$")
 AGENCY_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 COUNTER_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
@@ -81,6 +83,7 @@ class Service:
     approach_minutes: float | None = None
     target_wait_minutes: float | None = None  # None: the hall's [queue] target_wait_minutes
     keywords: tuple[str, ...] = ()  # more words the kiosk's search finds it by
+    online: ServiceOnline = field(default_factory=ServiceOnline)  # remote share, booking, slots (docs/booking.md)
 
 
 @dataclass(frozen=True)
@@ -295,6 +298,8 @@ class HallConfig:
     sms: SmsSettings = field(default_factory=SmsSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    days: HallDays = field(default_factory=HallDays)  # hours per weekday, holidays (docs/booking.md)
+    booking: BookingRules = field(default_factory=BookingRules)  # the [booking] section
     # The document this was read from (JSON-safe): what the database keeps and admin pages edit.
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # Look-ups built once (see __post_init__).

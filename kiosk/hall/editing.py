@@ -23,6 +23,7 @@ class Field:
     required: bool = False
     hint: str = ""
     choices: str | None = None  # the section whose keys are the choices, or one of CHOICES' names
+    listed: bool = True  # a column of the section's list (False: only on the entry's form)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,15 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
         Field("target_wait_minutes", "Target waktu tunggu (menit)", "number",
               hint="untuk laporan dan pemantauan; kosongkan untuk memakai target umum"),
         Field("keywords", "Kata pencarian tambahan", "words", hint="dipisah koma, mis. rekam, cetak ulang ktp"),
-    ), supervisor_fields=frozenset({"daily_quota", "hours", "target_wait_minutes"}),
+        # The online queue (docs/booking.md).
+        Field("booking", "Antrean daring", "select", choices="booking_modes", listed=False),
+        Field("remote_share", "Kuota daring (bagian dari kuota harian)", "int",
+              hint="sisanya untuk warga yang datang langsung; wajib bila antrean daring aktif", listed=False),
+        Field("slot_minutes", "Panjang satu jadwal booking (menit)", "int", hint="mis. 30", listed=False),
+        Field("slot_capacity", "Orang per jadwal booking", "int", hint="mis. 4", listed=False),
+        Field("booking_days", "Booking paling jauh (hari ke depan)", "int", hint="mis. 7", listed=False),
+        Field("booking_opens", "Hari baru dibuka untuk booking pukul", hint="JJ:MM, mis. 06:00", listed=False),
+    ), supervisor_fields=frozenset({"daily_quota", "hours", "target_wait_minutes", "remote_share", "slot_capacity"}),
         intro="Kuota dan jam layanan berlaku seketika di kios."),
     Section("agencies", "Instansi", key="code", fields=(
         Field("code", "Kode", required=True, hint="huruf, angka, - atau _"),
@@ -127,6 +136,28 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
         Field("synonyms", "Kelompok kata yang sama arti", "groups",
               hint="satu baris satu kelompok, kata dipisah koma, mis. kk, kartu keluarga"),
     ), intro="Warga yang mengetik salah satu kata dalam satu kelompok menemukan layanan dengan kata lainnya."),
+    Section("week", "Hari & jam buka", fields=tuple(
+        Field(day, label, hint="mis. 08:00-12:00, 13:00-15:00; kosongkan atau 'tutup' bila tutup sepanjang hari")
+        for day, label in (("monday", "Senin"), ("tuesday", "Selasa"), ("wednesday", "Rabu"), ("thursday", "Kamis"),
+                           ("friday", "Jumat"), ("saturday", "Sabtu"), ("sunday", "Minggu"))),
+        intro="Jadwal booking dibuat dari jam ini. Hari yang tutup (dan hari libur) menutup booking dan kios."),
+    Section("holidays", "Hari libur", key="date", fields=(
+        Field("date", "Tanggal", required=True, hint="TTTT-BB-HH, mis. 2026-12-25"),
+        Field("name", "Nama hari libur", required=True, hint="mis. Hari Raya Natal atau Cuti Bersama"),
+    ), intro="Libur nasional dan cuti bersama: kios dan booking tutup sepanjang hari."),
+    Section("booking", "Aturan antrean daring", fields=(
+        Field("per_day", "Nomor daring per orang per layanan per hari", "int"),
+        Field("per_week", "Nomor daring per orang per layanan per minggu", "int"),
+        Field("check_in_early_minutes", "Check-in paling awal sebelum jadwal (menit)", "int"),
+        Field("grace_minutes", "Toleransi terlambat (menit)", "int",
+              hint="lewat dari ini nomor booking masuk antrean biasa"),
+        Field("code_minutes", "Kode SMS berlaku (menit)", "int"),
+        Field("codes_per_hour", "Kode SMS per nomor HP per jam", "int"),
+        Field("reminder_day_before", "Pengingat sehari sebelumnya pukul", hint="JJ:MM, mis. 16:00"),
+        Field("reminder_minutes_before", "Pengingat sebelum jadwal (menit)", "int"),
+        Field("per_address_per_hour", "Permintaan per alamat jaringan per jam", "int",
+              hint="hanya penahan banjir: banyak ponsel berbagi satu alamat operator"),
+    ), intro="Batas berlaku per nomor HP atau chat Telegram yang sudah dikonfirmasi."),
     Section("hall", "Nama & alamat", fields=(
         Field("name", "Nama mal pelayanan", required=True),
         Field("public_url", "Alamat publik (untuk kode QR)", required=True, hint="mis. https://antrean.purwakartakab.go.id"),
@@ -144,6 +175,8 @@ CHOICES: dict[str, list[tuple[str, str]]] = {
     "read_numbers": [("words", "Kata (A dua belas)"), ("digits", "Angka per digit (A nol satu dua)")],
     "pictograms": [(p, p) for p in PICTOGRAMS],
     "late_print": [(v, LATE_PRINT_LABELS[v]) for v in LATE_PRINT],
+    "booking_modes": [("off", "Tidak ada"), ("same_day", "Nomor hari ini dari rumah"),
+                      ("days_ahead", "Nomor hari ini dan booking hari lain")],
 }
 
 

@@ -35,6 +35,15 @@ def _kinds(text: str) -> str:
 
 
 RULES: list[tuple[str, Callable[[re.Match[str]], str]]] = [
+    # The online queue (kiosk/hall/booking.py), before the general rules.
+    (r"must be at most daily_quota \((\d+)\)", lambda m: f"paling banyak sebesar kuota harian ({m[1]})"),
+    (r"needs a daily_quota.*", lambda m: "memerlukan kuota harian (kuota daring adalah bagian darinya)"),
+    (r"must be at least 1 when booking is on.*", lambda m: "paling sedikit 1 bila antrean daring aktif"),
+    (r"must be one of (.*), not '(.*)'", lambda m: f"harus salah satu dari {m[1]}, bukan '{m[2]}'"),
+    (r"'(.*)' is not a time HH:MM", lambda m: f"'{m[1]}' bukan jam berbentuk JJ:MM (mis. 06:00)"),
+    (r"'(.*)' is not a date YYYY-MM-DD", lambda m: f"'{m[1]}' bukan tanggal berbentuk TTTT-BB-HH"),
+    (r"(.*) is listed twice", lambda m: f"tanggal {m[1]} tercantum dua kali"),
+    (r"must be at least per_day \((\d+)\)", lambda m: f"paling sedikit sama dengan batas per hari ({m[1]})"),
     (r"is missing", lambda m: "wajib diisi"),
     (r"must not be empty", lambda m: "tidak boleh kosong"),
     (r"must be a table", lambda m: "harus berupa tabel"),

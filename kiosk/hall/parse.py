@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kiosk.hall.booking import SERVICE_BOOKING_KEYS, parse_booking_rules, parse_days, parse_service_online
 from kiosk.hall.config import (
     AGENCY_CODE,
     COUNTER_ID,
@@ -44,7 +45,7 @@ from kiosk.hall.rooms import (
 )
 
 SECTIONS = {"hall", "agencies", "services", "counters", "queue", "limits", "printers", "kiosks", "tickets", "zones",
-            "display", "alerts", "sms", "whatsapp", "search"}
+            "display", "alerts", "sms", "whatsapp", "search", "week", "holidays", "booking"}
 
 
 def load_hall(path: str | Path) -> HallConfig:
@@ -93,6 +94,8 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
         sms=parse_sms(Reader(source, "[sms]", top.get("sms", dict, {}))),
         whatsapp=parse_whatsapp(Reader(source, "[whatsapp]", top.get("whatsapp", dict, {}))),
         search=parse_search(Reader(source, "[search]", top.get("search", dict, {}))),
+        days=parse_days(Reader(source, "[week]", top.get("week", dict, {})), top.entries("holidays"), parse_hours),
+        booking=parse_booking_rules(Reader(source, "[booking]", top.get("booking", dict, {}))),
     )
 
 
@@ -130,7 +133,7 @@ def _agencies(top: Reader) -> tuple[Agency, ...]:
 
 
 SERVICE_KEYS = {"code", "name", "agency", "daily_quota", "hours", "service_minutes", "approach_ahead",
-                "approach_minutes", "target_wait_minutes", "keywords"}
+                "approach_minutes", "target_wait_minutes", "keywords"} | SERVICE_BOOKING_KEYS
 
 
 def _services(top: Reader, agency_codes: set[str]) -> tuple[Service, ...]:
@@ -185,7 +188,8 @@ def _service(r: Reader, code: str, agency_codes: set[str]) -> Service:
         r.check_text("keywords", keyword, max_len=MAX_NAME, newlines=False)
     return Service(code=code, name=r.name("name"), agency=agency, daily_quota=quota, hours=hours,
                    service_minutes=minutes or None, approach_ahead=ahead, approach_minutes=approach_minutes,
-                   target_wait_minutes=target, keywords=tuple(k.strip() for k in keywords))
+                   target_wait_minutes=target, keywords=tuple(k.strip() for k in keywords),
+                   online=parse_service_online(r, quota))
 
 
 def _counters(top: Reader, service_codes: set[str]) -> tuple[Counter, ...]:

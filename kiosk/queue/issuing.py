@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,14 @@ class Take:
     kiosk: str | None
     printer: str | None
     done: asyncio.Future[Issued]
+    origin: str | None = None  # None: at the hall; 'remote' or 'slot': the online queue (kiosk/booking/)
+    place: float | None = None  # a place chosen by the online queue's rule (None: now, at the back)
+
+
+# A rule another package adds to issuing (the online queue: closed days, the walk-in part of a quota):
+# called with the transaction, the service, the request and the tickets counting against the quota,
+# before anything of the ticket is written; it raises a DomainError to refuse.
+Gate = Callable[[Work, Service, Take, int], Awaitable[None]]
 
 
 class Issuer:
@@ -71,6 +80,7 @@ class Issuer:
         self._place: tuple[str, float] | None = None  # (day, the latest place taken that day)
         self._takes: list[Take] = []  # tickets asked for, not yet issued
         self._task: asyncio.Task[None] | None = None
+        self.gates: list[Gate] = []
 
     def service(self, code: str) -> Service:
         """The service with this code, or 404 `unknown_service`."""
@@ -180,6 +190,8 @@ class Issuer:
         """One ticket, written in `w`."""
         service = self.service(take.service)  # the hall may have changed since it was asked for
         seq, issued, waiting = await w.q.issue_counts(w.day, service.code)
+        for gate in self.gates:
+            await gate(w, service, take, issued)
         _, _, reason = self.loads.availability(service, issued)
         if reason == "service_closed":
             hours = service.hours.text if service.hours else ""
@@ -191,7 +203,7 @@ class Issuer:
             token=self._tokens.next(), day=w.day, prefix=service.code, seq=seq,
             number=f"{service.code}{seq:03d}", service=service.code, priority=take.priority,
             priority_reason=take.priority_reason, issued_at=w.now, phone=take.phone, kiosk=take.kiosk,
-            place=await self._next_place(w))
+            place=take.place if take.place is not None else await self._next_place(w))
         if take.printer is not None:
             await self.printing.queue_print(w, take.printer, ticket, "ticket")
         w.change("issued", ticket)
@@ -202,5 +214,5 @@ class Issuer:
         w.waiting[service.code] = waiting + 1  # known without counting again
         load = await self.loads.in_work(w, service.code)
         # A new normal ticket is last in its queue: everyone waiting is ahead (no counting).
-        ahead = None if take.priority else load.waiting - 1
+        ahead = None if take.priority or take.place is not None else load.waiting - 1
         return ticket, await self.views.ticket_view(ticket, w.q, load, ahead=ahead)

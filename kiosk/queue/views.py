@@ -3,7 +3,7 @@ the services a kiosk offers, the counters' overview and the day's last calls."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kiosk.queue.i18n import format_wait
@@ -22,17 +22,28 @@ class Views:
         self.writer = writer
         self.loads = loads
         self.extensions: list[ViewExtension] = []
+        # Where a ticket came from for staff's lists ("booking", "daring"; None: the kiosk), set by the
+        # online queue (kiosk/booking/service.py).
+        self.origin_of: Callable[[Ticket], str | None] = lambda ticket: None
+        # Also set by the online queue: today's tickets counted against each kiosk quota (its online part
+        # kept aside, so `quota_left` is the walk-in part's) and why the whole day is closed, if it is.
+        self.kiosk_counts: Callable[[dict[str, int]], Awaitable[tuple[dict[str, int], str | None]]] | None = None
 
     async def services_overview(self) -> list[dict[str, Any]]:
         """What a kiosk shows per service."""
         config = self.writer.config
         loads = await self.loads.current()
         issued = await self.writer.store.reads.issued_counts(self.writer.today())
+        closed = None
+        if self.kiosk_counts is not None:
+            issued, closed = await self.kiosk_counts(issued)
         rows = []
         for service in config.services:
             load = loads[service.code]
             wait = load.wait_for(load.waiting)  # a new ticket's
             open_now, quota_left, reason = self.loads.availability(service, issued.get(service.code, 0))
+            if closed is not None:
+                open_now, reason = False, "closed_day"
             agency = config.agency(service.agency)
             rows.append({
                 "code": service.code,
@@ -120,6 +131,7 @@ class Views:
                     "number": ticket.number, "service": ticket.service, "state": ticket.state,
                     "token": ticket.token, "priority": ticket.priority, "priority_reason": ticket.priority_reason,
                     "since": self.writer.iso(ticket.started_at or ticket.called_at),
+                    "origin": self.origin_of(ticket),
                 },
                 "waiting": sum(waiting.get(code, 0) for code in counter.services),
                 "served_today": n,

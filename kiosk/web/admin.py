@@ -9,6 +9,7 @@ change the services' daily quotas and hours and the running text.
 from __future__ import annotations
 
 import hmac
+from datetime import time
 from typing import Any
 from urllib.parse import quote
 
@@ -138,8 +139,10 @@ def _section_for(user: User, name: str) -> Section:
 
 def _defaults(request: web.Request, spec: Section) -> dict[str, Any]:
     """A single table's values in use (the hall file may leave some to their defaults)."""
-    current = getattr(request.app[QUEUE].config, spec.name)
-    return {f.name: getattr(current, f.name) for f in spec.fields} | entry_values(_hall_view(request), spec, None)
+    current = getattr(request.app[QUEUE].config, spec.name, None)  # [week] has no object of its own
+    values = {f.name: getattr(current, f.name) for f in spec.fields if hasattr(current, f.name)}
+    values = {k: v.strftime("%H:%M") if isinstance(v, time) else v for k, v in values.items()}  # [booking]'s hours
+    return values | entry_values(_hall_view(request), spec, None)
 
 
 @routes.get("/admin")

@@ -219,7 +219,7 @@ async def counter_queue(request: web.Request) -> web.Response:
     now = queue.clock.now()
     return ok([{"number": t.number, "service": t.service, "priority": t.priority,
                 "priority_reason": t.priority_reason, "issued_at": queue.iso(t.issued_at), "token": t.token,
-                "waited_s": round(now - t.issued_at)} for t in tickets])
+                "waited_s": round(now - t.issued_at), "origin": queue.views.origin_of(t)} for t in tickets])
 
 
 COUNTER_ACTIONS = ("next", "recall", "start", "finish", "no-show", "transfer", "pause", "resume")

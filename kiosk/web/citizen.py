@@ -45,7 +45,8 @@ async def kiosk_page(request: web.Request) -> web.Response:
     agencies = [a for a in config.agencies if counts[a.code]]
     html = render("kiosk.html", hall=config.hall, agencies=agencies, counts=counts, kiosk=station,
                   priorities=PRIORITY_CHOICES, reset_after_s=int(station.reset_after_s if station else 30),
-                  sms=sms_offered(config), data=_kiosk_data(config))
+                  sms=sms_offered(config), data=_kiosk_data(config),
+                  booking=any(s.online.booking == "days_ahead" for s in config.services))
     return web.Response(text=html, content_type="text/html")
 
 

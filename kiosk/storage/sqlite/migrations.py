@@ -252,6 +252,50 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE print_jobs ADD COLUMN told_unprinted_at REAL;
     """,
+    # 11: the online queue (docs/booking.md): bookings of a slot and numbers taken from home (kind
+    # 'remote'), each with a pseudonym of the verified identity that took it (for the limits), its
+    # phone or chat until its day is over (for reminders), and the ticket it became; one-time codes
+    # sent to phones (only their HMAC kept) and the identities they confirmed.
+    """
+    CREATE TABLE bookings (
+        id INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        service TEXT NOT NULL,
+        day TEXT NOT NULL,
+        slot_start REAL,
+        slot_label TEXT,
+        identity TEXT NOT NULL,
+        contact TEXT,
+        state TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        ticket_id INTEGER REFERENCES tickets (id),
+        checked_in_at REAL,
+        ended_at REAL,
+        reminded_day INTEGER NOT NULL DEFAULT 0,
+        reminded_hour INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX bookings_slot ON bookings (service, day, state, slot_start);
+    CREATE INDEX bookings_identity ON bookings (identity, service, day);
+    CREATE INDEX bookings_open ON bookings (state, day);
+    CREATE INDEX bookings_ticket ON bookings (ticket_id) WHERE ticket_id IS NOT NULL;
+    CREATE TABLE verifications (
+        id INTEGER PRIMARY KEY,
+        token TEXT NOT NULL UNIQUE,
+        phone TEXT NOT NULL,
+        code_hash TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        confirmed_at REAL
+    );
+    CREATE INDEX verifications_phone ON verifications (phone, created_at);
+    CREATE TABLE identities (
+        token_hash TEXT PRIMARY KEY,
+        identity TEXT NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    """,
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kiosk.storage.sqlite.alerts import AlertSql
+from kiosk.storage.sqlite.bookings import BookingSql
 from kiosk.storage.sqlite.counters import CounterSql
 from kiosk.storage.sqlite.days import DaySql
 from kiosk.storage.sqlite.history import HistorySql
@@ -12,5 +13,6 @@ from kiosk.storage.sqlite.staff import StaffSql
 from kiosk.storage.sqlite.tickets import TicketSql
 
 
-class SqliteQueries(TicketSql, CounterSql, PrintSql, AlertSql, RecordSql, StaffSql, HistorySql, DaySql):
+class SqliteQueries(TicketSql, CounterSql, PrintSql, AlertSql, RecordSql, StaffSql, HistorySql, DaySql,
+                    BookingSql):
     """The `Queries` of the SQLite store (see kiosk/storage/base.py for the contract)."""

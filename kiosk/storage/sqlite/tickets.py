@@ -203,7 +203,9 @@ class TicketSql(Sql):
 
     async def last_place(self, day: str) -> float | None:
         """The latest place any ticket of `day` took (None before the day's first ticket)."""
-        row = await self._one("SELECT MAX(place) FROM tickets WHERE day = ?", (day,))
+        # A booking checked in early holds its slot's place, ahead in time: not a place taken (docs/booking.md).
+        row = await self._one("SELECT MAX(place) FROM tickets WHERE day = ? AND id NOT IN (SELECT ticket_id FROM "
+                              "bookings WHERE day = ? AND kind = 'slot' AND ticket_id IS NOT NULL)", (day, day))
         return None if row is None or row[0] is None else float(row[0])
 
     async def set_place(self, ticket: Ticket, place: float) -> Ticket:

@@ -58,7 +58,7 @@
     container.replaceChildren(
       ...DIGITS.map((keys) => row(keys.map((k) => key(k, k)))),
       row([key("⌫", "backspace", "action", "Hapus satu angka"), key("0", "0"),
-           key("Hapus", "clear", "action", "Kosongkan nomor")]));
+           key("Hapus", "clear", "action", "Hapus semua angka")]));
     wire(container, input, 20);
   }
 

@@ -23,7 +23,8 @@
     if (match) window.history.replaceState(null, "", window.location.pathname + window.location.search);
     return key;
   })();
-  const STEPS = ["step-start", "step-agency", "step-search", "step-priority", "step-ticket"];
+  const STEPS = ["step-start", "step-agency", "step-search", "step-priority", "step-ticket", "step-booking"]
+    .filter((id) => document.getElementById(id));
   const state = { services: [], byCode: new Map(), step: "step-start", agency: null, chosen: null, from: null,
                   busy: false, ticket: null, issued: 0, resets: 0, lastTouch: Date.now(), reload: false, query: 0 };
   window.giliranKiosk = state;
@@ -80,6 +81,7 @@
   function reason(s) {
     if (s.unavailable_reason === "service_closed") return `Tutup · jam layanan ${s.hours}`;
     if (s.unavailable_reason === "quota_exhausted") return "Kuota hari ini habis";
+    if (s.unavailable_reason === "closed_day") return "Tutup hari ini";
     return null;
   }
 
@@ -270,6 +272,33 @@
         $("phone-result").textContent = "✓ Nomor tersimpan. Kami kirim SMS saat giliran Anda dekat.";
       } catch (err) {
         $("phone-result").textContent = err.message;
+      }
+    });
+  }
+
+  // --- booking check-in (docs/booking.md): the code typed on the keypad becomes a ticket ---------------
+  if ($("booking-form")) {
+    window.GiliranKeys.keypad($("booking-keypad"), $("booking-code"));
+    $("open-booking").addEventListener("click", () => {
+      $("booking-code").value = "";
+      $("booking-result").textContent = "";
+      show("step-booking");
+    });
+    $("booking-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const code = $("booking-code").value.replace(/\D/g, "");
+      if (code.length !== 8 || state.busy) { $("booking-result").textContent = "Kode booking terdiri dari 8 angka."; return; }
+      state.busy = true;
+      try {
+        const answer = await api("POST", `/api/bookings/${code}/check-in`, kiosk ? { kiosk } : {});
+        state.issued += 1;
+        showTicket(answer.ticket_view);
+        if (answer.late) $("t-zone").textContent = "Anda terlambat dari jadwal: nomor masuk antrean biasa.";
+      } catch (err) {
+        $("booking-result").textContent = err.message;
+      } finally {
+        state.busy = false;
+        state.lastTouch = Date.now();
       }
     });
   }

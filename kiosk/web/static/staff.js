@@ -68,7 +68,8 @@
   }
 
   function priorityText(t) {
-    return t.priority ? (data.priorities[t.priority_reason] || "Prioritas") : "";
+    const origin = { booking: "Booking", daring: "Daring" }[t.origin] || ""; // from the online queue
+    return [t.priority ? (data.priorities[t.priority_reason] || "Prioritas") : "", origin].filter(Boolean).join(" · ");
   }
 
   // --- rendering ----------------------------------------------------------------------------------
