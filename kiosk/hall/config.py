@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kiosk.hall.survey import SurveySettings
+
 SERVICE_CODE = re.compile(r"^[A-Z]{1,2}$")
 AGENCY_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 COUNTER_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
@@ -295,6 +297,7 @@ class HallConfig:
     sms: SmsSettings = field(default_factory=SmsSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
+    survey: SurveySettings = field(default_factory=SurveySettings)  # the SKM (kiosk/hall/survey.py)
     # The document this was read from (JSON-safe): what the database keeps and admin pages edit.
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # Look-ups built once (see __post_init__).

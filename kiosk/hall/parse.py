@@ -42,9 +42,10 @@ from kiosk.hall.rooms import (
     parse_whatsapp,
     parse_zones,
 )
+from kiosk.hall.survey_parse import parse_survey
 
 SECTIONS = {"hall", "agencies", "services", "counters", "queue", "limits", "printers", "kiosks", "tickets", "zones",
-            "display", "alerts", "sms", "whatsapp", "search"}
+            "display", "alerts", "sms", "whatsapp", "search", "survey"}
 
 
 def load_hall(path: str | Path) -> HallConfig:
@@ -93,6 +94,7 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
         sms=parse_sms(Reader(source, "[sms]", top.get("sms", dict, {}))),
         whatsapp=parse_whatsapp(Reader(source, "[whatsapp]", top.get("whatsapp", dict, {}))),
         search=parse_search(Reader(source, "[search]", top.get("search", dict, {}))),
+        survey=parse_survey(Reader(source, "[survey]", top.get("survey", dict, {}))),
     )
 
 

@@ -3,7 +3,7 @@ the services a kiosk offers, the counters' overview and the day's last calls."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kiosk.queue.i18n import format_wait
@@ -13,6 +13,8 @@ from kiosk.queue.writer import Writer
 from kiosk.storage.base import Queries
 
 ViewExtension = Callable[[Ticket, dict[str, Any]], None]
+# A room's field that needs a read (e.g. the survey's state): given the transaction's queries, if any.
+AsyncViewExtension = Callable[[Ticket, dict[str, Any], Queries | None], Awaitable[None]]
 
 
 class Views:
@@ -22,6 +24,7 @@ class Views:
         self.writer = writer
         self.loads = loads
         self.extensions: list[ViewExtension] = []
+        self.async_extensions: list[AsyncViewExtension] = []
 
     async def services_overview(self) -> list[dict[str, Any]]:
         """What a kiosk shows per service."""
@@ -92,6 +95,8 @@ class Views:
         }
         for extend in self.extensions:
             extend(ticket, view)
+        for extend_async in self.async_extensions:
+            await extend_async(ticket, view, q)
         return view
 
     def status_url(self, ticket: Ticket) -> str:

@@ -1,0 +1,107 @@
+"""The satisfaction survey's SQL (migration 11, docs/survey.md): responses kept once per ticket, the
+served visit a response belongs to, and the sums the IKM is computed from. Plain SQL (an upsert by
+`ON CONFLICT`, `CASE` sums), as a PostgreSQL store would write it too."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from kiosk.queue.models import Ticket
+from kiosk.storage.base import DayRange
+from kiosk.storage.sqlite.sql import Sql
+from kiosk.storage.sqlite.tickets import ticket_row
+
+ELEMENT_COLUMNS = tuple(f"u{i}" for i in range(1, 10))
+PROFILE_COLUMNS = ("gender", "age", "education", "occupation")
+_SUMS = ", ".join(f"SUM({c}), COUNT({c})" for c in ELEMENT_COLUMNS)
+_DIST = ", ".join(f"SUM(CASE WHEN {c} = {v} THEN 1 ELSE 0 END)" for c in ELEMENT_COLUMNS for v in range(1, 5))
+
+
+def _scope(column: str, scope: Sequence[str] | None) -> tuple[str, list[Any]]:
+    if scope is None:
+        return "", []
+    if not scope:
+        return " AND 1 = 0", []
+    return f" AND {column} IN ({', '.join('?' * len(scope))})", list(scope)
+
+
+class SurveySql(Sql):
+    """Survey responses and the sums of the IKM."""
+
+    async def survey_response(self, ticket_id: int) -> dict[str, Any] | None:
+        """A ticket's response: its answers (U1..U9, None where not answered), channel, complete."""
+        row = await self._one(
+            f"SELECT {', '.join(ELEMENT_COLUMNS)}, channel, complete, comment FROM survey_responses "
+            "WHERE ticket_id = ?", (ticket_id,))
+        if row is None:
+            return None
+        answers = {f"U{i + 1}": row[i] for i in range(9)}
+        return {"answers": answers, "channel": row[9], "complete": bool(row[10]), "comment": row[11]}
+
+    async def save_survey_response(self, *, ticket_id: int, day: str, service: str, agency: str,
+                                   counter_id: str | None, officer: str | None, answers: Mapping[str, int | None],
+                                   profile: Mapping[str, Any], comment: str | None, channel: str, complete: bool,
+                                   at: float) -> None:
+        """Insert a ticket's response, or replace the answers of the one it has (one row per ticket)."""
+        values = [answers.get(f"U{i}") for i in range(1, 10)]
+        prof = [profile.get(c) for c in PROFILE_COLUMNS]
+        columns = ("ticket_id", "day", "service", "agency", "counter_id", "officer", *ELEMENT_COLUMNS,
+                   *PROFILE_COLUMNS, "comment", "channel", "complete", "created_at", "updated_at")
+        updated = (*ELEMENT_COLUMNS, *PROFILE_COLUMNS, "comment", "channel", "complete", "updated_at")
+        await self._run(
+            f"INSERT INTO survey_responses ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT (ticket_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in updated)}",
+            (ticket_id, day, service, agency, counter_id, officer, *values, *prof, comment, channel,
+             int(complete), at, at))
+
+    async def served_visit(self, ticket_id: int) -> tuple[str, str | None, float] | None:
+        """(counter, officer, end) of the visit that served a ticket (outcome done)."""
+        row = await self._one(
+            "SELECT counter_id, username, ended_at FROM service_log WHERE ticket_id = ? AND outcome = 'done' "
+            "ORDER BY ended_at DESC LIMIT 1", (ticket_id,))
+        return None if row is None else (str(row[0]), row[1], float(row[2]))
+
+    async def last_served_at(self, day: str, counter_id: str) -> Ticket | None:
+        """The ticket a counter served last today (None: none yet)."""
+        row = await self._one(
+            "SELECT t.* FROM service_log s JOIN tickets t ON t.id = s.ticket_id "
+            "WHERE s.day = ? AND s.counter_id = ? AND s.outcome = 'done' ORDER BY s.ended_at DESC, s.id DESC LIMIT 1",
+            (day, counter_id))
+        return None if row is None else ticket_row(row)
+
+    async def survey_tallies(self, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
+        """Per (service, agency, counter, officer, month): responses, per element the sum and count
+        of values, and per element how many gave each value 1-4."""
+        where, params = _scope("service", scope)
+        rows = await self._all(
+            f"SELECT service, agency, counter_id, officer, SUBSTR(day, 1, 7), COUNT(*), {_SUMS}, {_DIST} "
+            f"FROM survey_responses WHERE day BETWEEN ? AND ?{where} "
+            "GROUP BY service, agency, counter_id, officer, SUBSTR(day, 1, 7)",
+            (days.first, days.last, *params))
+        out = []
+        for r in rows:
+            sums = {f"U{i + 1}": int(r[6 + 2 * i] or 0) for i in range(9)}
+            counts = {f"U{i + 1}": int(r[7 + 2 * i] or 0) for i in range(9)}
+            dist = {f"U{i + 1}": [int(r[24 + 4 * i + v]) for v in range(4)] for i in range(9)}
+            out.append({"service": r[0], "agency": r[1], "counter": r[2], "officer": r[3], "month": r[4],
+                        "responses": int(r[5]), "sums": sums, "counts": counts, "dist": dist})
+        return out
+
+    async def served_tallies(self, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
+        """Per (service, counter, officer, month): tickets served (the survey's population)."""
+        where, params = _scope("service", scope)
+        rows = await self._all(
+            f"SELECT service, counter_id, username, SUBSTR(day, 1, 7), COUNT(*) FROM service_log "
+            f"WHERE outcome = 'done' AND day BETWEEN ? AND ?{where} "
+            "GROUP BY service, counter_id, username, SUBSTR(day, 1, 7)", (days.first, days.last, *params))
+        return [{"service": r[0], "counter": r[1], "officer": r[2], "month": r[3], "served": int(r[4])} for r in rows]
+
+    async def survey_comments(self, days: DayRange, scope: Sequence[str] | None, limit: int) -> list[dict[str, Any]]:
+        """The suggestions and complaints written, newest first: day, service, text (nothing else)."""
+        where, params = _scope("service", scope)
+        rows = await self._all(
+            f"SELECT day, service, comment FROM survey_responses WHERE day BETWEEN ? AND ? AND comment IS NOT NULL "
+            f"AND comment <> ''{where} ORDER BY day DESC, updated_at DESC LIMIT ?",
+            (days.first, days.last, *params, limit))
+        return [{"day": r[0], "service": r[1], "comment": r[2]} for r in rows]
