@@ -73,10 +73,14 @@ def comments_table(rows: list[dict[str, Any]]) -> Table:
                                                               ("comment", "Saran / pengaduan", None)), rows)
 
 
+def _short(text: str, width: int = 24) -> str:
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
+
+
 def distribution_chart(result: dict[str, Any]) -> Chart:
     """Per element, the share of each answer (1-4), from the total."""
     elements = result["distribution"]
-    labels = [f"{e['code']} {e['name']}" for e in elements]
+    labels = [_short(f"{e['code']} {e['name']}") for e in elements]
     rows = [{"label": label, **{f"v{v + 1}": e["counts"][v] for v in range(4)}}
             for label, e in zip(labels, elements, strict=True)]
     table = Table("Sebaran jawaban", "Sebaran jawaban per unsur",
@@ -93,5 +97,5 @@ def trend_chart(by_month: dict[str, Any]) -> Chart:
     rows = [r for r in by_month["rows"] if r["ikm"] is not None]
     table = Table("IKM per bulan", "IKM per bulan", columns_of(("label", "Bulan", None), ("responses", "Responden", 0),
                                                              ("ikm", "IKM", 2), ("grade", "Mutu", None)), rows)
-    return bar_chart("ikm-tren", "IKM per bulan", [r["label"] for r in rows], [("IKM", [r["ikm"] for r in rows])],
-                     table)
+    return bar_chart("ikm-tren", "Tren IKM per bulan", [r["label"] for r in rows],
+                     [("IKM", [r["ikm"] for r in rows])], table)
