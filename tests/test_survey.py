@@ -54,7 +54,7 @@ def test_partial_answers_divide_by_those_who_answered_each_element():
 
 def test_the_exact_ninth_not_0111():
     """All 4 gives 100.00 with 1/9 (0.111 would give 99.90); all 1 gives 25.00."""
-    assert WEIGHT == Fraction(1, 9)
+    assert Fraction(1, 9) == WEIGHT
     assert index_of(tally_of([answers(*[4] * 9)])).ikm == 100.0
     assert index_of(tally_of([answers(*[1] * 9)])).ikm == 25.0
     assert float(sum([Fraction(111, 1000) * 4] * 9) * 25) == pytest.approx(99.9)

@@ -33,7 +33,7 @@ async def serve(client, officer, counter: str = "1", service: str = "A") -> dict
 
 
 async def count_responses(client) -> int:
-    rows = await client.server.app[STORE].reads._all("SELECT COUNT(*) FROM survey_responses")  # noqa: SLF001
+    rows = await client.server.app[STORE].reads._all("SELECT COUNT(*) FROM survey_responses")
     return int(rows[0][0])
 
 
