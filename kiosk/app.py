@@ -83,6 +83,8 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     setup_display(app)
     from notifier.web import setup_notifier
     setup_notifier(app)
+    from notifier.survey_chat import setup_survey_chat
+    setup_survey_chat(app)  # after the notifier: its hook follows the alert policy's
     from notifier.sla import setup_sla
     setup_sla(app)
     if printing:
