@@ -46,6 +46,7 @@ async def test_every_page_passes_axe(demo_server, browser, aiohttp_client):  # n
     ticket = await take(client, "A", kiosk="K1")
     pages = [("survey", f"/t/{served['token']}", (360, 740), False),
              ("survey-tablet", "/survei?counter=1", (1024, 768), False), ("ikm", "/laporan/ikm", (1366, 768), True),
+             ("survey-admin", "/admin/survey", (1366, 768), True),
              ("kiosk", "/kiosk?kiosk=K1", (1080, 1920), False), ("kiosk-agency", "/kiosk?kiosk=K1", (1920, 1080), False),
              ("kiosk-search", "/kiosk?kiosk=K1", (1080, 1920), False), ("status", f"/t/{ticket['token']}", (360, 740), False),
              ("login", "/staff/login", (1366, 768), False), ("console", "/staff/counter/1", (1366, 768), True),

@@ -209,3 +209,18 @@ async def test_officer_sees_own_aggregate_only_from_ten(client, clock):
         await post(client, {"token": ticket["token"], "answers": answers(*[3] * 9)})
     mine = await (await client.get("/api/surveys/mine", headers=siti)).json()
     assert (mine["responses"], mine["ikm"], mine["grade"]) == (10, 75.0, "C")
+
+
+async def test_admins_change_the_survey_times_not_the_arithmetic(client, admin):
+    """The admin form's [survey] section: open time, tablet time, complaint channel; checked like
+    every hall section, in Indonesian; the wording set in the hall file is kept."""
+    resp = await client.put("/api/admin/survey", headers=admin, json={"open_minutes": 60, "complaints": "Meja 1"})
+    assert resp.status == 200, await resp.text()
+    config = client.server.app[QUEUE].config
+    assert (config.survey.open_minutes, config.survey.complaints) == (60, "Meja 1")
+    resp = await client.put("/api/admin/survey", headers=admin, json={"tablet_seconds": 5})
+    body = await resp.json()
+    assert resp.status == 422 and "Survei kepuasan" in body["error"]["message"], body
+    assert "harus antara 30 dan 1800" in body["error"]["message"]
+    resp = await client.put("/api/admin/survey", headers=admin, json={"weights": "1"})
+    assert resp.status == 400 and (await resp.json())["error"]["code"] == "unknown_field"
