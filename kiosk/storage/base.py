@@ -418,6 +418,16 @@ class ReportQueries(Protocol):
     async def longest_waits(self, day: str) -> dict[str, float]:
         """Per service, when today's longest-waiting ticket not yet called joined its queue."""
 
+    async def survey_sums(self, days: DayRange, scope: Sequence[str] | None
+                          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The satisfaction survey (docs/survey.md), from one snapshot: per (service, agency, counter,
+        officer, month) the responses' `responses`, per element `sums` and `counts` of the values and
+        `dist` (how many gave 1, 2, 3, 4); and per (service, counter, officer, month) the tickets
+        `served` (the survey's population)."""
+
+    async def survey_comments(self, days: DayRange, scope: Sequence[str] | None, limit: int) -> list[dict[str, Any]]:
+        """The survey's suggestions, newest first: `day`, `service`, `comment` (never who wrote them)."""
+
 
 class SurveyQueries(Protocol):
     """The satisfaction survey (docs/survey.md): one response per served ticket, and the sums of the IKM."""
@@ -437,15 +447,6 @@ class SurveyQueries(Protocol):
     async def last_served_at(self, day: str, counter_id: str) -> Ticket | None:
         """The ticket the counter served last on that day."""
 
-    async def survey_tallies(self, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
-        """Per (service, agency, counter, officer, month): `responses`, per element `sums` and `counts`
-        of the values and `dist` (how many gave 1, 2, 3, 4)."""
-
-    async def served_tallies(self, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
-        """Per (service, counter, officer, month): `served`, tickets served (the survey's population)."""
-
-    async def survey_comments(self, days: DayRange, scope: Sequence[str] | None, limit: int) -> list[dict[str, Any]]:
-        """Suggestions written, newest first: `day`, `service`, `comment` (never who wrote them)."""
 
 
 class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries, HistoryQueries,

@@ -101,8 +101,18 @@ def _order(by: str, keys: Sequence[str], config: HallConfig) -> list[str]:
 async def ikm_report(store: Store, config: HallConfig, period: Period, by: str,
                      scope: Sequence[str] | None) -> dict[str, Any]:
     """`{"from", "to", "by", "rows", "total", "distribution"}`: the IKM of each group and in total."""
-    tallies = await store.reads.survey_tallies(period.days, scope)
-    served = await store.reads.served_tallies(period.days, scope)
+    return (await ikm_reports(store, config, period, (by,), scope))[by]
+
+
+async def ikm_reports(store: Store, config: HallConfig, period: Period, groupings: Sequence[str],
+                      scope: Sequence[str] | None) -> dict[str, dict[str, Any]]:
+    """The IKM by several groupings from one read of the sums (one snapshot: every table agrees)."""
+    tallies, served = await store.reports.survey_sums(period.days, scope)
+    return {by: _report(config, period, by, tallies, served) for by in groupings}
+
+
+def _report(config: HallConfig, period: Period, by: str, tallies: list[dict[str, Any]],
+            served: list[dict[str, Any]]) -> dict[str, Any]:
     groups: dict[str, Group] = {}
     total = Group()
     for row in tallies:
@@ -121,7 +131,7 @@ async def ikm_report(store: Store, config: HallConfig, period: Period, by: str,
 async def comments(store: Store, config: HallConfig, period: Period, scope: Sequence[str] | None,
                    limit: int = 500) -> list[dict[str, Any]]:
     """The suggestions written in the range, newest first, with their service and date only."""
-    rows = await store.reads.survey_comments(period.days, scope, limit)
+    rows = await store.reports.survey_comments(period.days, scope, limit)
     return [{"day": r["day"], "service": r["service"], "service_name": _label("service", r["service"], config),
              "comment": r["comment"]} for r in rows]
 

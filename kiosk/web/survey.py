@@ -16,7 +16,7 @@ from kiosk.queue.errors import DomainError, Forbidden, NotFound
 from kiosk.reports.export import filename, to_csv, to_xlsx
 from kiosk.reports.period import PRESETS, Period
 from kiosk.reports.scope import report_scope, scope_text
-from kiosk.survey.results import GROUPINGS, check_survey_grouping, comments, ikm_report, own_ikm
+from kiosk.survey.results import GROUPINGS, check_survey_grouping, comments, ikm_report, ikm_reports, own_ikm
 from kiosk.survey.service import Surveys
 from kiosk.survey.tables import comments_table, distribution_chart, ikm_table, published_table, trend_chart
 from kiosk.web.appkeys import QUEUE, STORE, SURVEYS
@@ -141,7 +141,7 @@ async def ikm_page(request: web.Request) -> web.StreamResponse:
         preset, period, message, status = "custom", Period.preset("month", today), exc.message, exc.status
     scope = report_scope(user, config)
     store = request.app[STORE]
-    results = {by: await ikm_report(store, config, period, by, scope) for by in GROUPINGS}
+    results = await ikm_reports(store, config, period, GROUPINGS, scope)
     year = Period.of(today.replace(month=1, day=1), today) if period.length < 60 else period
     trend = trend_chart(await ikm_report(store, config, year, "month", scope))
     html = render("survey_ikm.html", hall=config.hall, user=user, csrf=csrf_for(request.cookies[SESSION_COOKIE]),

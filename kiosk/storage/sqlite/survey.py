@@ -1,15 +1,21 @@
-"""The satisfaction survey's SQL (migration 11, docs/survey.md): responses kept once per ticket, the
-served visit a response belongs to, and the sums the IKM is computed from. Plain SQL (an upsert by
-`ON CONFLICT`, `CASE` sums), as a PostgreSQL store would write it too."""
+"""The satisfaction survey's SQL (migration 11, docs/survey.md): responses kept once per ticket and
+the served visit a response belongs to (`SurveySql`, on the queue's connections), and the sums the
+IKM is computed from (`SurveyReportSql`, on the report connection and thread, in one snapshot, like
+every report). Plain SQL (an upsert by `ON CONFLICT`, `CASE` sums), as a PostgreSQL store would
+write it too."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.queue.models import Ticket
 from kiosk.storage.base import DayRange
 from kiosk.storage.sqlite.sql import Sql
+
+if TYPE_CHECKING:
+    from kiosk.storage.sqlite.reports import ReportReader
 from kiosk.storage.sqlite.tickets import ticket_row
 
 ELEMENT_COLUMNS = tuple(f"u{i}" for i in range(1, 10))
@@ -70,38 +76,57 @@ class SurveySql(Sql):
             (day, counter_id))
         return None if row is None else ticket_row(row)
 
-    async def survey_tallies(self, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
-        """Per (service, agency, counter, officer, month): responses, per element the sum and count
-        of values, and per element how many gave each value 1-4."""
-        where, params = _scope("service", scope)
-        rows = await self._all(
-            f"SELECT service, agency, counter_id, officer, SUBSTR(day, 1, 7), COUNT(*), {_SUMS}, {_DIST} "
-            f"FROM survey_responses WHERE day BETWEEN ? AND ?{where} "
-            "GROUP BY service, agency, counter_id, officer, SUBSTR(day, 1, 7)",
-            (days.first, days.last, *params))
-        out = []
-        for r in rows:
-            sums = {f"U{i + 1}": int(r[6 + 2 * i] or 0) for i in range(9)}
-            counts = {f"U{i + 1}": int(r[7 + 2 * i] or 0) for i in range(9)}
-            dist = {f"U{i + 1}": [int(r[24 + 4 * i + v]) for v in range(4)] for i in range(9)}
-            out.append({"service": r[0], "agency": r[1], "counter": r[2], "officer": r[3], "month": r[4],
-                        "responses": int(r[5]), "sums": sums, "counts": counts, "dist": dist})
-        return out
 
-    async def served_tallies(self, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
-        """Per (service, counter, officer, month): tickets served (the survey's population)."""
-        where, params = _scope("service", scope)
-        rows = await self._all(
-            f"SELECT service, counter_id, username, SUBSTR(day, 1, 7), COUNT(*) FROM service_log "
-            f"WHERE outcome = 'done' AND day BETWEEN ? AND ?{where} "
-            "GROUP BY service, counter_id, username, SUBSTR(day, 1, 7)", (days.first, days.last, *params))
-        return [{"service": r[0], "counter": r[1], "officer": r[2], "month": r[3], "served": int(r[4])} for r in rows]
+def _tallies(conn: sqlite3.Connection, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
+    where, params = _scope("service", scope)
+    rows = conn.execute(
+        f"SELECT service, agency, counter_id, officer, SUBSTR(day, 1, 7), COUNT(*), {_SUMS}, {_DIST} "
+        f"FROM survey_responses WHERE day BETWEEN ? AND ?{where} "
+        "GROUP BY service, agency, counter_id, officer, SUBSTR(day, 1, 7)",
+        (days.first, days.last, *params)).fetchall()
+    out = []
+    for r in rows:
+        sums = {f"U{i + 1}": int(r[6 + 2 * i] or 0) for i in range(9)}
+        counts = {f"U{i + 1}": int(r[7 + 2 * i] or 0) for i in range(9)}
+        dist = {f"U{i + 1}": [int(r[24 + 4 * i + v] or 0) for v in range(4)] for i in range(9)}
+        out.append({"service": r[0], "agency": r[1], "counter": r[2], "officer": r[3], "month": r[4],
+                    "responses": int(r[5]), "sums": sums, "counts": counts, "dist": dist})
+    return out
+
+
+def _served(conn: sqlite3.Connection, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
+    """Tickets served per (service, counter, officer, month), from the reports' own sums (the
+    counter and officer that ended the stay, docs/reports.md)."""
+    where, params = _scope("service", scope)
+    rows = conn.execute(
+        f"SELECT service, counter, officer, SUBSTR(day, 1, 7), SUM(served) FROM report_counts "
+        f"WHERE day BETWEEN ? AND ? AND served > 0{where} GROUP BY service, counter, officer, SUBSTR(day, 1, 7)",
+        (days.first, days.last, *params)).fetchall()
+    return [{"service": r[0], "counter": r[1] or None, "officer": r[2] or None, "month": r[3], "served": int(r[4])}
+            for r in rows]
+
+
+def _comments(conn: sqlite3.Connection, days: DayRange, scope: Sequence[str] | None,
+              limit: int) -> list[dict[str, Any]]:
+    where, params = _scope("service", scope)
+    rows = conn.execute(
+        f"SELECT day, service, comment FROM survey_responses WHERE day BETWEEN ? AND ? AND comment IS NOT NULL "
+        f"AND comment <> ''{where} ORDER BY day DESC, updated_at DESC LIMIT ?",
+        (days.first, days.last, *params, limit)).fetchall()
+    return [{"day": r[0], "service": r[1], "comment": r[2]} for r in rows]
+
+
+class SurveyReportSql:
+    """The IKM's sums on the report connection (a mixin of SqliteReportQueries: `self.reader.run`)."""
+
+    reader: ReportReader
+
+    async def survey_sums(self, days: DayRange, scope: Sequence[str] | None
+                          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The responses' tallies and the tickets served, per (service, counter, officer, month), from
+        one snapshot."""
+        return await self.reader.run(lambda sql: (_tallies(sql.conn, days, scope), _served(sql.conn, days, scope)))
 
     async def survey_comments(self, days: DayRange, scope: Sequence[str] | None, limit: int) -> list[dict[str, Any]]:
-        """The suggestions and complaints written, newest first: day, service, text (nothing else)."""
-        where, params = _scope("service", scope)
-        rows = await self._all(
-            f"SELECT day, service, comment FROM survey_responses WHERE day BETWEEN ? AND ? AND comment IS NOT NULL "
-            f"AND comment <> ''{where} ORDER BY day DESC, updated_at DESC LIMIT ?",
-            (days.first, days.last, *params, limit))
-        return [{"day": r[0], "service": r[1], "comment": r[2]} for r in rows]
+        """The suggestions written, newest first: day, service, text (never who wrote them)."""
+        return await self.reader.run(lambda sql: _comments(sql.conn, days, scope, limit))
