@@ -192,7 +192,9 @@ async def test_ikm_report_figures_scope_and_files(client, clock):
     assert table[1][0] == "KTP Elektronik" and table[1][table[0].index("IKM")] == "94.44"
     resp = await client.get("/api/reports/ikm.xlsx?by=service", headers=boss)
     book = load_workbook(io.BytesIO(await resp.read()))
-    assert book.sheetnames == ["IKM unit", "IKM per layanan", "Saran"]
+    assert book.sheetnames == ["IKM unit", "IKM per layanan", "Profil responden", "Saran"]
+    profile = [[c.value for c in row] for row in book["Profil responden"].iter_rows(min_row=5)]
+    assert ["Jenis kelamin", "Tidak diisi", 3] in profile and ["Usia", "Tidak diisi", 3] in profile
     sheet = book["IKM unit"]
     cells = [[c.value for c in row] for row in sheet.iter_rows()]
     assert ["U1", "Persyaratan", 10, 3, 3.33, 0.37] in cells

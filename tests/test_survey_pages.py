@@ -109,6 +109,8 @@ async def test_from_the_console_to_the_ikm_page(aiohttp_server, app, clock, brow
     assert "KTP Elektronik" in row and "86,11" in row and "B" in row
     assert await sri.query_selector("svg[aria-labelledby='ikm-sebaran-t']") is not None
     assert "Kursi <b>lansia</b> kurang" in await sri.text_content("#saran")  # escaped, shown as typed
+    profile = await sri.text_content("#profil")
+    assert "Perempuan" in profile and "60+" in profile and "SMA" in profile
     await sri.screenshot(path=artifact("survey-ikm.png"), full_page=True)
     for problems in (tablet_problems, phone_problems, console_problems, sri_problems):
         problems.check()

@@ -428,6 +428,9 @@ class ReportQueries(Protocol):
     async def survey_comments(self, days: DayRange, scope: Sequence[str] | None, limit: int) -> list[dict[str, Any]]:
         """The survey's suggestions, newest first: `day`, `service`, `comment` (never who wrote them)."""
 
+    async def survey_profile(self, days: DayRange, scope: Sequence[str] | None) -> list[tuple[str, str, int]]:
+        """Respondents per profile answer: (gender|age|education|occupation, value or '', count); ages in bands."""
+
 
 class SurveyQueries(Protocol):
     """The satisfaction survey (docs/survey.md): one response per served ticket, and the sums of the IKM."""

@@ -136,6 +136,17 @@ async def comments(store: Store, config: HallConfig, period: Period, scope: Sequ
              "comment": r["comment"]} for r in rows]
 
 
+PROFILE_NAMES = {"gender": "Jenis kelamin", "age": "Usia", "education": "Pendidikan", "occupation": "Pekerjaan"}
+
+
+async def profile(store: Store, period: Period, scope: Sequence[str] | None) -> list[dict[str, Any]]:
+    """The respondents' profile as counts (what units publish beside the IKM); never per person."""
+    rows = await store.reports.survey_profile(period.days, scope)
+    labels = {"L": "Laki-laki", "P": "Perempuan"}
+    return [{"field": PROFILE_NAMES[name], "value": labels.get(value, value) or "Tidak diisi", "count": n}
+            for name, value, n in rows]
+
+
 async def own_ikm(store: Store, config: HallConfig, username: str, today: date) -> dict[str, Any]:
     """An officer's own IKM over the last 90 days (motivation, not surveillance): only the aggregate,
     and only over at least OWN_MINIMUM responses."""

@@ -77,6 +77,12 @@ def _short(text: str, width: int = 24) -> str:
     return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
+def profile_table(rows: list[dict[str, Any]]) -> Table:
+    """Respondents by jenis kelamin, usia, pendidikan, pekerjaan (counts)."""
+    return Table("Profil responden", "Profil responden", columns_of(("field", "Data", None), ("value", "Isian", None),
+                                                                  ("count", "Responden", 0)), rows)
+
+
 def distribution_chart(result: dict[str, Any]) -> Chart:
     """Per element, the share of each answer (1-4), from the total."""
     elements = result["distribution"]

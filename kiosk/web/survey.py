@@ -16,9 +16,24 @@ from kiosk.queue.errors import DomainError, Forbidden, NotFound
 from kiosk.reports.export import filename, to_csv, to_xlsx
 from kiosk.reports.period import PRESETS, Period
 from kiosk.reports.scope import report_scope, scope_text
-from kiosk.survey.results import GROUPINGS, check_survey_grouping, comments, ikm_report, ikm_reports, own_ikm
+from kiosk.survey.results import (
+    GROUPINGS,
+    check_survey_grouping,
+    comments,
+    ikm_report,
+    ikm_reports,
+    own_ikm,
+    profile,
+)
 from kiosk.survey.service import Surveys
-from kiosk.survey.tables import comments_table, distribution_chart, ikm_table, published_table, trend_chart
+from kiosk.survey.tables import (
+    comments_table,
+    distribution_chart,
+    ikm_table,
+    profile_table,
+    published_table,
+    trend_chart,
+)
 from kiosk.web.appkeys import QUEUE, STORE, SURVEYS
 from kiosk.web.http import SESSION_COOKIE, csrf_for, field, json_body, ok, staff
 from kiosk.web.pages import render
@@ -105,7 +120,8 @@ async def ikm(request: web.Request) -> web.Response:
                         filename(f"ikm-{STEMS[by]}", result["from"], result["to"], "csv"))
     if ext == ".xlsx":
         notes = await comments(request.app[STORE], config, period, scope)
-        book = [published_table(result, config), ikm_table(result, by), comments_table(notes)]
+        people = await profile(request.app[STORE], period, scope)
+        book = [published_table(result, config), ikm_table(result, by), profile_table(people), comments_table(notes)]
         return download(to_xlsx(book, heading(config, period, user)), XLSX,
                         filename(f"ikm-{STEMS[by]}", result["from"], result["to"], "xlsx"))
     return ok(result)
@@ -143,13 +159,15 @@ async def ikm_page(request: web.Request) -> web.StreamResponse:
     store = request.app[STORE]
     results = await ikm_reports(store, config, period, GROUPINGS, scope)
     year = Period.of(today.replace(month=1, day=1), today) if period.length < 60 else period
-    trend = trend_chart(await ikm_report(store, config, year, "month", scope))
+    figures: dict[str, Any] = {"results": results, "distribution": distribution_chart(results["service"]),
+               "trend": trend_chart(await ikm_report(store, config, year, "month", scope)),
+               "people": await profile(store, period, scope),
+               "comments": await comments(store, config, period, scope, 200)}
     html = render("survey_ikm.html", hall=config.hall, user=user, csrf=csrf_for(request.cookies[SESSION_COOKIE]),
-                  results=results, period=period, preset=preset, presets=PRESETS, message=message,
+                  period=period, preset=preset, presets=PRESETS, message=message,
                   query=urlencode({"from": period.first.isoformat(), "to": period.last.isoformat()}),
                   limited=scope_text(user, config), custom_from=request.query.get("from", period.first.isoformat()),
-                  custom_to=request.query.get("to", period.last.isoformat()), distribution=distribution_chart(
-                      results["service"]), trend=trend, comments=await comments(store, config, period, scope, 200),
+                  custom_to=request.query.get("to", period.last.isoformat()), elements=config.survey.elements,
                   titles={"service": "Per layanan", "agency": "Per instansi", "counter": "Per loket",
-                          "officer": "Per petugas", "month": "Per bulan"}, elements=config.survey.elements)
+                          "officer": "Per petugas", "month": "Per bulan"}, **figures)
     return web.Response(text=html, content_type="text/html", status=status)

@@ -116,6 +116,20 @@ def _comments(conn: sqlite3.Connection, days: DayRange, scope: Sequence[str] | N
     return [{"day": r[0], "service": r[1], "comment": r[2]} for r in rows]
 
 
+def _profile(conn: sqlite3.Connection, days: DayRange, scope: Sequence[str] | None) -> list[tuple[str, str, int]]:
+    where, params = _scope("service", scope)
+    age = ("CASE WHEN age IS NULL THEN NULL WHEN age < 25 THEN '< 25' WHEN age < 40 THEN '25-39' "
+           "WHEN age < 60 THEN '40-59' ELSE '60+' END")
+    out: list[tuple[str, str, int]] = []
+    for name, column in (("gender", "gender"), ("age", age), ("education", "education"),
+                         ("occupation", "occupation")):
+        rows = conn.execute(
+            f"SELECT {column}, COUNT(*) FROM survey_responses WHERE day BETWEEN ? AND ?{where} "
+            f"GROUP BY {column} ORDER BY {column}", (days.first, days.last, *params)).fetchall()
+        out.extend((name, "" if r[0] is None else str(r[0]), int(r[1])) for r in rows)
+    return out
+
+
 class SurveyReportSql:
     """The IKM's sums on the report connection (a mixin of SqliteReportQueries: `self.reader.run`)."""
 
@@ -130,3 +144,7 @@ class SurveyReportSql:
     async def survey_comments(self, days: DayRange, scope: Sequence[str] | None, limit: int) -> list[dict[str, Any]]:
         """The suggestions written, newest first: day, service, text (never who wrote them)."""
         return await self.reader.run(lambda sql: _comments(sql.conn, days, scope, limit))
+
+    async def survey_profile(self, days: DayRange, scope: Sequence[str] | None) -> list[tuple[str, str, int]]:
+        """Respondents per profile answer: (field, value or '' when not given, count)."""
+        return await self.reader.run(lambda sql: _profile(sql.conn, days, scope))
