@@ -305,6 +305,7 @@ async def test_an_older_database_gets_its_history_summarised(runtime_factory, ha
             conn.execute(f"DROP TABLE {table}")
         conn.execute("ALTER TABLE users DROP COLUMN agencies")
         conn.execute("ALTER TABLE print_jobs DROP COLUMN told_unprinted_at")  # migration 10, after them
+        conn.execute("DROP TABLE survey_responses")  # the survey's migration, after them
         conn.execute(f"PRAGMA user_version = {BEFORE_REPORTS}")
     await store.open()
     try:

@@ -77,7 +77,7 @@ async def test_from_the_console_to_the_ikm_page(aiohttp_server, app, clock, brow
         "() => document.getElementById('current-state').textContent === 'Sedang dilayani'")
     await console.get_by_role("button", name="Selesai").click()
     await console.wait_for_function("() => document.getElementById('served').textContent === '2'")
-    assert "belum cukup penilaian (0 dari minimal 10)" in await console.text_content("#own-ikm")
+    assert "IKM Anda (90 hari): belum cukup penilaian (0 dari minimal 10)" in await console.text_content("#own-ikm")
     await tablet.wait_for_function("() => document.getElementById('tablet-number').textContent === 'A002'",
                                    timeout=15000)
     await phone.goto(str(server.make_url(f"/t/{second['token']}")))

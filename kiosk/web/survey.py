@@ -75,10 +75,10 @@ async def answer(request: web.Request) -> web.Response:
     return ok(await surveys.answer(token, *args), 201)
 
 
-@routes.get("/api/surveys/counter/{counter}")
+@routes.get("/api/surveys/counter/{id}")
 async def tablet_state(request: web.Request) -> web.Response:
     """The counter tablet: the survey of the ticket that counter has just served (number and service), or none."""
-    return ok(await request.app[SURVEYS].tablet(request.match_info["counter"]))
+    return ok(await request.app[SURVEYS].tablet(request.match_info["id"]))
 
 
 @routes.get("/api/surveys/mine")

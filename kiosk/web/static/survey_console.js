@@ -6,9 +6,9 @@
   fetch("/api/surveys/mine", { credentials: "same-origin" }).then((r) => (r.ok ? r.json() : null)).then((mine) => {
     if (!mine) return;
     line.textContent = mine.ikm === null
-      ? `Kepuasan warga (90 hari): belum cukup penilaian (${mine.responses} dari minimal ${mine.minimum}).`
-      : `Kepuasan warga (90 hari): IKM ${mine.ikm.toFixed(2).replace(".", ",")} · mutu ${mine.grade} (${mine.mutu}) ` +
-        `dari ${mine.responses} penilaian.`;
+      ? ` · IKM Anda (90 hari): belum cukup penilaian (${mine.responses} dari minimal ${mine.minimum})`
+      : ` · IKM Anda (90 hari): ${mine.ikm.toFixed(2).replace(".", ",")}, mutu ${mine.grade} (${mine.mutu}), ` +
+        `${mine.responses} penilaian`;
     line.hidden = false;
     window.giliranOwnIkm = mine;
   }).catch(() => { /* the console works without it */ });
