@@ -122,8 +122,7 @@ class SurveyChat:
         order = [*CODES[following:], *CODES[:following]]  # the next one not yet answered
         left = [code for code in order if answers.get(code) is None]
         if not left:
-            return ("Terima kasih! Penilaian Anda sudah kami terima. Saran tertulis dapat dikirim di halaman "
-                    f"tiket: {self.config.hall.public_url}/t/{ticket.token}\n{LAPOR}"), None
+            return f"Terima kasih! Penilaian Anda sudah kami terima.\n{LAPOR}", None
         element = self.config.survey.element(left[0])
         assert element is not None
         return question_text(element, CODES.index(element.code) + 1), {"buttons": question_buttons(element,
