@@ -30,6 +30,7 @@ from kiosk.web.middlewares import add_security_headers, error_middleware
 from kiosk.web.reports import routes as report_routes
 from kiosk.web.simulation import setup_simulation
 from kiosk.web.staff_pages import routes as staff_page_routes
+from kiosk.web.survey import setup_survey
 from kiosk.web.users_api import routes as users_routes
 from kiosk.web.watch import setup_watch
 
@@ -77,12 +78,15 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.add_routes(admin_routes)
     app.add_routes(users_routes)
     app.add_routes(report_routes)
+    setup_survey(app)
     setup_watch(app, app[QUEUE], bus)
     setup_booking(app, runtime.bookings)  # the online queue (docs/booking.md)
     from display.web import setup_display  # the composition root is the one place rooms are wired in
     setup_display(app)
     from notifier.web import setup_notifier
     setup_notifier(app)
+    from notifier.survey_chat import setup_survey_chat
+    setup_survey_chat(app)  # after the notifier: its hook follows the alert policy's
     from notifier.sla import setup_sla
     setup_sla(app)
     if printing:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -109,6 +110,8 @@ class TelegramBot:
         self.app.add_error_handler(self.on_error)
         self.username: str | None = None
         self.bookings: BookingService | None = None  # set by setup_notifier when the hall has the online queue
+        # Buttons another room answers, by their data's prefix (e.g. the survey's `skm:`).
+        self.button_handlers: dict[str, Callable[[str, str, str], Awaitable[None]]] = {}
 
     @property
     def config(self) -> HallConfig:
@@ -183,6 +186,10 @@ class TelegramBot:
             await query.answer()
         except TelegramError as exc:  # the answer only stops the button's spinner
             log.info("answerCallbackQuery failed: %s", exc)
+        handler = self.button_handlers.get((query.data or "").partition(":")[0])
+        if handler is not None:
+            await handler(str(update.effective_chat.id), query.data or "", f"cb:{query.id}")
+            return
         await self.replies.handle_button("telegram", str(update.effective_chat.id), query.data or "",
                                          f"cb:{query.id}")
 

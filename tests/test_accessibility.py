@@ -33,15 +33,23 @@ def needs(path) -> None:
 # Steps of the kiosk that a script opens (the page loads at its start screen).
 KIOSK_STEPS = {"kiosk-agency": ".tile[data-agency=DUKCAPIL]", "kiosk-search": "#open-search",
                "kiosk-booking": "#open-booking"}
+# Pages whose script shows a part after loading: checked once it shows.
+SHOWN = {"survey-tablet": "#asking:not([hidden])"}
 
 
 async def test_every_page_passes_axe(demo_server, browser, aiohttp_client):  # noqa: F811
     needs(AXE)
     server = await demo_server()  # the MPP at its real size: 22 agencies, 109 services
     client = await aiohttp_client(server)
-    await login(client, "admin", "admin")
+    admin = await login(client, "admin", "admin")
+    served = await take(client, "A", kiosk="K1")  # served at counter 1: its survey is open
+    for action in ("next", "start", "finish"):
+        assert (await client.post(f"/api/counters/1/{action}", headers=admin)).status == 200
     ticket = await take(client, "A", kiosk="K1")
-    pages = [("kiosk", "/kiosk?kiosk=K1", (1080, 1920), False), ("kiosk-agency", "/kiosk?kiosk=K1", (1920, 1080), False),
+    pages = [("survey", f"/t/{served['token']}", (360, 740), False),
+             ("survey-tablet", "/survei?counter=1", (1024, 768), False), ("ikm", "/laporan/ikm", (1366, 768), True),
+             ("survey-admin", "/admin/survey", (1366, 768), True),
+             ("kiosk", "/kiosk?kiosk=K1", (1080, 1920), False), ("kiosk-agency", "/kiosk?kiosk=K1", (1920, 1080), False),
              ("kiosk-search", "/kiosk?kiosk=K1", (1080, 1920), False), ("status", f"/t/{ticket['token']}", (360, 740), False),
              ("login", "/staff/login", (1366, 768), False), ("console", "/staff/counter/1", (1366, 768), True),
              ("choose", "/staff", (1366, 768), True), ("supervisor", "/staff/supervisor", (1366, 768), True),
@@ -76,6 +84,8 @@ async def test_every_page_passes_axe(demo_server, browser, aiohttp_client):  # n
         if key in KIOSK_STEPS:
             await page.click(KIOSK_STEPS[key])
             await page.wait_for_timeout(300)
+        if key in SHOWN:
+            await page.wait_for_selector(SHOWN[key])
         assert not (staff and page.url.endswith("/staff/login")), "the session cookie works"
         await page.evaluate(source)
         result = await page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)

@@ -31,11 +31,16 @@ PUBLIC = {
     ("GET", "/api/services/{code}/slots"), ("POST", "/api/bookings"), ("GET", "/api/bookings/{code}"),
     ("DELETE", "/api/bookings/{code}"), ("POST", "/api/bookings/{code}/check-in"), ("POST", "/api/remote-tickets"),
     ("GET", "/ambil"), ("GET", "/booking/{code}"), ("GET", "/booking/{code}/qr.svg"),
+    # The satisfaction survey: answered by the ticket's token, or at the counter tablet only for the
+    # ticket that counter has just served (tests/test_survey_api.py); the tablet shows no token.
+    ("POST", "/api/surveys"), ("GET", "/api/surveys/counter/{id}"), ("GET", "/survei"),
 }
 SUPERVISORS_ONLY = {("GET", "/api/audit"), ("GET", "/api/admin/hall"), ("PUT", "/api/admin/{section}/{key}"),
                     ("GET", "/api/reports/summary"), ("GET", "/api/reports/summary.csv"),
                     ("GET", "/api/reports/summary.xlsx"), ("GET", "/api/reports/workbook.xlsx"),
-                    ("GET", "/api/reports/sla")}
+                    ("GET", "/api/reports/sla"), ("GET", "/api/reports/ikm"), ("GET", "/api/reports/ikm.csv"),
+                    ("GET", "/api/reports/ikm.xlsx"), ("GET", "/api/reports/ikm/comments"),
+                    ("GET", "/api/reports/ikm/comments.csv")}
 ADMINS_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("POST", "/api/users/{name}/password"),
                ("POST", "/api/users/{name}/disable"), ("POST", "/api/users/{name}/enable"),
                ("POST", "/api/admin/{section}"), ("PUT", "/api/admin/{section}"),
@@ -44,11 +49,12 @@ ADMINS_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("POST", "/api/use
 PAGES = {("GET", "/staff"), ("GET", "/staff/counter/{id}"), ("GET", "/staff/supervisor"), ("GET", "/staff/audit"),
          ("POST", "/staff/logout"), ("GET", "/admin"), ("GET", "/admin/{section}"), ("GET", "/admin/{section}/new"),
          ("GET", "/admin/{section}/{key}"), ("POST", "/admin/{section}"), ("POST", "/admin/{section}/{key}"),
-         ("POST", "/admin/{section}/{key}/delete"), ("GET", "/laporan"), ("GET", "/admin/simulasi"),
+         ("POST", "/admin/{section}/{key}/delete"), ("GET", "/laporan"), ("GET", "/laporan/ikm"), ("GET", "/admin/simulasi"),
          ("POST", "/admin/simulasi"), ("GET", "/admin/tayangan"), ("POST", "/admin/tayangan"),
          ("POST", "/admin/tayangan/{name}/{action}")}
 MANAGER_PAGES = {p for p in PAGES if p[1].startswith("/admin")} | {("GET", "/staff/supervisor"),
-                                                                   ("GET", "/staff/audit"), ("GET", "/laporan")}
+                                                                   ("GET", "/staff/audit"), ("GET", "/laporan"),
+                                                                   ("GET", "/laporan/ikm")}
 PUBLIC |= {("GET", "/staff/login"), ("POST", "/staff/login")}
 
 

@@ -307,6 +307,7 @@ async def test_an_older_database_gets_its_history_summarised(runtime_factory, ha
         conn.execute("ALTER TABLE print_jobs DROP COLUMN told_unprinted_at")  # migration 10, after them
         for table in ("bookings", "verifications", "identities"):  # the online queue's migration, after them
             conn.execute(f"DROP TABLE {table}")
+        conn.execute("DROP TABLE survey_responses")  # the survey's migration, after them
         conn.execute(f"PRAGMA user_version = {BEFORE_REPORTS}")
     await store.open()
     try:

@@ -77,10 +77,11 @@ async def test_a_citizen_follows_a_ticket_and_gets_each_alert_once(telegram, bot
     await until(lambda: len(telegram.texts(CHAT)) == 4, show=lambda: telegram.texts(CHAT))
     await client.post("/api/counters/2/start", headers=staff)
     await client.post("/api/counters/2/finish", headers=staff)
-    await until(lambda: len(telegram.texts(CHAT)) == 5, show=lambda: telegram.texts(CHAT))
+    await until(lambda: len(telegram.texts(CHAT)) == 6, show=lambda: telegram.texts(CHAT))
     await asyncio.sleep(1.5)  # nothing more may come
     texts = telegram.texts(CHAT)
-    assert len(texts) == 5
+    assert len(texts) == 6
+    assert "pertanyaan 1/9" in texts[5]  # the satisfaction survey follows the last word (docs/survey.md)
     assert texts[2] == "📢 Nomor A006 DIPANGGIL. Silakan menuju Loket 2 sekarang."
     assert texts[3].startswith("📢 Nomor A006 dipanggil ulang") and texts[4].startswith("Layanan untuk nomor A006")
     assert not any(number in "".join(texts) for number in ("A002", "A003", "A004", "A005")), \
@@ -89,7 +90,8 @@ async def test_a_citizen_follows_a_ticket_and_gets_each_alert_once(telegram, bot
     assert all(b - a >= 0.95 for a, b in zip(times, times[1:], strict=False)), "at most one message per second to a chat"
     log = await (await client.get(f"/api/tickets/{ticket['token']}/messages", headers=staff)).json()
     assert [(m["stage"], m["state"]) for m in log] == [
-        ("subscribed", "sent"), ("approaching", "sent"), ("called", "sent"), ("recalled", "sent"), ("done", "sent")]
+        ("subscribed", "sent"), ("approaching", "sent"), ("called", "sent"), ("recalled", "sent"), ("done", "sent"),
+        ("survey", "sent")]
     assert (await client.get(f"/api/tickets/{ticket['token']}/messages")).status == 401
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.hall.online import BookingRules, HallDays, ServiceOnline
+from kiosk.hall.survey import SurveySettings
 
 SERVICE_CODE = re.compile(r"^[A-Z]{1,2}$")
 AGENCY_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -300,6 +301,7 @@ class HallConfig:
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
     days: HallDays = field(default_factory=HallDays)  # hours per weekday, holidays (docs/booking.md)
     booking: BookingRules = field(default_factory=BookingRules)  # the [booking] section
+    survey: SurveySettings = field(default_factory=SurveySettings)  # the SKM (kiosk/hall/survey.py)
     # The document this was read from (JSON-safe): what the database keeps and admin pages edit.
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # Look-ups built once (see __post_init__).

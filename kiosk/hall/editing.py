@@ -158,6 +158,15 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
         Field("per_address_per_hour", "Permintaan per alamat jaringan per jam", "int",
               hint="hanya penahan banjir: banyak ponsel berbagi satu alamat operator"),
     ), intro="Batas berlaku per nomor HP atau chat Telegram yang sudah dikonfirmasi."),
+    Section("survey", "Survei kepuasan", fields=(
+        Field("open_minutes", "Survei dibuka selama (menit)", "int", required=True,
+              hint="0: sampai akhir hari layanan; selain itu menit sejak warga selesai dilayani (paling lama 10080)"),
+        Field("tablet_seconds", "Tablet loket menampilkan survei selama (detik)", "int", required=True,
+              hint="30-1800 detik sejak nomor selesai dilayani di loket itu"),
+        Field("complaints", "Saluran pengaduan unit", "textarea",
+              hint="ditampilkan di survei di samping SP4N-LAPOR!, mis. meja pengaduan lantai 1, WA 0812-..."),
+    ), intro="Rumus IKM dan unsur U1-U9 mengikuti PermenPAN-RB 14/2017 dan tidak dapat diubah. Kalimat pertanyaan "
+             "dan pilihan jawaban diubah di berkas hall ([survey.questions], [survey.answers]; docs/survey.md)."),
     Section("hall", "Nama & alamat", fields=(
         Field("name", "Nama mal pelayanan", required=True),
         Field("public_url", "Alamat publik (untuk kode QR)", required=True, hint="mis. https://antrean.purwakartakab.go.id"),

@@ -16,7 +16,8 @@ from kiosk.hall.editing import SECTIONS
 
 # Sections and keys the admin forms do not show (the hall file sets them).
 TITLES = {"zones": "Zona", "queue": "Aturan antrean", "sms": "SMS", "search": "Pencarian kios",
-          "top level": "Berkas aula"}
+          "top level": "Berkas aula", "survey": "Survei kepuasan",
+          "survey.questions": "Survei kepuasan · Pertanyaan", "survey.answers": "Survei kepuasan · Pilihan jawaban"}
 LABELS = {"timezone": "Zona waktu", "priority_max_in_row": "Prioritas beruntun maksimal",
           "default_service_minutes": "Menit layanan bawaan", "voice": "Suara", "ticker": "Teks berjalan",
           "playlist": "Daftar tayangan", "provider": "Penyedia SMS", "base_url": "Alamat gateway",
@@ -24,7 +25,9 @@ LABELS = {"timezone": "Zona waktu", "priority_max_in_row": "Prioritas beruntun m
           "services": "Layanan", "synonyms": "Sinonim", "status_queries": "Tanya status printer",
           "timeout_s": "Batas waktu (detik)", "confirm_wait_s": "Tunggu konfirmasi cetak (detik)",
           "retry_max_s": "Jeda coba ulang maksimal (detik)", "telegram_per_second": "Pesan Telegram per detik",
-          "retry_first_s": "Jeda coba ulang pertama (detik)"}
+          "retry_first_s": "Jeda coba ulang pertama (detik)", "open_minutes": "Lama survei dibuka (menit)",
+          "tablet_seconds": "Waktu survei di tablet loket (detik)", "complaints": "Saluran pengaduan unit",
+          "enabled": "Aktif"}
 KINDS = {"text": "teks", "a whole number": "bilangan bulat", "a number": "angka", "true or false": "ya atau tidak",
          "a list": "daftar"}
 THINGS = {"agency": "Instansi", "service": "Layanan", "counter": "Loket", "printer": "Printer"}
@@ -90,6 +93,8 @@ RULES: list[tuple[str, Callable[[re.Match[str]], str]]] = [
     (r"must be JSON .*", lambda m: "harus JSON dengan {phone} dan {text} di dalam teks"),
     (r".* is not a media file name.*", lambda m: "memuat nama berkas yang bukan gambar atau video yang dikenal"),
     (r"must be a list of words.*", lambda m: "harus berupa daftar kata"),
+    (r"must list exactly four answers.*",
+     lambda m: "harus berisi tepat empat jawaban, dari yang terburuk (1) sampai yang terbaik (4)"),
     (r".* must be a list of at least two words or phrases",
      lambda m: "setiap kelompok harus berisi paling sedikit dua kata"),
 ]

@@ -43,9 +43,10 @@ from kiosk.hall.rooms import (
     parse_whatsapp,
     parse_zones,
 )
+from kiosk.hall.survey_parse import parse_survey
 
 SECTIONS = {"hall", "agencies", "services", "counters", "queue", "limits", "printers", "kiosks", "tickets", "zones",
-            "display", "alerts", "sms", "whatsapp", "search", "week", "holidays", "booking"}
+            "display", "alerts", "sms", "whatsapp", "search", "week", "holidays", "booking", "survey"}
 
 
 def load_hall(path: str | Path) -> HallConfig:
@@ -96,6 +97,7 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
         search=parse_search(Reader(source, "[search]", top.get("search", dict, {}))),
         days=parse_days(Reader(source, "[week]", top.get("week", dict, {})), top.entries("holidays"), parse_hours),
         booking=parse_booking_rules(Reader(source, "[booking]", top.get("booking", dict, {}))),
+        survey=parse_survey(Reader(source, "[survey]", top.get("survey", dict, {}))),
     )
 
 

@@ -13,6 +13,8 @@ from kiosk.queue.writer import Writer
 from kiosk.storage.base import Queries
 
 ViewExtension = Callable[[Ticket, dict[str, Any]], None]
+# A room's field that needs a read (e.g. the survey's state): given the transaction's queries, if any.
+AsyncViewExtension = Callable[[Ticket, dict[str, Any], Queries | None], Awaitable[None]]
 
 
 class Views:
@@ -28,6 +30,7 @@ class Views:
         # Also set by the online queue: today's tickets counted against each kiosk quota (its online part
         # kept aside, so `quota_left` is the walk-in part's) and why the whole day is closed, if it is.
         self.kiosk_counts: Callable[[dict[str, int]], Awaitable[tuple[dict[str, int], str | None]]] | None = None
+        self.async_extensions: list[AsyncViewExtension] = []
 
     async def services_overview(self) -> list[dict[str, Any]]:
         """What a kiosk shows per service."""
@@ -103,6 +106,8 @@ class Views:
         }
         for extend in self.extensions:
             extend(ticket, view)
+        for extend_async in self.async_extensions:
+            await extend_async(ticket, view, q)
         return view
 
     def status_url(self, ticket: Ticket) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 from kiosk.hall.config import HallConfig, Service
 from kiosk.storage.base import Store
+from kiosk.survey.demo import write_demo_responses
 
 HOURS = ((7.75, 0.5), (8, 1.4), (9, 1.6), (10, 1.3), (11, 1.0), (12, 0.5), (13, 0.8), (14, 0.5))  # (start, weight)
 WEEKDAY_LOAD = (1.15, 1.0, 1.0, 0.95, 0.85, 0.45, 0.0)  # Monday..Sunday
@@ -259,6 +260,7 @@ async def write_history(store: Store, config: HallConfig, days: list[date], per_
             history = simulate_day(config, day, per_day, rng, await q.next_ticket_id())
             await q.add_history(history.tickets, history.visits, history.transfers, history.later_visits,
                                 history.audit)
+            await write_demo_responses(q, config, day, [*history.visits, *history.later_visits], seed)
         if history.tickets:  # not a closed day
             written, tickets = written + 1, tickets + len(history.tickets)
         if progress is not None and written % 30 == 0:

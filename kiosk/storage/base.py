@@ -12,7 +12,7 @@ can stand beside it). Nothing here says how a store answers, only what.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -418,6 +418,39 @@ class ReportQueries(Protocol):
     async def longest_waits(self, day: str) -> dict[str, float]:
         """Per service, when today's longest-waiting ticket not yet called joined its queue."""
 
+    async def survey_sums(self, days: DayRange, scope: Sequence[str] | None
+                          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The satisfaction survey (docs/survey.md), from one snapshot: per (service, agency, counter,
+        officer, month) the responses' `responses`, per element `sums` and `counts` of the values and
+        `dist` (how many gave 1, 2, 3, 4); and per (service, counter, officer, month) the tickets
+        `served` (the survey's population)."""
+
+    async def survey_comments(self, days: DayRange, scope: Sequence[str] | None, limit: int) -> list[dict[str, Any]]:
+        """The survey's suggestions, newest first: `day`, `service`, `comment` (never who wrote them)."""
+
+    async def survey_profile(self, days: DayRange, scope: Sequence[str] | None) -> list[tuple[str, str, int]]:
+        """Respondents per profile answer: (gender|age|education|occupation, value or '', count); ages in bands."""
+
+
+class SurveyQueries(Protocol):
+    """The satisfaction survey (docs/survey.md): one response per served ticket, and the sums of the IKM."""
+
+    async def survey_response(self, ticket_id: int) -> dict[str, Any] | None:
+        """A ticket's response: `answers` (U1..U9, None where not answered), `channel`, `complete`, `comment`."""
+
+    async def save_survey_response(self, *, ticket_id: int, day: str, service: str, agency: str,
+                                   counter_id: str | None, officer: str | None, answers: Mapping[str, int | None],
+                                   profile: Mapping[str, Any], comment: str | None, channel: str, complete: bool,
+                                   at: float) -> None:
+        """Insert a ticket's response, or replace the answers of the one it has (one per ticket)."""
+
+    async def served_visit(self, ticket_id: int) -> tuple[str, str | None, float] | None:
+        """(counter, officer, end) of the visit that served the ticket."""
+
+    async def last_served_at(self, day: str, counter_id: str) -> Ticket | None:
+        """The ticket the counter served last on that day."""
+
+
 
 class BookingQueries(Protocol):
     """The online queue (docs/booking.md): bookings, one-time codes, confirmed identities."""
@@ -496,7 +529,7 @@ class BookingQueries(Protocol):
 
 
 class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries, HistoryQueries,
-              DayQueries, BookingQueries, Protocol):
+              DayQueries, BookingQueries, SurveyQueries, Protocol):
     """Everything the domain reads and writes, on one connection or transaction."""
 
     def savepoint(self, name: str) -> AbstractAsyncContextManager[None]:

@@ -16,6 +16,7 @@ from kiosk.settings import Settings
 from kiosk.staff.auth import StaffAuth
 from kiosk.storage.base import Store
 from kiosk.support.ratelimit import RateLimiter
+from kiosk.survey.service import Surveys
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -27,5 +28,6 @@ PRINTING = web.AppKey("printing", PrintJobs)
 FOLLOWING = web.AppKey("following", Following)
 AUTH = web.AppKey("auth", StaffAuth)
 TICKET_LIMITER = web.AppKey("ticket_limiter", RateLimiter)
+SURVEYS = web.AppKey("surveys", Surveys)  # the satisfaction survey (kiosk/survey/)
 # Lines admins must see on the admin page (a room adds a function; e.g. an alert channel that is down).
 NOTICES: web.AppKey[list[Callable[[], list[str]]]] = web.AppKey("notices", list)

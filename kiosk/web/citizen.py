@@ -18,6 +18,7 @@ from kiosk.queue.i18n import format_datetime, format_wait
 from kiosk.web.appkeys import QUEUE
 from kiosk.web.http import ok
 from kiosk.web.pages import loopback_url, render
+from kiosk.web.survey import form_context as survey_form
 from kiosk.web.watch import WATCH
 
 routes = web.RouteTableDef()
@@ -131,5 +132,6 @@ async def ticket_page(request: web.Request) -> web.Response:
     view["now_called"] = request.app[WATCH].now_called(ticket.service)
     issued = to_local(ticket.issued_at, queue.config.hall.tz)
     html = render("ticket.html", t=view, hall=queue.config.hall, sms=sms_offered(queue.config),
-                  wait_text=format_wait(view["estimated_wait_s"]), issued_text=format_datetime(issued))
+                  wait_text=format_wait(view["estimated_wait_s"]), issued_text=format_datetime(issued),
+                  **survey_form(request))
     return web.Response(text=html, content_type="text/html")

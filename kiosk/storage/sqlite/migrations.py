@@ -296,6 +296,40 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at REAL NOT NULL
     );
     """,
+    # 12: the satisfaction survey (SKM, docs/survey.md): one response per served ticket, its answers
+    # to U1-U9 (1-4; NULL where a partial response stopped), the optional respondent profile and
+    # suggestion, where it was given; the service, agency, counter and officer of the visit are
+    # copied in, so the IKM per group reads this table alone (never a phone or a chat).
+    """
+    CREATE TABLE survey_responses (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL UNIQUE REFERENCES tickets (id),
+        day TEXT NOT NULL,
+        service TEXT NOT NULL,
+        agency TEXT NOT NULL,
+        counter_id TEXT,
+        officer TEXT,
+        u1 INTEGER CHECK (u1 BETWEEN 1 AND 4),
+        u2 INTEGER CHECK (u2 BETWEEN 1 AND 4),
+        u3 INTEGER CHECK (u3 BETWEEN 1 AND 4),
+        u4 INTEGER CHECK (u4 BETWEEN 1 AND 4),
+        u5 INTEGER CHECK (u5 BETWEEN 1 AND 4),
+        u6 INTEGER CHECK (u6 BETWEEN 1 AND 4),
+        u7 INTEGER CHECK (u7 BETWEEN 1 AND 4),
+        u8 INTEGER CHECK (u8 BETWEEN 1 AND 4),
+        u9 INTEGER CHECK (u9 BETWEEN 1 AND 4),
+        gender TEXT,
+        age INTEGER,
+        education TEXT,
+        occupation TEXT,
+        comment TEXT,
+        channel TEXT NOT NULL,
+        complete INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX survey_responses_day ON survey_responses (day, service);
+    """,
 )
 
 

@@ -10,9 +10,10 @@ from kiosk.storage.sqlite.history import HistorySql
 from kiosk.storage.sqlite.printing import PrintSql
 from kiosk.storage.sqlite.records import RecordSql
 from kiosk.storage.sqlite.staff import StaffSql
+from kiosk.storage.sqlite.survey import SurveySql
 from kiosk.storage.sqlite.tickets import TicketSql
 
 
 class SqliteQueries(TicketSql, CounterSql, PrintSql, AlertSql, RecordSql, StaffSql, HistorySql, DaySql,
-                    BookingSql):
+                    BookingSql, SurveySql):
     """The `Queries` of the SQLite store (see kiosk/storage/base.py for the contract)."""

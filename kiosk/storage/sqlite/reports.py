@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from kiosk.storage.base import WAIT_BUCKETS, DayRange, GroupStats, ServiceInfo
 from kiosk.storage.sqlite.report_summary import by_hour, grouped, load_services, scope_sql
+from kiosk.storage.sqlite.survey import SurveyReportSql
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -164,7 +165,7 @@ class ReportReader:
         executor.shutdown(wait=False)
 
 
-class SqliteReportQueries:
+class SqliteReportQueries(SurveyReportSql):
     """The `ReportQueries` of the SQLite store (see kiosk/storage/base.py)."""
 
     def __init__(self, reader: ReportReader) -> None:

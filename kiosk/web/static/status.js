@@ -65,6 +65,8 @@
     if (!["waiting", "called", "serving"].includes(t.state)) show("actions", false);
     show("phone-form", waiting); // SMS is for the wait; once called it is too late
     show("cancel-box", waiting);
+    // Served: the page turns into the satisfaction survey (docs/survey.md).
+    if (t.survey && t.survey.state === "open" && !$("survei")) window.location.reload();
   }
 
   // The ticket's own stream: the server sends this ticket's view when what the page shows changes.
