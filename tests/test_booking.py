@@ -74,7 +74,8 @@ async def test_many_simultaneous_requests_never_pass_the_share_or_a_slot(hall, c
     spread = await codes_of(hall.bookings.book(who(200 + n), "A", "2026-12-01", label)
                             for n, label in enumerate(["10:00", "10:00", "10:30", "10:30", "13:00"] * 4))
     assert spread.count("ok") == 2  # the share (4) holds across slots: 2 + 2
-    assert set(spread) == {"ok", "slot_full", "remote_quota_exhausted"}
+    # Both limits are reached; which one a refusal names depends on the order the store saw them.
+    assert "remote_quota_exhausted" in spread and set(spread) <= {"ok", "slot_full", "remote_quota_exhausted"}
 
 
 async def test_limits_belong_to_the_identity(hall, clock) -> None:

@@ -67,6 +67,10 @@ async def test_the_report_page_on_a_month_of_history(history_server, browser):  
     await page.click("button:has-text('Tampilkan')")
     await page.wait_for_url("**/laporan?range=custom*")
     assert "20 Oktober 2026 – 24 November 2026" in await page.text_content("h1")
+    await page.click("text=Indeks Kepuasan Masyarakat")  # the survey's index for the same range
+    await page.wait_for_url("**/laporan/ikm?range=custom*")
+    assert "20 Oktober 2026 – 24 November 2026" in await page.text_content("h1")
+    await page.go_back()
     for by in ("service", "agency", "counter", "officer"):
         rows = await page.locator(f"#ringkasan-{by} tbody tr").count()
         assert rows >= 2, by

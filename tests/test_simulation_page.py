@@ -67,6 +67,7 @@ async def test_what_if_in_chromium(aiohttp_server, app, browser, aiohttp_client)
     await page.fill("#username", "siti")
     await page.fill("#password", PASSWORD)
     await page.click("button[type=submit]")
+    await page.wait_for_url("**/staff")  # the login's own redirect ends before the next address is opened
     await page.goto(str(server.make_url("/admin")))
     await page.click("text=Simulasi kapasitas")
     await page.select_option("#f-profile", "senin-ramai")
