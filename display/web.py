@@ -138,7 +138,7 @@ async def put_ticker(request: web.Request) -> web.Response:
 def setup_display(app: web.Application) -> None:
     """Add the display routes, its static files and the speech cache beside the database."""
     config = app[QUEUE].config
-    app[SPEECH] = Speech(app[SETTINGS].db.parent / "speech", voice=config.display.voice)
+    app[SPEECH] = Speech(app[SETTINGS].data_dir / "speech", voice=config.display.voice)
     app.add_routes(routes)
     app.router.add_static("/display-static/", STATIC, name="display_static")
     log.debug("display ready: %d zones, speech %s", len(config.zones),

@@ -17,7 +17,7 @@ from kiosk.queue.hall import HALL_KEY
 from kiosk.runtime import Runtime
 from kiosk.settings import Settings
 from kiosk.staff.auth import StaffAuth
-from kiosk.storage import create_store, stored_setting_of
+from kiosk.storage import create_store, is_shared, shown, stored_setting_of
 from kiosk.support.ratelimit import RateLimiter
 from kiosk.web.admin import routes as admin_routes
 from kiosk.web.api import routes
@@ -40,10 +40,11 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     The hall file (or `config`) seeds an empty database; after that the database's copy, which
     admins change at run time, is the hall.
     """
-    config = hall_in_use(settings, config)
+    hall = hall_id(settings, config)
+    config = hall_in_use(settings, config, hall)
     clock = clock or SystemClock()
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
-    store = create_store(settings.db, synchronous=synchronous)
+    store = create_store(settings.db, hall=hall, synchronous=synchronous)
     bus = EventBus()
     runtime = Runtime.build(store, config, clock, bus)
     app[SETTINGS] = settings
@@ -81,12 +82,28 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     return app
 
 
-def hall_in_use(settings: Settings, seed: HallConfig | None = None) -> HallConfig:
+def hall_id(settings: Settings, seed: HallConfig | None = None) -> str | None:
+    """Which hall of a shared database this is: --hall / GILIRAN_HALL, else the hall file's (or
+    `seed`'s) `[hall] id` if it has one; None leaves it to the database URL (`?hall=`) or the default
+    hall. An SQLite file holds one hall and needs no name."""
+    if settings.hall:
+        return settings.hall
+    if not is_shared(settings.db):
+        return None
+    config = seed if seed is not None else load_hall(settings.config)
+    named = config.raw.get("hall", {}).get("id")
+    return str(named) if named else None
+
+
+def hall_in_use(settings: Settings, seed: HallConfig | None = None, hall: str | None = None) -> HallConfig:
     """The database's hall document if it has one, else the hall file (or `seed`)."""
-    stored = stored_setting_of(settings.db, HALL_KEY)
+    try:
+        stored = stored_setting_of(settings.db, HALL_KEY, hall=hall)
+    except ValueError as exc:  # a hall id the URL and the file disagree on
+        raise ConfigError(str(exc)) from None
     if stored is not None:
         try:
-            return parse_hall(json.loads(stored), f"{settings.db} (hall kept in the database)")
+            return parse_hall(json.loads(stored), f"{shown(settings.db, hall)} (hall kept in the database)")
         except (ValueError, ConfigError) as exc:
             raise ConfigError(f"{exc}; fix it on the admin pages or replace it: giliran hall import FILE") from None
     return seed or load_hall(settings.config)

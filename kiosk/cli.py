@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from kiosk import __version__
-from kiosk.app import create_app, hall_in_use
+from kiosk.app import create_app, hall_id, hall_in_use
 from kiosk.hall.config import ConfigError, HallConfig
 from kiosk.hall.parse import load_hall
 from kiosk.queue.clock import SystemClock
@@ -29,6 +29,9 @@ from kiosk.web.appkeys import HALL
 from kiosk.web.guard import ConnectionGuard, GuardedSite
 
 log = logging.getLogger("giliran")
+DB_HELP = ("SQLite database file (default: var/giliran.sqlite3), or a PostgreSQL URL "
+           "postgresql://user:password@host:port/name (docs/postgres.md)")
+HALL_HELP = "which hall of a shared PostgreSQL database (default: the hall file's [hall] id, else 'default')"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the server (GILIRAN_CONFIG, GILIRAN_DB, GILIRAN_HOST, GILIRAN_PORT)")
     serve.add_argument("--config", help="hall file (default: the bundled MPP Purwakarta demo)")
-    serve.add_argument("--db", help="SQLite database file (default: var/giliran.sqlite3)")
+    serve.add_argument("--db", help=DB_HELP)
+    serve.add_argument("--hall", help=HALL_HELP)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the hall network)")
     serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
 
@@ -62,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     exporting = hall_sub.add_parser("export", help="print the database's hall (JSON)")
     for p in (add, listing, importing, exporting):
         p.add_argument("--config", help="hall file (default: the bundled demo)")
-        p.add_argument("--db", help="SQLite database file (default: var/giliran.sqlite3)")
+        p.add_argument("--db", help=DB_HELP)
+        p.add_argument("--hall", help=HALL_HELP)
     return parser
 
 
@@ -71,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.load(config=getattr(args, "config", None), db=getattr(args, "db", None),
-                                 host=getattr(args, "host", None), port=getattr(args, "port", None))
+                                 hall=getattr(args, "hall", None), host=getattr(args, "host", None),
+                                 port=getattr(args, "port", None))
     except SettingsError as exc:
         print(f"giliran: {exc}", file=sys.stderr)
         return 2
@@ -151,7 +157,8 @@ async def _serve(settings: Settings) -> None:
 
 async def _hall_import(settings: Settings, path: str) -> int:
     config = load_hall(path)
-    store = create_store(settings.db)
+    hall = hall_id(settings, config)
+    store = create_store(settings.db, hall=hall)
     await store.open()
     try:
         async with store.transaction() as q:
@@ -160,18 +167,19 @@ async def _hall_import(settings: Settings, path: str) -> int:
             await q.audit(at=now, username="cli", action="hall", detail=f"import {path}"[:200])
     finally:
         await store.close()
-    print(f"{settings.db}: hall replaced with {path} ({config.hall.name}); restart the server to use it")
+    print(f"{store.path}: hall replaced with {path} ({config.hall.name}); restart the server to use it")
     return 0
 
 
 async def _hall_export(settings: Settings) -> int:
-    print(json.dumps(hall_in_use(settings).raw, ensure_ascii=False, indent=2))
+    print(json.dumps(hall_in_use(settings, hall=hall_id(settings)).raw, ensure_ascii=False, indent=2))
     return 0
 
 
 async def _open_for_users(settings: Settings) -> tuple[HallConfig, Store]:
-    config = hall_in_use(settings)
-    store = create_store(settings.db)
+    hall = hall_id(settings)
+    config = hall_in_use(settings, hall=hall)
+    store = create_store(settings.db, hall=hall)
     await store.open()
     return config, store
 

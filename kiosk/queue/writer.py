@@ -76,6 +76,7 @@ class Writer:
         self.config = config  # the hall in force; replaced whole by HallService.change
         self.clock = clock
         self.bus = bus
+        self.publisher = store.publisher(bus)  # committed events to the bus (and other processes')
         self.generation = 0  # counts writes that did more than issue tickets (see Loads)
         self._day: str | None = None
         self._hooks: list[Hook] = []
@@ -132,8 +133,8 @@ class Writer:
                             await hook(work)
                     except Exception:
                         log.exception("a transaction hook failed; the queue change is kept")
-        for event in work.events:
-            self.bus.publish(event)
+            q.announce(work.events)
+        self.publisher.committed(work.events)
         if day != self._day:
             self._day = day
 

@@ -1,5 +1,7 @@
-"""Storage, the only place with SQL: the contract (`base.Store`, `base.Queries`) and its SQLite
-implementation (`sqlite/`). The rest of Giliran asks for a store here and never names an engine."""
+"""Storage, the only place with SQL: the contract (`base.Store`, `base.Queries`) and its two
+implementations, SQLite (`sqlite/`, one process per hall, the default) and PostgreSQL
+(`postgres/`, many halls and several processes per hall). The rest of Giliran asks for a store
+here and never names an engine."""
 
 from __future__ import annotations
 
@@ -7,18 +9,49 @@ from pathlib import Path
 
 from kiosk.storage.base import Queries, Store
 
-__all__ = ["Queries", "Store", "create_store", "stored_setting_of"]
+__all__ = ["Queries", "Store", "create_store", "is_shared", "shown", "stored_setting_of"]
 
 
-def create_store(db: str | Path, *, synchronous: str = "FULL") -> Store:
-    """The store for a database: a file path (or `:memory:`) is an SQLite database."""
+def is_shared(db: str | Path) -> bool:
+    """Whether `db` is a database server several processes and halls share (PostgreSQL)."""
+    from kiosk.storage.postgres.dsn import is_postgres
+
+    return is_postgres(db)
+
+
+def shown(db: str | Path, hall: str | None = None) -> str:
+    """The database for messages and log lines (never a password)."""
+    if is_shared(db):
+        from kiosk.storage.postgres.dsn import locate
+
+        try:
+            return locate(str(db), hall).shown
+        except ValueError:
+            return "PostgreSQL"
+    return str(db)
+
+
+def create_store(db: str | Path, *, hall: str | None = None, synchronous: str = "FULL") -> Store:
+    """The store for a database: a `postgresql://` URL is PostgreSQL (the hall's schema named by
+    `?hall=` in the URL or `hall`); a file path (or `:memory:`) is an SQLite database, whose one
+    hall needs no name."""
+    if is_shared(db):
+        from kiosk.storage.postgres.dsn import locate
+        from kiosk.storage.postgres.store import PgStore
+
+        return PgStore(locate(str(db), hall))
     from kiosk.storage.sqlite.store import SqliteStore
 
     return SqliteStore(db, synchronous=synchronous)
 
 
-def stored_setting_of(db: str | Path, key: str) -> str | None:
+def stored_setting_of(db: str | Path, key: str, *, hall: str | None = None) -> str | None:
     """A run-time setting kept in the database, read before anything is started (None if none)."""
+    if is_shared(db):
+        from kiosk.storage.postgres.dsn import locate
+        from kiosk.storage.postgres.store import stored_setting as pg_setting
+
+        return pg_setting(locate(str(db), hall), key)
     from kiosk.storage.sqlite.store import stored_setting
 
     return stored_setting(db, key)

@@ -8,15 +8,22 @@ can stand beside it). Nothing here says how a store answers, only what.
   a hot path makes (a store may answer them from the same place as `reads`).
 - Rows come out as the dataclasses of kiosk/queue/models.py (or plain dicts for listings).
 - A store that cannot write (disk full, database away) raises `Unavailable` (503).
+- Several processes may serve one hall on a shared database (PostgreSQL): `publisher` brings every
+  process's committed events to each one's bus, `exclusive` runs a piece of work in one of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.queue.models import CounterState, Event, PrintJob, Ticket, User
+
+if TYPE_CHECKING:
+    from kiosk.queue.events import EventBus
+
+Body = Callable[[], Coroutine[Any, Any, None]]
 
 
 class TicketQueries(Protocol):
@@ -249,6 +256,17 @@ class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQ
     def savepoint(self, name: str) -> AbstractAsyncContextManager[None]:
         """A nested transaction: on error only its own writes are undone."""
 
+    def announce(self, events: Sequence[Event]) -> None:
+        """Inside a write transaction: the events and notices it publishes once committed (a store
+        shared by several processes tells the others with the commit)."""
+
+
+class Publisher(Protocol):
+    """Where the writer hands each transaction's events once it has committed."""
+
+    def committed(self, events: Sequence[Event]) -> None:
+        """Publish a committed transaction's events (in commit order with every other's)."""
+
 
 class Store(Protocol):
     """A hall's database."""
@@ -272,3 +290,16 @@ class Store(Protocol):
     @property
     def quick(self) -> Queries:
         """Small indexed reads for hot paths."""
+
+    def publisher(self, bus: EventBus) -> Publisher:
+        """How committed events reach `bus`: one process publishes its own as they commit; with
+        several processes on one database, the others' events and notices arrive too, and all in
+        commit order."""
+
+    async def exclusive(self, name: str, body: Body) -> None:
+        """Run `body()` in one process of the hall at a time (a printer's spool, the outbox): wait
+        while another process runs it, take over when that one dies; until `body` returns or this
+        is cancelled."""
+
+    def runs_here(self, name: str) -> bool:
+        """Whether this process runs the exclusive work `name` now."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from kiosk.queue.models import Event
 from kiosk.storage.sqlite.alerts import AlertSql
 from kiosk.storage.sqlite.counters import CounterSql
 from kiosk.storage.sqlite.printing import PrintSql
@@ -12,3 +15,9 @@ from kiosk.storage.sqlite.tickets import TicketSql
 
 class SqliteQueries(TicketSql, CounterSql, PrintSql, AlertSql, RecordSql, StaffSql):
     """The `Queries` of the SQLite store (see kiosk/storage/base.py for the contract)."""
+
+    announced: Sequence[Event] = ()
+
+    def announce(self, events: Sequence[Event]) -> None:
+        """What this transaction publishes once committed (one process: nobody else to tell)."""
+        self.announced = events

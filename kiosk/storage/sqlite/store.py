@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +32,9 @@ from pathlib import Path
 import aiosqlite
 
 from kiosk.queue.errors import Unavailable
+from kiosk.queue.events import EventBus
+from kiosk.queue.models import Event
+from kiosk.storage.base import Body
 from kiosk.storage.sqlite.connection import InlineConnection
 from kiosk.storage.sqlite.migrations import MIGRATIONS, statements
 from kiosk.storage.sqlite.queries import SqliteQueries
@@ -51,6 +54,18 @@ def stored_setting(path: str | Path, key: str) -> str | None:
     except sqlite3.Error:  # no settings table yet (an older or empty database)
         return None
     return str(row[0]) if row else None
+
+
+@dataclass(frozen=True)
+class LocalPublisher:
+    """One process: a transaction's events go to the bus as soon as it has committed."""
+
+    bus: EventBus
+
+    def committed(self, events: Sequence[Event]) -> None:
+        """Publish a committed transaction's events."""
+        for event in events:
+            self.bus.publish(event)
 
 
 @dataclass
@@ -166,6 +181,18 @@ class SqliteStore:
         thread must win the GIL from the loop, twice). Anything that may scan belongs on `reads`."""
         assert self._quick is not None, "store is not open"
         return SqliteQueries(self._quick)
+
+    def publisher(self, bus: EventBus) -> LocalPublisher:
+        """One process per SQLite database: its own events are all there is."""
+        return LocalPublisher(bus)
+
+    async def exclusive(self, name: str, body: Body) -> None:
+        """One process per SQLite database: everything runs here."""
+        await body()
+
+    def runs_here(self, name: str) -> bool:
+        """Everything runs in the one process."""
+        return True
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteQueries]:
