@@ -56,7 +56,8 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app[PRINTING] = runtime.printing
     app[FOLLOWING] = runtime.following
     app[AUTH] = StaffAuth(store, config, clock)
-    app[TICKET_LIMITER] = RateLimiter(config.limits.tickets_per_minute, config.limits.ticket_burst, clock.now)
+    app[TICKET_LIMITER] = RateLimiter(config.limits.tickets_per_minute, config.limits.ticket_burst, clock.now,
+                                      store.buckets, "tickets")
 
     async def follow_limits(old: HallConfig, new: HallConfig) -> None:
         app[TICKET_LIMITER].configure(new.limits.tickets_per_minute, new.limits.ticket_burst)

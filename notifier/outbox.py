@@ -68,7 +68,11 @@ class OutboxWorker:
 
     async def start(self) -> None:
         """Deliver what is pending (also what a restart left) and listen for new messages."""
-        self._tasks = [asyncio.create_task(self.run(), name="outbox"), asyncio.create_task(self._listen())]
+        # With several server processes on one database, one of them delivers (rate limits hold per bot
+        # and gateway, and each chat's messages stay in order).
+        store = self.following.writer.store
+        self._tasks = [asyncio.create_task(store.exclusive("outbox", self.run), name="outbox"),
+                       asyncio.create_task(self._listen())]
 
     async def stop(self) -> None:
         """Stop delivering; what is unsent stays in the outbox."""

@@ -163,7 +163,10 @@ class PrintSpool:
         return PrinterWorker(printer, driver, self.queue, self.printing)
 
     def _run(self, worker: PrinterWorker) -> None:
-        self._running[worker.printer.id] = asyncio.create_task(worker.run(), name=f"printer-{worker.printer.id}")
+        # With several server processes on one database, a printer is driven by one of them at a time.
+        store = self.queue.writer.store
+        self._running[worker.printer.id] = asyncio.create_task(
+            store.exclusive(f"printer/{worker.printer.id}", worker.run), name=f"printer-{worker.printer.id}")
 
     async def start(self) -> None:
         """Start the workers; unfinished jobs from before a restart are picked up at once."""
@@ -187,10 +190,16 @@ class PrintSpool:
 
     async def _listen(self) -> None:
         while True:
-            subscription = self.bus.subscribe(("print.queued",))
+            subscription = self.bus.subscribe(("print.queued", "print.done", "print.failed"))
             async for event in subscription:
-                if (worker := self.workers.get(event.data["printer"])):
+                if event.type != "print.queued":  # printed by this process or another one of the hall
+                    if isinstance(event.data.get("job"), int):
+                        await self.printing.settled(event.data["job"])
+                elif (worker := self.workers.get(event.data.get("printer", ""))):
                     worker.wake.set()
+                else:  # jobs of several printers (another process's batch of tickets)
+                    for worker in self.workers.values():
+                        worker.wake.set()
             if self.bus.closed:
                 return
             # Dropped for falling behind: wake everyone (they read the jobs table) and listen again.
@@ -219,5 +228,7 @@ class PrintSpool:
                 "last_printed_at": self.queue.iso(h.last_printed_at),
                 "checked_at": self.queue.iso(h.checked_at),
                 "kiosks": [k.id for k in self.config.kiosks if k.printer == pid],
+                # Several server processes: only the one driving the printer knows its state.
+                "driven_here": self.queue.writer.store.runs_here(f"printer/{pid}"),
             })
         return rows

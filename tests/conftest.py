@@ -92,6 +92,7 @@ def _files_in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """On PostgreSQL a server keeps its files (print previews, speech) in var/: the test's folder here."""
     import kiosk.settings
     monkeypatch.setattr(kiosk.settings, "DEFAULT_VAR", tmp_path)
+    monkeypatch.setenv("GILIRAN_VAR", str(tmp_path))  # and servers started in a subprocess
 
 
 @pytest.fixture

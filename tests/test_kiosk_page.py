@@ -12,10 +12,10 @@ from tests.conftest import hall_dict, wib
 
 
 @pytest.fixture
-async def served(aiohttp_server, tmp_path, clock):
+async def served(aiohttp_server, db_at, clock):
     clock.set(wib(2026, 11, 25, 13, 0))  # Paspor (08:00-12:00) is closed now
     config = parse_hall(hall_dict(kiosks=[{"id": "KV", "name": "Kios Lobi", "printer": "PV", "reset_after_s": 5}]))
-    app = create_app(Settings(db=tmp_path / "kiosk.sqlite3"), config=config, clock=clock, synchronous="NORMAL")
+    app = create_app(Settings(db=db_at("kiosk")), config=config, clock=clock, synchronous="NORMAL")
     return await aiohttp_server(app)
 
 

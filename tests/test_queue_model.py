@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
+import itertools
 from dataclasses import dataclass
-from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -18,6 +18,15 @@ from kiosk.queue.events import EventBus
 from kiosk.runtime import Runtime
 from kiosk.storage import create_store
 from tests.conftest import hall_dict, wib
+
+DB_AT: list = []  # the running test's db_at (a state machine takes no fixtures)
+RUNS = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _databases(db_at):
+    DB_AT[:] = [db_at]
+
 
 CONFIG = parse_hall(hall_dict(
     services=[{"code": "A", "name": "KTP", "agency": "DUKCAPIL", "daily_quota": 6},
@@ -47,8 +56,7 @@ class QueueMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.dir = tempfile.TemporaryDirectory()
-        self.store = create_store(Path(self.dir.name) / "m.sqlite3", synchronous="OFF")
+        self.store = create_store(DB_AT[0](f"m{next(RUNS)}"), synchronous="OFF")
         self.clock = FakeClock(wib(2026, 11, 25, 9, 0))
         self.runtime = Runtime.build(self.store, CONFIG, self.clock, EventBus())
         self.queue = self.runtime.queue
@@ -75,7 +83,6 @@ class QueueMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.run(self.store.close())
         self.loop.close()
-        self.dir.cleanup()
 
     # --- model helpers ----------------------------------------------------------------
     def at(self, counter: str) -> ModelTicket | None:

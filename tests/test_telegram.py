@@ -26,13 +26,13 @@ async def telegram():
 
 
 @pytest.fixture
-def bot_client(aiohttp_client, tmp_path, telegram):
+def bot_client(aiohttp_client, tmp_path, telegram, db_at):
     async def make(mode: str = "polling", **alerts):
         config = parse_hall(hall_dict(alerts=ALERTS | alerts, services=[
             {"code": "A", "name": "KTP Elektronik", "agency": "DUKCAPIL"},
             {"code": "B", "name": "Kartu Keluarga", "agency": "DUKCAPIL"},
             {"code": "P", "name": "Paspor", "agency": "IMIGRASI"}]))
-        settings = Settings(db=tmp_path / "tg.sqlite3", telegram_token=telegram.token,
+        settings = Settings(db=db_at("tg"), telegram_token=telegram.token,
                             telegram_api_url=telegram.url, telegram_mode=mode,
                             telegram_secret="rahasia-webhook" if mode == "webhook" else None)
         client = await aiohttp_client(create_app(settings, config=config, synchronous="NORMAL"))
@@ -175,14 +175,14 @@ async def test_webhook_mode_checks_the_secret(telegram, bot_client):
     assert "Saya bot antrean" in telegram.texts(CHAT)[0]
 
 
-async def test_messages_pending_at_a_crash_are_delivered_once_after_restart(telegram, tmp_path):
+async def test_messages_pending_at_a_crash_are_delivered_once_after_restart(telegram, tmp_path, db_at):
     from tests.server_process import ServerProcess, write_hall
 
     config = write_hall(tmp_path)
     config.write_text(config.read_text() + "\n[alerts]\nretry_first_s = 0.2\napproach_ahead = 1\n")
     env = {"GILIRAN_TELEGRAM_TOKEN": telegram.token, "GILIRAN_TELEGRAM_API_URL": telegram.url}
     telegram.faults = [(500, None)] * 10_000  # Telegram is down
-    server = ServerProcess(config, tmp_path / "crash.sqlite3", env)
+    server = ServerProcess(config, db_at("crash"), env)
     url = await server.start()
     import aiohttp
     async with aiohttp.ClientSession() as session:
@@ -194,7 +194,7 @@ async def test_messages_pending_at_a_crash_are_delivered_once_after_restart(tele
         finally:
             await server.kill()
         telegram.faults.clear()  # Telegram is back
-        server = ServerProcess(config, tmp_path / "crash.sqlite3", env)
+        server = ServerProcess(config, db_at("crash"), env)
         await server.start()
         try:
             await until(lambda: len(telegram.texts(CHAT)) >= 2)

@@ -19,6 +19,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.queue.models import CounterState, Event, PrintJob, Ticket, User
+from kiosk.support.ratelimit import SharedBuckets
 
 if TYPE_CHECKING:
     from kiosk.queue.events import EventBus
@@ -273,6 +274,7 @@ class Store(Protocol):
 
     path: str  # where it is, for log lines
     failures: int  # writes undone so far (what was read inside them may not be true)
+    buckets: SharedBuckets | None  # rate limits shared by the hall's processes (None: one process)
 
     async def open(self) -> None:
         """Connect and bring the schema up to date."""

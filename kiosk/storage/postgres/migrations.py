@@ -198,7 +198,6 @@ MIGRATIONS: tuple[str, ...] = (
 SUPPORT = """
 CREATE UNLOGGED TABLE IF NOT EXISTS rate_buckets (
     key text PRIMARY KEY,
-    tokens double precision NOT NULL,
-    at double precision NOT NULL
+    tat double precision NOT NULL  -- when the bucket is full again (GCRA's theoretical arrival time)
 );
 """

@@ -27,12 +27,14 @@ import asyncpg
 from kiosk.queue.events import EventBus
 from kiosk.queue.models import Event
 from kiosk.storage.base import Body, Publisher
+from kiosk.storage.postgres.buckets import PgBuckets
 from kiosk.storage.postgres.connection import CONNECTION_FAILURES, PgConnection, unavailable
 from kiosk.storage.postgres.dsn import Location, lock_key
 from kiosk.storage.postgres.locks import LockKeeper
 from kiosk.storage.postgres.migrations import MIGRATIONS, SUPPORT
 from kiosk.storage.postgres.queries import PgQueries
 from kiosk.storage.postgres.relay import Relay, listen, payload
+from kiosk.support.ratelimit import SharedBuckets
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,23 @@ CONNECT_TIMEOUT_S = 5.0
 ACQUIRE_TIMEOUT_S = 5.0
 COMMAND_TIMEOUT_S = 30.0
 LOCK_TIMEOUT = "10s"
+
+
+class _OneLine(logging.Filter):
+    """asyncpg's pool logs a traceback each time it fails to reconnect while PostgreSQL is away:
+    one line is enough (the 503s say the rest)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({type(exc).__name__}: {exc})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+_ONE_LINE = _OneLine()
 
 
 def _numeric(text: str) -> int | float:
@@ -67,6 +86,7 @@ class PgStore:
         self._listener: asyncio.Task[None] | None = None
         self._follower: asyncio.Task[None] | None = None
         self._locks = LockKeeper(self._connect, lambda name: lock_key("work", location.hall, name))
+        self.buckets: SharedBuckets | None = None  # set once open
 
     # --- connections -------------------------------------------------------------------------
     def _settings(self) -> dict[str, str]:
@@ -81,6 +101,8 @@ class PgStore:
 
     async def open(self) -> None:
         """Connect, create the hall's schema if new and bring it up to date; start listening."""
+        if _ONE_LINE not in logging.getLogger("asyncpg.pool").filters:
+            logging.getLogger("asyncpg.pool").addFilter(_ONE_LINE)
         try:
             self._pool = await asyncpg.create_pool(
                 self.location.dsn, min_size=min(POOL_MIN, self.pool_max), max_size=self.pool_max,
@@ -93,6 +115,7 @@ class PgStore:
             await self.close()
             raise unavailable(exc) from exc
         self._id_tables = frozenset(r[0] for r in rows)
+        self.buckets = PgBuckets(self._pool)
         if self._relay is not None:
             ready = asyncio.Event()
             self._follower = asyncio.get_running_loop().create_task(self._relay.follow(), name="pg-relay")
@@ -215,7 +238,7 @@ class PgStore:
         try:
             await asyncio.shield(self._pool.release(conn, timeout=5))
         except (asyncpg.PostgresError, asyncpg.InterfaceError, *CONNECTION_FAILURES):
-            conn.terminate()
+            pass  # a connection that cannot be reset is closed by the pool, which opens another later
 
     async def _read_events(self, last: int, upto: int | None) -> list[Event]:
         if upto is None:

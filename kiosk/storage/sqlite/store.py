@@ -38,6 +38,7 @@ from kiosk.storage.base import Body
 from kiosk.storage.sqlite.connection import InlineConnection
 from kiosk.storage.sqlite.migrations import MIGRATIONS, statements
 from kiosk.storage.sqlite.queries import SqliteQueries
+from kiosk.support.ratelimit import SharedBuckets
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class SqliteStore:
         self._batch: _Batch | None = None
         self._flushing: set[asyncio.Task[None]] = set()
         self.failures = 0  # writes undone so far (what was read inside them may not be true)
+        self.buckets: SharedBuckets | None = None  # one process: its rate limits are exact in memory
 
     async def open(self) -> None:
         """Connect, switch to WAL and apply migrations."""

@@ -1,0 +1,232 @@
+"""The PostgreSQL store itself: statement translation, the two migration lists in step, halls kept
+apart, events in commit order across processes, exclusive work, shared rate limits. (The whole
+suite runs on PostgreSQL too with GILIRAN_TEST_DB=postgresql; these need a server either way and
+are skipped when PostgreSQL is not installed.)"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from contextlib import closing
+
+import pytest
+
+from kiosk.hall.parse import parse_hall
+from kiosk.queue.clock import FakeClock
+from kiosk.queue.errors import TooManyRequests
+from kiosk.queue.events import EventBus
+from kiosk.runtime import Runtime
+from kiosk.storage import create_store
+from kiosk.storage.postgres.connection import translate
+from kiosk.storage.postgres.dsn import locate, schema_of
+from kiosk.storage.postgres.migrations import MIGRATIONS as PG_MIGRATIONS
+from kiosk.storage.sqlite.migrations import MIGRATIONS as SQLITE_MIGRATIONS
+from kiosk.support.ratelimit import RateLimiter
+from tests.conftest import hall_dict, wib
+
+
+def test_statements_are_translated_once_outside_quotes():
+    assert translate("SELECT * FROM t WHERE a = ? AND b = '?' AND c = ?") == \
+        ("SELECT * FROM t WHERE a = $1 AND b = '?' AND c = $2", "rows", None)
+    assert translate("SELECT ?1, ?2, ?1")[0] == "SELECT $1, $2, $1"
+    assert translate("INSERT INTO events (at) VALUES (?)") == ("INSERT INTO events (at) VALUES ($1)", "insert", "events")
+    assert translate("INSERT INTO users (a) VALUES (?) RETURNING *")[1] == "rows"
+    assert translate("UPDATE t SET a = 'it''s ?' WHERE id = ?")[0] == "UPDATE t SET a = 'it''s ?' WHERE id = $1"
+    assert translate("DELETE FROM t WHERE id = ?")[1] == "run"
+
+
+def test_a_hall_is_named_by_the_url_or_the_hall_file():
+    assert locate("postgresql://u:secret@db:5433/regency?hall=mpp-a").hall == "mpp-a"
+    where = locate("postgresql://u:secret@db:5433/regency?hall=mpp-a&sslmode=require")
+    assert where.dsn == "postgresql://u:secret@db:5433/regency?sslmode=require", "asyncpg never sees hall="
+    assert "secret" not in where.shown and "mpp-a" in where.shown
+    assert locate("postgresql://db/regency", "mpp-b").schema == "hall_mpp_b" == schema_of("mpp-b")
+    assert locate("postgresql://db/regency").hall == "default"
+    with pytest.raises(ValueError, match="names hall 'mpp-a' but the hall is 'mpp-b'"):
+        locate("postgresql://db/regency?hall=mpp-a", "mpp-b")
+    with pytest.raises(ValueError, match="lower-case"):
+        locate("postgresql://db/regency?hall=Hall_1")
+
+
+def test_both_stores_have_one_entry_per_schema_change():
+    assert len(PG_MIGRATIONS) == len(SQLITE_MIGRATIONS), \
+        "a migration added to one store needs its form in the other (kiosk/storage/*/migrations.py)"
+
+
+async def test_both_stores_reach_the_same_tables_and_columns(pg_server, tmp_path):
+    sqlite_store = create_store(tmp_path / "parity.sqlite3")
+    await sqlite_store.open()
+    await sqlite_store.close()
+    with closing(sqlite3.connect(tmp_path / "parity.sqlite3")) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                             "AND name NOT LIKE 'sqlite_%'")]
+        lite = {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+    store = create_store(f"{pg_server}?hall=parity")
+    await store.open()
+    try:
+        rows = await store.reads._all("SELECT table_name, column_name FROM information_schema.columns "
+                                      "WHERE table_schema = 'hall_parity'")
+    finally:
+        await store.close()
+    pg: dict[str, set[str]] = {}
+    for row in rows:
+        pg.setdefault(row[0], set()).add(row[1])
+    for own in ("schema_version", "rate_buckets"):  # the PostgreSQL store's bookkeeping
+        pg.pop(own)
+    assert pg == lite
+
+
+async def test_an_older_hall_schema_keeps_its_queue_order(pg_server, clock, config):
+    # The PostgreSQL form of test_numbering's upgrade test: schema 5, three waiting tickets, then 6.
+    import asyncpg
+    conn = await asyncpg.connect(pg_server)
+    try:
+        await conn.execute("CREATE SCHEMA hall_old5; SET search_path = hall_old5")
+        for script in PG_MIGRATIONS[:5]:
+            await conn.execute(script)
+        await conn.execute("CREATE TABLE schema_version (version integer NOT NULL); "
+                           "INSERT INTO schema_version VALUES (5)")
+        for seq in (1, 2, 3):
+            await conn.execute("INSERT INTO tickets (token, day, prefix, seq, number, service, state, issued_at) "
+                               "VALUES ($1, '2026-11-25', 'B', $2, $3, 'B', 'waiting', $4)",
+                               f"tok{seq}", seq, f"B{seq:03d}", clock.now() + seq)
+    finally:
+        await conn.close()
+    store = create_store(f"{pg_server}?hall=old5")
+    await store.open()
+    try:
+        runtime = Runtime.build(store, config, clock, EventBus())
+        await runtime.start()
+        assert (await runtime.queue.issue("B")).number == "B004"
+        called = [(await runtime.queue.call_next("1", "siti"))[0].number for _ in range(4)]
+        assert called == ["B001", "B002", "B003", "B004"]
+        assert await store.reads.waiting_count(runtime.queue.today(), "B") == 0, "the trigger kept the count"
+    finally:
+        await store.close()
+
+
+async def _runtime(url: str, clock: FakeClock, **hall) -> tuple[Runtime, EventBus]:
+    store = create_store(url)
+    bus = EventBus(maxsize=100_000)
+    runtime = Runtime.build(store, parse_hall(hall_dict(**hall)), clock, bus)
+    await store.open()
+    await runtime.start()
+    return runtime, bus
+
+
+async def test_two_halls_in_one_database_never_see_each_other(pg_server, clock):
+    a, _ = await _runtime(f"{pg_server}?hall=kota-a", clock)
+    b, _ = await _runtime(f"{pg_server}?hall=kota-b", clock)
+    try:
+        for _ in range(3):
+            await a.queue.issue("A")
+        ticket = await b.queue.issue("A")
+        assert ticket.number == "A001", "each hall numbers its own tickets"
+        assert await b.writer.store.reads.ticket_by_token((await a.queue.issue("B")).token) is None
+        async with a.writer.store.transaction() as q:
+            await q.add_user("siti", "hash", "admin", [], clock.now())
+        assert await b.writer.store.reads.user_by_name("siti") is None
+        assert await a.writer.store.reads.user_by_name("SITI") is not None, "names compare without case"
+        assert (await b.writer.store.reads.issued_counts(b.queue.today())) == {"A": 1}
+    finally:
+        await a.writer.store.close()
+        await b.writer.store.close()
+
+
+async def test_every_process_sees_every_event_once_in_commit_order(pg_server, clock):
+    # Two "processes" (two stores, two buses) of one hall issue and call at the same time: each bus
+    # gets every public event of the hall exactly once, in id order, whoever wrote it.
+    url = f"{pg_server}?hall=relay"
+    one, bus1 = await _runtime(url, clock)
+    two, bus2 = await _runtime(url, clock)
+    subs = [bus1.subscribe(), bus2.subscribe()]
+    try:
+        async def issue(rt: Runtime, n: int) -> None:
+            for i in range(n):
+                await rt.queue.issue("B", priority=i % 5 == 0)
+
+        async def call(rt: Runtime, counter: str, n: int) -> None:
+            for _ in range(n):
+                await rt.queue.call_next(counter, None)
+        await asyncio.gather(issue(one, 60), issue(two, 60), call(one, "1", 20), call(two, "4", 20))
+        newest = await one.writer.store.reads.last_event_id()
+        every = [e.id for e in await one.writer.store.reads.events_after(0)]
+        for sub in subs:
+            seen: list[int] = []
+            async with asyncio.timeout(10):
+                while not seen or seen[-1] < newest:
+                    event = await sub.next(5)
+                    assert event is not None, f"stopped at {seen[-1:]} of {newest}"
+                    if event.public:
+                        seen.append(event.id)
+            assert seen == every
+    finally:
+        for sub in subs:
+            sub.close()
+        await one.writer.store.close()
+        await two.writer.store.close()
+
+
+async def test_exclusive_work_runs_in_one_process_and_moves_when_it_stops(pg_server):
+    from kiosk.storage.postgres.store import PgStore
+    stores = [create_store(f"{pg_server}?hall=locks") for _ in range(2)]
+    for store in stores:
+        await store.open()
+        assert isinstance(store, PgStore)
+        store._locks.poll_s = 0.05
+    running: list[int] = []
+
+    def body(n: int):
+        async def work() -> None:
+            running.append(n)
+            await asyncio.Event().wait()
+        return work
+    tasks = [asyncio.create_task(store.exclusive("printer/P1", body(n))) for n, store in enumerate(stores)]
+    try:
+        async with asyncio.timeout(10):
+            while not running:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)
+        assert len(running) == 1, "one process at a time"
+        first = running[0]
+        assert stores[first].runs_here("printer/P1") and not stores[1 - first].runs_here("printer/P1")
+        await stores[first].close()  # that process goes away: its session (and lock) ends
+        async with asyncio.timeout(10):
+            while len(running) < 2:
+                await asyncio.sleep(0.01)
+        assert running == [first, 1 - first]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for store in stores:
+            await store.close()
+
+
+async def test_shared_rate_limits_match_the_in_memory_ones(pg_server):
+    # The same sequence of attempts against the in-memory buckets and the database's gives the same
+    # answers and the same waits, and two "processes" share the database's.
+    store = create_store(f"{pg_server}?hall=limits")
+    await store.open()
+    try:
+        clock = FakeClock(wib(2026, 11, 25, 9, 0))
+        local = RateLimiter(6, 3, clock.now)
+        shared = [RateLimiter(6, 3, clock.now, store.buckets, "tickets") for _ in range(2)]
+        outcomes: list[tuple[bool, bool]] = []
+        for step in range(40):
+            clock.advance(0.0 if step % 4 else 7.0)
+            ok_local = ok_shared = True
+            try:
+                local.take("kiosk", "x")
+            except TooManyRequests:
+                ok_local = False
+            try:
+                await shared[step % 2].check("kiosk", "x")
+            except TooManyRequests as exc:
+                ok_shared = False
+                assert exc.retry_after == pytest.approx(local.retry_after("kiosk"))
+            outcomes.append((ok_local, ok_shared))
+            assert await shared[0].wait("kiosk") == pytest.approx(local.retry_after("kiosk"))
+        assert all(a == b for a, b in outcomes) and {a for a, _ in outcomes} == {True, False}
+    finally:
+        await store.close()
