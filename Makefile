@@ -5,13 +5,19 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 A11Y   := tools/a11y/node_modules/.installed
 
-.PHONY: run test check bench faults a11y check-config clean
+.PHONY: run test test-pg check bench faults a11y check-config clean
 
 run: $(STAMP)
 	$(BIN)/giliran serve
 
 test: check $(A11Y)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite on PostgreSQL (GILIRAN_PG_DSN names a server; without it a throwaway cluster is started
+# when Debian's postgresql is installed). Tests about the SQLite store itself skip themselves.
+test-pg: $(STAMP)
+	GILIRAN_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS) --deselect tests/test_postgres_store.py \
+		--deselect tests/test_pg_processes.py --deselect tests/test_accessibility.py
 
 # Lint and import order (ruff), types (mypy; strict on the queue, hall, storage and support packages).
 check: $(STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from kiosk.runtime import Runtime
 from kiosk.settings import Settings
 from kiosk.staff.auth import StaffAuth
 from kiosk.storage import create_store, is_shared, shown, stored_setting_of
+from kiosk.support.aio import stop_tasks
 from kiosk.support.ratelimit import RateLimiter
 from kiosk.web.admin import routes as admin_routes
 from kiosk.web.api import routes
@@ -117,10 +119,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     users = await store.reads.users()
     if not users:
         log.warning("belum ada akun petugas: buat dengan 'giliran user add NAMA --role admin --password-stdin'")
+    follower = asyncio.get_running_loop().create_task(app[HALL].follow(app[BUS]), name="hall-follow")
     config = app[QUEUE].config
     log.info("%s: %d layanan, %d loket, database %s", config.hall.name, len(config.services),
              len(config.counters), store.path)
     yield
+    await stop_tasks([follower])
     await store.close()
 
 

@@ -230,3 +230,34 @@ async def test_shared_rate_limits_match_the_in_memory_ones(pg_server):
         assert all(a == b for a, b in outcomes) and {a for a, _ in outcomes} == {True, False}
     finally:
         await store.close()
+
+
+async def test_a_hall_change_made_in_one_process_is_in_force_in_the_others(pg_server, clock):
+    url = f"{pg_server}?hall=admin-edit"
+    one, bus1 = await _runtime(url, clock)
+    two, bus2 = await _runtime(url, clock)
+    follow = asyncio.create_task(two.hall.follow(bus2))
+    seen: list[int | None] = []
+    two.hall.on_reconfigure(lambda old, new: asyncio.sleep(0, seen.append(new.service("A").daily_quota)))
+    try:
+        def quota(n: int):
+            def edit(raw: dict) -> dict:
+                doc = {**raw, "services": [dict(s) for s in raw["services"]]}
+                doc["services"][0]["daily_quota"] = n
+                return doc
+            return edit
+        await one.hall.change(quota(9), "admin", "services A")
+        async with asyncio.timeout(10):
+            while two.queue.config.service("A").daily_quota != 9:
+                await asyncio.sleep(0.01)
+        assert seen == [9], "the rooms of the other process follow too"
+        # An edit made in the second process starts from the newest document, not its own copy.
+        two.writer.config = parse_hall(hall_dict())  # as if the first change had not been heard yet
+        await two.hall.change(lambda raw: {**raw, "hall": {**raw["hall"], "name": "MPP Baru"}}, "admin", "hall")
+        stored = await one.writer.store.reads.setting("hall")
+        assert '"daily_quota": 9' in stored and "MPP Baru" in stored
+    finally:
+        follow.cancel()
+        await asyncio.gather(follow, return_exceptions=True)
+        await one.writer.store.close()
+        await two.writer.store.close()

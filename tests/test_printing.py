@@ -199,7 +199,7 @@ async def test_file_driver_writes_through_python_escpos(aiohttp_client, tmp_path
     config = parse_hall(hall_dict(
         printers=[{"id": "LP", "driver": "file", "devfile": str(device), "profile": "TM-T20II"}],
         kiosks=[{"id": "K1", "name": "Kios", "printer": "LP"}]))
-    client = await aiohttp_client(create_app(Settings(db=db_at("data/file.sqlite3")), config=config,
+    client = await aiohttp_client(create_app(Settings(db=db_at("data/file.sqlite3"), var=tmp_path / "data"), config=config,
                                              clock=clock, synchronous="NORMAL"))
     body = await take(client, "A", kiosk="K1")
     assert body["print"]["state"] == "printed"

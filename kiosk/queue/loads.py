@@ -45,7 +45,8 @@ class Loads:
         if (load := w.loads.get(code)) is not None:
             return load
         writer = self.writer
-        key = (writer.generation, writer.store.failures, w.day, writer.config)
+        # Other processes of the hall (a shared database) change counters too: what they did counts.
+        key = (writer.generation, writer.publisher.heard, writer.store.failures, w.day, writer.config)
         if key != self._steady_key:
             self._steady.clear()
             self._steady_key = key

@@ -265,6 +265,10 @@ class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQ
 class Publisher(Protocol):
     """Where the writer hands each transaction's events once it has committed."""
 
+    @property
+    def heard(self) -> int:
+        """Transactions of other processes of the hall heard of so far (0 with one process)."""
+
     def committed(self, events: Sequence[Event]) -> None:
         """Publish a committed transaction's events (in commit order with every other's)."""
 

@@ -61,6 +61,7 @@ class Relay:
         self.read = read  # events with last < id <= upto (upto None: all), oldest first
         self.process = secrets.token_hex(8)  # this process, in the NOTIFY payloads
         self.last = 0  # the newest event id published here
+        self.heard = 0  # other processes' transactions heard of
         self._own: dict[int, list[Event]] = {}  # own transactions' events by their newest id, until published
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -99,7 +100,7 @@ class Relay:
                 self.last = event.id
 
     # --- other processes -----------------------------------------------------------------------
-    def heard(self, connection: object, pid: int, channel: str, text: str) -> None:
+    def notified(self, connection: object, pid: int, channel: str, text: str) -> None:
         """asyncpg's listener callback: handled in order by `_follow`."""
         self._queue.put_nowait(text)
 
@@ -124,6 +125,7 @@ class Relay:
             if batch:
                 self._publish(batch)
             return  # own notices were published by the writer
+        self.heard += 1
         if newest > self.last:
             await self._catch_up(newest)
         for kind, data in message.get("n") or []:
@@ -155,7 +157,7 @@ async def listen(dsn: str, channel: str, relay: Relay, ready: asyncio.Event,
                 if not lost.done():
                     lost.set_result(None)
             conn.add_termination_listener(gone)
-            await conn.add_listener(channel, relay.heard)
+            await conn.add_listener(channel, relay.notified)
             if first:
                 first = False
                 ready.set()

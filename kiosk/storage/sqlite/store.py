@@ -62,6 +62,7 @@ class LocalPublisher:
     """One process: a transaction's events go to the bus as soon as it has committed."""
 
     bus: EventBus
+    heard: int = 0  # nobody else writes to the hall
 
     def committed(self, events: Sequence[Event]) -> None:
         """Publish a committed transaction's events."""
