@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -19,12 +20,12 @@ from kiosk.app import create_app, hall_id, hall_in_use
 from kiosk.hall.config import ConfigError, HallConfig
 from kiosk.hall.parse import load_hall
 from kiosk.queue.clock import SystemClock
-from kiosk.queue.errors import DomainError
+from kiosk.queue.errors import DomainError, Unavailable
 from kiosk.queue.hall import HALL_KEY
 from kiosk.queue.models import ROLES
-from kiosk.settings import Settings, SettingsError
+from kiosk.settings import DEFAULT_DB, Settings, SettingsError
 from kiosk.staff.auth import StaffAuth
-from kiosk.storage import Store, create_store
+from kiosk.storage import Store, create_store, is_shared, stored_setting_of
 from kiosk.web.appkeys import HALL
 from kiosk.web.guard import ConnectionGuard, GuardedSite
 
@@ -64,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
                                     help="replace the database's hall with a hall file (stop the server first)")
     importing.add_argument("file")
     exporting = hall_sub.add_parser("export", help="print the database's hall (JSON)")
+    moving = sub.add_parser("migrate-to", help="copy a hall's SQLite database into PostgreSQL, verified by counts")
+    moving.add_argument("--db", required=True, help="the PostgreSQL URL to copy into (postgresql://...)")
+    moving.add_argument("--from", dest="source", default=str(DEFAULT_DB),
+                        help=f"the hall's SQLite file (default: {DEFAULT_DB})")
+    moving.add_argument("--hall", help="the hall's id in PostgreSQL (default: the [hall] id of the hall kept in "
+                                       "the SQLite file, else 'default')")
     for p in (add, listing, importing, exporting):
         p.add_argument("--config", help="hall file (default: the bundled demo)")
         p.add_argument("--db", help=DB_HELP)
@@ -88,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_serve(settings))
         elif args.command == "check-config":
             return _check_config(args.file)
+        elif args.command == "migrate-to":
+            return _migrate_to(settings, Path(args.source))
         elif args.command == "hall":
             return asyncio.run(_hall_import(settings, args.file) if args.hall_command == "import"
                                else _hall_export(settings))
@@ -218,4 +227,30 @@ async def _user_list(settings: Settings) -> int:
         print(f"{user.username}\t{user.role}\t{counters}\t{state}")
     if not users:
         print("no users yet: giliran user add NAME --role admin --password-stdin")
+    return 0
+
+
+def _migrate_to(settings: Settings, source: Path) -> int:
+    """Copy a hall's SQLite database into its schema of a PostgreSQL database and compare the counts."""
+    from kiosk.storage.postgres.dsn import locate
+    from kiosk.storage.postgres.transfer import TransferError, migrate_to
+
+    if not is_shared(settings.db):
+        print("giliran: --db must be a PostgreSQL URL (postgresql://user:password@host:port/name)", file=sys.stderr)
+        return 2
+    hall = settings.hall
+    if hall is None and source.exists():
+        stored = stored_setting_of(source, HALL_KEY)
+        hall = json.loads(stored).get("hall", {}).get("id") if stored else None
+    try:
+        target = locate(str(settings.db), hall)
+        result = asyncio.run(migrate_to(source, target))
+    except (TransferError, ValueError, Unavailable) as exc:
+        print(f"giliran: migrate-to: {exc}", file=sys.stderr)
+        return 1
+    width = max(len(t) for t in result.counts)
+    for table, (lite, pg) in result.counts.items():
+        print(f"{table:<{width}}  {lite:>9}  {pg:>9}  {'ok' if lite == pg else 'DIFFERENT'}")
+    print(f"{source} -> {target.shown}: every table copied and counted; serve the hall with "
+          f"--db '<the same URL>' --hall {target.hall}")
     return 0
