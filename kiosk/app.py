@@ -26,6 +26,7 @@ from kiosk.web.api import routes
 from kiosk.web.appkeys import AUTH, BUS, CLOCK, FOLLOWING, HALL, PRINTING, QUEUE, SETTINGS, STORE, TICKET_LIMITER
 from kiosk.web.citizen import routes as citizen_routes
 from kiosk.web.middlewares import add_security_headers, error_middleware
+from kiosk.web.regency import routes as regency_routes
 from kiosk.web.staff_pages import routes as staff_page_routes
 from kiosk.web.users_api import routes as users_routes
 from kiosk.web.watch import setup_watch
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.add_routes(staff_page_routes)
     app.add_routes(admin_routes)
     app.add_routes(users_routes)
+    app.add_routes(regency_routes)
     setup_watch(app, app[QUEUE], bus)
     from display.web import setup_display  # the composition root is the one place rooms are wired in
     setup_display(app)

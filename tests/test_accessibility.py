@@ -40,7 +40,8 @@ async def test_every_page_passes_axe(aiohttp_server, app, browser, aiohttp_clien
              ("audit", "/staff/audit", (1366, 768), True), ("admin", "/admin", (1366, 768), True),
              ("services", "/admin/services", (1366, 768), True), ("service", "/admin/services/A", (1366, 768), True),
              ("counter", "/admin/counters/1", (1366, 768), True), ("alerts", "/admin/alerts", (1366, 768), True),
-             ("users", "/admin/users", (1366, 768), True), ("display", "/display?sound=0", (1920, 1080), False)]
+             ("users", "/admin/users", (1366, 768), True), ("display", "/display?sound=0", (1920, 1080), False),
+             ("regency", "/kabupaten", (1366, 768), True)]
     cookie = await lighthouse.session_cookie(str(server.make_url("")).rstrip("/"), "admin", PASSWORD)
     name, _, value = cookie.partition("=")
     # axe is injected by the test itself, so the page's own CSP (own scripts only) is bypassed for it.

@@ -30,7 +30,7 @@ ADMINS_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("POST", "/api/use
 PAGES = {("GET", "/staff"), ("GET", "/staff/counter/{id}"), ("GET", "/staff/supervisor"), ("GET", "/staff/audit"),
          ("POST", "/staff/logout"), ("GET", "/admin"), ("GET", "/admin/{section}"), ("GET", "/admin/{section}/new"),
          ("GET", "/admin/{section}/{key}"), ("POST", "/admin/{section}"), ("POST", "/admin/{section}/{key}"),
-         ("POST", "/admin/{section}/{key}/delete")}
+         ("POST", "/admin/{section}/{key}/delete"), ("GET", "/kabupaten")}
 MANAGER_PAGES = {p for p in PAGES if p[1].startswith("/admin")} | {("GET", "/staff/supervisor"),
                                                                    ("GET", "/staff/audit")}
 PUBLIC |= {("GET", "/staff/login"), ("POST", "/staff/login")}

@@ -251,7 +251,16 @@ class StaffQueries(Protocol):
         """Log a session out."""
 
 
-class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries, Protocol):
+class RegencyQueries(Protocol):
+    """What a regency sees of its halls (read only)."""
+
+    async def halls_day(self, day: str, now: float) -> list[dict[str, Any]]:
+        """Every hall of the database with its figures for `day` (issued, waiting, at counters,
+        served, no-shows, mean wait until called, longest current wait), by hall name."""
+
+
+class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries,
+              RegencyQueries, Protocol):
     """Everything the domain reads and writes, on one connection or transaction."""
 
     def savepoint(self, name: str) -> AbstractAsyncContextManager[None]:

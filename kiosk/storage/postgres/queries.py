@@ -5,9 +5,12 @@ an unqualified column in ON CONFLICT ... WHERE, COLLATE NOCASE, an empty IN ()).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from kiosk.queue.models import Ticket, User
+from kiosk.storage.postgres.dsn import SCHEMA_PREFIX
 from kiosk.storage.sqlite.queries import SqliteQueries
+from kiosk.storage.sqlite.regency import HALL_DAY, hall_figures
 from kiosk.storage.sqlite.tickets import ticket_row
 
 
@@ -80,6 +83,19 @@ class PgQueries(SqliteQueries):
                 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.ticket_id = h.id AND o.stage = 'approaching')
                 ORDER BY t.place, t.id""", (day, service, head))
         return [ticket_row(r) for r in rows]
+
+    # --- regency ---------------------------------------------------------------------------
+    async def halls_day(self, day: str, now: float) -> list[dict[str, Any]]:
+        """Every hall of the database (each schema hall_<id> with tickets) with its figures for `day`."""
+        schemas = await self._all(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'tickets' "
+            "AND table_schema LIKE ? ORDER BY table_schema", (SCHEMA_PREFIX.replace("_", r"\_") + "%",))
+        halls = []
+        for (schema,) in schemas:
+            row = await self._one(HALL_DAY.format(t=f'"{schema}".tickets', s=f'"{schema}".settings'), (now, day))
+            assert row is not None
+            halls.append(hall_figures(schema.removeprefix(SCHEMA_PREFIX).replace("_", "-"), row))
+        return sorted(halls, key=lambda h: str(h["name"]).lower())
 
     # --- staff -----------------------------------------------------------------------------
     async def user_by_name(self, username: str) -> User | None:

@@ -43,6 +43,7 @@ CONNECT_TIMEOUT_S = 5.0
 ACQUIRE_TIMEOUT_S = 5.0
 COMMAND_TIMEOUT_S = 30.0
 LOCK_TIMEOUT = "10s"
+REGENCY_ROLE = "giliran_regency"  # if this database role exists, it may read every hall's tables
 
 
 class _OneLine(logging.Filter):
@@ -142,6 +143,12 @@ class PgStore:
                 await conn.execute(f"DELETE FROM schema_version; INSERT INTO schema_version VALUES ({number})")
                 log.info("database %s migrated to schema %d", self.path, number)
             await conn.execute(SUPPORT)
+            if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", REGENCY_ROLE):
+                # A read-only database role for the regency's own reporting tools (docs/postgres.md).
+                await conn.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {REGENCY_ROLE}; '
+                                   f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {REGENCY_ROLE}; '
+                                   f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" GRANT SELECT ON TABLES '
+                                   f'TO {REGENCY_ROLE}')
 
     async def close(self) -> None:
         """Stop listening, free the locks, close the pool."""

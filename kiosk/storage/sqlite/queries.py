@@ -9,11 +9,12 @@ from kiosk.storage.sqlite.alerts import AlertSql
 from kiosk.storage.sqlite.counters import CounterSql
 from kiosk.storage.sqlite.printing import PrintSql
 from kiosk.storage.sqlite.records import RecordSql
+from kiosk.storage.sqlite.regency import RegencySql
 from kiosk.storage.sqlite.staff import StaffSql
 from kiosk.storage.sqlite.tickets import TicketSql
 
 
-class SqliteQueries(TicketSql, CounterSql, PrintSql, AlertSql, RecordSql, StaffSql):
+class SqliteQueries(TicketSql, CounterSql, PrintSql, AlertSql, RecordSql, StaffSql, RegencySql):
     """The `Queries` of the SQLite store (see kiosk/storage/base.py for the contract)."""
 
     announced: Sequence[Event] = ()
