@@ -6,6 +6,8 @@ of BOTH lists; an applied entry is never edited.
 Types: INTEGER PRIMARY KEY -> bigint identity (BY DEFAULT, so `giliran migrate-to` can copy a
 hall's ids), REAL -> double precision, TEXT -> text, 0/1 flags stay integer. Each hall's tables live
 in its own schema (hall_<id>); the statements name no schema, the connection's search_path does.
+An SQLite index ends with the rowid (the id) implicitly; here the id is written out where a query
+orders by it, so "the oldest waiting ticket" is one step along the index, not a sort of the day.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (day, prefix, seq)
     );
     CREATE INDEX tickets_queue ON tickets (day, state, service, priority, id);
-    CREATE INDEX tickets_counter ON tickets (counter_id, state);
+    CREATE INDEX tickets_counter ON tickets (counter_id, state, id);
     CREATE TABLE service_log (
         id {ID},
         ticket_id bigint NOT NULL REFERENCES tickets (id),
@@ -188,7 +190,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tickets ADD COLUMN place double precision NOT NULL DEFAULT 0;
     UPDATE tickets SET place = issued_at;
     DROP INDEX tickets_queue;
-    CREATE INDEX tickets_queue ON tickets (day, state, service, priority, place);
+    CREATE INDEX tickets_queue ON tickets (day, state, service, priority, place, id);
     """,
 )
 

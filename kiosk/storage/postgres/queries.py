@@ -20,9 +20,13 @@ class PgQueries(SqliteQueries):
     # --- tickets ---------------------------------------------------------------------------
     async def oldest_waiting(self, day: str, services: Iterable[str], priority: bool) -> Ticket | None:
         """The first-come waiting ticket of one class across several services."""
+        # The head of each service's lane along the queue index, then the oldest of those (a plain
+        # `service = ANY(...) ORDER BY place` reads and sorts every waiting ticket of the day).
         row = await self._one(
-            """SELECT * FROM tickets WHERE day = ? AND state = 'waiting' AND priority = ?
-               AND service = ANY(?::text[]) ORDER BY place, id LIMIT 1""", (day, int(priority), list(services)))
+            """SELECT t.* FROM unnest(?3::text[]) AS s(code) CROSS JOIN LATERAL (
+                   SELECT * FROM tickets WHERE day = ?1 AND state = 'waiting' AND service = s.code
+                   AND priority = ?2 ORDER BY place, id LIMIT 1) t
+               ORDER BY t.place, t.id LIMIT 1""", (day, int(priority), list(services)))
         return ticket_row(row) if row else None
 
     async def tickets_by_ids(self, ids: Iterable[int]) -> dict[int, Ticket]:

@@ -84,6 +84,7 @@ class PgStore:
         self._id_tables: frozenset[str] = frozenset()
         self._hall_key = lock_key("hall", location.hall)
         self._relay: Relay | None = None
+        self._write_lock = asyncio.Lock()
         self._listener: asyncio.Task[None] | None = None
         self._follower: asyncio.Task[None] | None = None
         self._locks = LockKeeper(self._connect, lambda name: lock_key("work", location.hall, name))
@@ -181,15 +182,19 @@ class PgStore:
     async def transaction(self) -> AsyncIterator[PgQueries]:
         """One write transaction, the hall's lock taken first; durable when the block has been left."""
         assert self._pool is not None, "store is not open"
-        try:
-            conn: asyncpg.Connection = await self._pool.acquire(timeout=ACQUIRE_TIMEOUT_S)
-        except CONNECTION_FAILURES as exc:
-            raise unavailable(exc) from exc
-        try:
-            async with self._transaction_on(conn) as q:
-                yield q
-        finally:
-            await self._release(conn)
+        # The hall has one writer at a time anyway (its advisory lock): this process's writers wait
+        # here rather than each holding a pooled connection while it waits for the lock, so reads
+        # always find a free connection and at most one per process waits in PostgreSQL.
+        async with self._write_lock:
+            try:
+                conn: asyncpg.Connection = await self._pool.acquire(timeout=ACQUIRE_TIMEOUT_S)
+            except CONNECTION_FAILURES as exc:
+                raise unavailable(exc) from exc
+            try:
+                async with self._transaction_on(conn) as q:
+                    yield q
+            finally:
+                await self._release(conn)
 
     @asynccontextmanager
     async def _transaction_on(self, conn: asyncpg.Connection) -> AsyncIterator[PgQueries]:
