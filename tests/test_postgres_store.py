@@ -42,6 +42,10 @@ def test_a_hall_is_named_by_the_url_or_the_hall_file():
     assert "secret" not in where.shown and "mpp-a" in where.shown
     assert locate("postgresql://db/regency", "mpp-b").schema == "hall_mpp_b" == schema_of("mpp-b")
     assert locate("postgresql://db/regency").hall == "default"
+    assert (locate("postgresql://db/regency?pool=4").pool, locate("postgresql://db/regency").pool) == (4, 10)
+    assert "pool" not in locate("postgresql://db/regency?pool=4").dsn
+    with pytest.raises(ValueError, match="pool size"):
+        locate("postgresql://db/regency?pool=0")
     with pytest.raises(ValueError, match="names hall 'mpp-a' but the hall is 'mpp-b'"):
         locate("postgresql://db/regency?hall=mpp-a", "mpp-b")
     with pytest.raises(ValueError, match="lower-case"):

@@ -34,6 +34,7 @@ class Location:
 
     dsn: str  # for asyncpg (without Giliran's own parameters)
     hall: str
+    pool: int = 10  # the most connections of this process's pool (`?pool=N` in the URL)
 
     @property
     def schema(self) -> str:
@@ -70,5 +71,9 @@ def locate(db: str, hall: str | None = None) -> Location:
     chosen = (named[-1] if named else None) or hall or DEFAULT_HALL_ID
     if not HALL_ID.match(chosen):
         raise ValueError(f"hall id '{chosen}' must be lower-case letters, digits and '-' (at most 40)")
-    rest = urlencode([(k, v) for k, v in query if k != "hall"])
-    return Location(dsn=urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), hall=chosen)
+    pools = [v for k, v in query if k == "pool"]
+    if pools and not (pools[-1].isdigit() and 1 <= int(pools[-1]) <= 100):
+        raise ValueError(f"pool={pools[-1]}: the pool size must be a number from 1 to 100")
+    rest = urlencode([(k, v) for k, v in query if k not in ("hall", "pool")])
+    return Location(dsn=urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), hall=chosen,
+                    pool=int(pools[-1]) if pools else 10)

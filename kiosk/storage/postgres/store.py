@@ -38,7 +38,7 @@ from kiosk.support.ratelimit import SharedBuckets
 
 log = logging.getLogger(__name__)
 
-POOL_MIN, POOL_MAX = 2, 10
+POOL_MIN = 2
 CONNECT_TIMEOUT_S = 5.0
 ACQUIRE_TIMEOUT_S = 5.0
 COMMAND_TIMEOUT_S = 30.0
@@ -75,11 +75,11 @@ async def _init(conn: asyncpg.Connection) -> None:
 class PgStore:
     """A hall's data in a PostgreSQL database shared with other halls and processes."""
 
-    def __init__(self, location: Location, *, pool_max: int = POOL_MAX) -> None:
+    def __init__(self, location: Location) -> None:
         self.location = location
         self.path = location.shown
         self.failures = 0
-        self.pool_max = pool_max
+        self.pool_max = location.pool
         self._pool: asyncpg.Pool | None = None
         self._id_tables: frozenset[str] = frozenset()
         self._hall_key = lock_key("hall", location.hall)
