@@ -69,7 +69,7 @@ class Rig:
         self.dir.mkdir()
         self.db = self.dir / "hall.sqlite3"
         self.printer = PrinterStandIn()
-        self.sms = GatewayStandIn("/message", ok_status=202)
+        self.sms = GatewayStandIn("/messages", ok_status=202)
         self.server: ServerProcess | None = None
         self.url = ""
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kiosk.hall.config import DEMO_HALL
 
@@ -22,6 +24,26 @@ def database_location(text: str | Path) -> str | Path:
     if text.startswith(DB_URL_SCHEMES):
         return text
     return Path(text.removeprefix("sqlite://").removeprefix("sqlite:"))
+
+
+# What the Bot API accepts (setWebhook): a secret token of 1-256 of these characters, and webhooks
+# only over HTTPS on these ports.
+TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+TELEGRAM_WEBHOOK_PORTS = (443, 80, 88, 8443)
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why Telegram would refuse this webhook URL (HTTPS on port 443, 80, 88 or 8443), or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return f"'{url}' is not a URL"
+    if parts.scheme != "https":
+        return f"Telegram sends webhooks only over HTTPS; '{url}' is not https://"
+    if port not in TELEGRAM_WEBHOOK_PORTS:
+        return f"Telegram sends webhooks only to ports 443, 80, 88 or 8443, not {port}"
+    return None
 
 
 class SettingsError(Exception):
@@ -84,6 +106,9 @@ class Settings:
         if token and mode == "webhook" and not secret:
             raise SettingsError("GILIRAN_TELEGRAM_SECRET is needed in webhook mode (Telegram sends it back in "
                                 "X-Telegram-Bot-Api-Secret-Token)")
+        if secret is not None and not TELEGRAM_SECRET.match(secret):
+            raise SettingsError("GILIRAN_TELEGRAM_SECRET must be 1-256 characters of A-Z, a-z, 0-9, '_' and '-' "
+                                "(what Telegram accepts as a webhook secret token)")
         hall = pick("hall", None)
         var = pick("var", None)
         return cls(config=Path(str(pick("config", cls.config))), db=database_location(str(pick("db", cls.db))),

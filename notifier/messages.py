@@ -5,6 +5,7 @@ from __future__ import annotations
 from kiosk.queue.i18n import format_wait
 
 SMS_STAGES = ("approaching", "called")  # SMS costs money: only what makes a citizen walk back
+SMS_LIMIT = 160
 GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
            "¿abcdefghijklmnopqrstuvwxyzäöñüà")
 
@@ -25,6 +26,11 @@ def _gsm(text: str) -> str:
     return "".join(ch if ch in GSM7 else "?" for ch in text)
 
 
+def sms_safe(text: str) -> str:
+    """A text for a basic phone: GSM-7 characters only, one SMS at most."""
+    return _short(_gsm(text), SMS_LIMIT)
+
+
 def message_text(stage: str, channel: str, *, number: str, service: str, counter: str | None = None,
                  ahead: int = 0, wait_s: int = 0, hall: str = "") -> str:
     """The message for one stage; never anything about another citizen."""
@@ -36,7 +42,7 @@ def message_text(stage: str, channel: str, *, number: str, service: str, counter
                            "Mohon kembali ke ruang tunggu.",
             "called": f"Giliran: nomor {number} DIPANGGIL. Silakan segera menuju {_short(counter or '', 30)}.",
         }
-        return _short(_gsm(texts[stage]), 160)
+        return sms_safe(texts[stage])
     texts = {
         "subscribed": f"✅ Pemberitahuan aktif untuk nomor antrean {number} ({service}) di {hall}.\n"
                       f"Orang di depan Anda: {ahead}. Perkiraan waktu tunggu: {wait}.\n"

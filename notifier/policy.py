@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kiosk.hall.config import HallConfig
+from kiosk.queue.i18n import format_wait
 from kiosk.queue.loads import ServiceLoad
 from kiosk.queue.models import Ticket
 from kiosk.queue.service import QueueService
@@ -39,12 +42,15 @@ class AlertPolicy:
             wait = (await load_of(ticket.service)).wait_for(ahead) if ticket.state == "waiting" else 0
             service = self.config.service(ticket.service)
             counter = self.config.counter(ticket.counter_id) if ticket.counter_id else None
+            facts: dict[str, Any] = {"number": ticket.number, "service": service.name if service else "",
+                     "counter": counter.name if counter else "", "ahead": ahead, "wait": format_wait(wait)}
             text = message_text(stage, channel, number=ticket.number, service=service.name if service else "",
                                 counter=counter.name if counter else None, ahead=ahead, wait_s=wait,
                                 hall=self.config.hall.name)
             key = f"{ticket.id}:{stage}{occurrence}:{channel}:{address}"
             queued |= await q.enqueue_message(ticket_id=ticket.id, stage=stage, channel=channel, address=address,
-                                              text=text, key=key, at=work.now)
+                                              text=text, key=key, at=work.now,
+                                              data=message_data(stage, channel, ticket, facts))
 
         services = set(work.moved)
         for change in work.changes:
@@ -77,3 +83,18 @@ class AlertPolicy:
                     await enqueue(ticket, "approaching", channel, address)
         if queued:
             work.notify("alert.queued", {})
+
+
+def message_data(stage: str, channel: str, ticket: Ticket, facts: dict[str, Any]) -> dict[str, Any] | None:
+    """What a channel needs beside the text: WhatsApp's template parameters, Telegram's buttons."""
+    if channel == "whatsapp":
+        return {"facts": facts}
+    if channel == "telegram" and stage in ("subscribed", "approaching") and ticket.state == "waiting":
+        return {"buttons": ticket_buttons(ticket.token)}
+    return None
+
+
+def ticket_buttons(token: str) -> list[list[list[str]]]:
+    """Telegram buttons under a message about a waiting ticket: status, defer, cancel (asks first)."""
+    return [[["Cek status", f"status:{token}"], ["Tunda giliran", f"tunda:{token}"]],
+            [["Batalkan nomor", f"batal?:{token}"]]]

@@ -1,7 +1,9 @@
 """The Telegram bot inside our own aiohttp server (python-telegram-bot 22; no run_polling).
 
 Long polling by default (most hall intranets have no public address); webhook mode with the
-secret-token header when GILIRAN_TELEGRAM_MODE=webhook.
+secret-token header when GILIRAN_TELEGRAM_MODE=webhook. What the bot answers goes through the
+outbox like every alert (notifier/replies.py); only the acknowledgement of a pressed button
+(answerCallbackQuery, which is not a message) is sent at once.
 """
 
 from __future__ import annotations
@@ -14,57 +16,83 @@ from typing import Any
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # time periods as timedelta (python-telegram-bot's future default)
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from kiosk.hall.config import HallConfig
-from kiosk.queue.errors import DomainError
-from kiosk.queue.following import Following
-from kiosk.queue.i18n import format_wait
-from kiosk.queue.models import STATE_LABELS, Ticket
+from kiosk.queue.models import Ticket
 from kiosk.queue.service import QueueService
-from notifier.senders import Permanent, Retry, Sender
+from notifier.replies import Replies
+from notifier.senders import ChannelDown, Outgoing, Permanent, Retry, Sender
 
 log = logging.getLogger(__name__)
 
-HELP = ("Saya bot antrean {hall}.\n\n"
-        "• Pindai kode QR pada tiket Anda, atau buka tautan di halaman tiket, untuk menerima pemberitahuan.\n"
-        "• /status — melihat posisi antrean Anda\n"
-        "• /batal — membatalkan nomor antrean Anda\n"
-        "• /bantuan — petunjuk ini\n\n"
-        "Kami mengirim pesan saat giliran Anda sudah dekat dan saat nomor Anda dipanggil.")
+TOKEN_REFUSED = "Telegram menolak token bot (401/404): periksa GILIRAN_TELEGRAM_TOKEN"
+
+
+def telegram_failure(exc: TelegramError) -> Exception:
+    """Every python-telegram-bot error as retry, give up, unsubscribe or "channel down"."""
+    if isinstance(exc, RetryAfter):
+        after = exc.retry_after
+        return Retry("Telegram: terlalu banyak pesan (429)",
+                     after.total_seconds() if isinstance(after, timedelta) else float(after))
+    if isinstance(exc, (InvalidToken, EndPointNotFound)):
+        return ChannelDown(TOKEN_REFUSED)
+    if isinstance(exc, Forbidden):
+        return Permanent(f"Telegram: {exc.message}", unsubscribe=True)
+    if isinstance(exc, ChatMigrated):
+        return Permanent(f"Telegram: percakapan pindah ke {exc.new_chat_id}", unsubscribe=True)
+    if isinstance(exc, BadRequest):  # before NetworkError: BadRequest is one
+        return Permanent(f"Telegram: {exc.message}")
+    if isinstance(exc, (Conflict, NetworkError)):
+        return Retry(f"Telegram: {exc.message}")
+    return Retry(f"Telegram: {type(exc).__name__}: {exc.message}")
+
+
+def keyboard(rows: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None:
+    """Inline buttons from an outbox message's data ([[text, callback data], ...] per row)."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in row]
+                                 for row in rows])
 
 
 class TelegramSender(Sender):
-    """Sends through the bot; maps python-telegram-bot's errors to retry, give up or unsubscribe."""
+    """Sends through the bot; maps every python-telegram-bot error (telegram_failure)."""
 
     channel = "telegram"
+    provider = "telegram"
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def _send(self, address: str, text: str) -> None:
+    async def _send(self, message: Outgoing) -> str | None:
         try:
-            await self.bot.send_message(chat_id=int(address), text=text)
-        except RetryAfter as exc:
-            after = exc.retry_after
-            raise Retry("Telegram: terlalu banyak pesan (429)",
-                        after.total_seconds() if isinstance(after, timedelta) else float(after)) from None
-        except Forbidden as exc:
-            raise Permanent(f"Telegram: {exc.message}", unsubscribe=True) from None
-        except BadRequest as exc:
-            raise Permanent(f"Telegram: {exc.message}") from None
-        except (TimedOut, NetworkError) as exc:
-            raise Retry(f"Telegram: {exc.message}") from None
+            sent = await self.bot.send_message(chat_id=int(message.address), text=message.text,
+                                               reply_markup=keyboard(message.data.get("buttons")))
+        except TelegramError as exc:
+            raise telegram_failure(exc) from None
+        return str(sent.message_id)
 
 
 class TelegramBot:
     """Runs the bot's Application in the server's event loop."""
 
-    def __init__(self, queue: QueueService, following: Following, token: str, api_url: str, mode: str,
+    def __init__(self, queue: QueueService, replies: Replies, token: str, api_url: str, mode: str,
                  secret: str | None) -> None:
         self.queue = queue
-        self.following = following
+        self.replies = replies
+        self.following = replies.following
         self.mode = mode
         self.secret = secret
         builder = (Application.builder().token(token).base_url(f"{api_url.rstrip('/')}/bot")
@@ -73,10 +101,8 @@ class TelegramBot:
             builder = builder.updater(None)
         self.app = builder.build()
         self.app.add_handler(CommandHandler("start", self.on_start))
-        self.app.add_handler(CommandHandler("status", self.on_status))
-        self.app.add_handler(CommandHandler("batal", self.on_cancel))
-        self.app.add_handler(CommandHandler(["bantuan", "help"], self.on_help))
-        self.app.add_handler(CallbackQueryHandler(self.on_cancel_answer, pattern=r"^batal:"))
+        self.app.add_handler(MessageHandler(filters.TEXT, self.on_text))
+        self.app.add_handler(CallbackQueryHandler(self.on_button))
         self.app.add_error_handler(self.on_error)
         self.username: str | None = None
 
@@ -120,90 +146,37 @@ class TelegramBot:
         """An update that arrived by webhook."""
         await self.app.update_queue.put(Update.de_json(data, self.app.bot))
 
-    # --- handlers --------------------------------------------------------------------------
-    async def _status_text(self, ticket: Ticket) -> str:
-        view = await self.queue.views.ticket_view(ticket)
-        line = f"Nomor {view['number']} ({view['service_name']}): {STATE_LABELS[ticket.state]}."
-        if ticket.state == "waiting":
-            line += f"\nOrang di depan Anda: {view['ahead']}. Perkiraan waktu tunggu: " \
-                    f"{format_wait(view['estimated_wait_s'])}."
-        elif view["counter_name"]:
-            line += f"\nSilakan menuju {view['counter_name']}."
-        return line
-
+    # --- handlers: everything is answered through the outbox -------------------------------
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """`/start <token>` from the ticket's QR code or link: follow that ticket."""
-        chat = update.effective_chat
-        if chat is None or update.message is None:
+        """`/start <token>` from the ticket's QR code or link: follow that ticket (`/start`: help)."""
+        if update.effective_chat is None or update.message is None:
             return
         token = context.args[0] if context.args else ""
-        if not token:
-            await update.message.reply_text(HELP.format(hall=self.config.hall.name))
-            return
-        try:
-            ticket, created = await self.following.subscribe(token, "telegram", str(chat.id))
-        except DomainError as exc:
-            text = exc.message if exc.code != "unknown_ticket" else \
-                "Nomor antrean tidak ditemukan. Pindai lagi kode QR pada tiket Anda, atau tanyakan petugas."
-            await update.message.reply_text(text)
-            return
-        if not created:
-            await update.message.reply_text("Pemberitahuan sudah aktif.\n" + await self._status_text(ticket))
-        # A new subscription gets its confirmation through the outbox (with number, people ahead, wait).
+        await self.replies.handle("telegram", str(update.effective_chat.id), f"/start {token}".strip(),
+                                  self._id(update))
 
-    async def on_status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """`/status`: the chat's tickets of today."""
-        if update.effective_chat is None or update.message is None:
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command (/status, /batal, /tunda, /bantuan) or a plain word (STATUS, BATAL A001, TUNDA)."""
+        if update.effective_chat is None or update.message is None or update.message.text is None:
             return
-        tickets = await self.following.tickets_of("telegram", str(update.effective_chat.id))
-        if not tickets:
-            await update.message.reply_text("Belum ada nomor antrean yang Anda ikuti hari ini. Pindai kode QR "
-                                            "pada tiket Anda untuk mulai.")
-            return
-        await update.message.reply_text("\n\n".join([await self._status_text(t) for t in tickets]))
+        await self.replies.handle("telegram", str(update.effective_chat.id), update.message.text, self._id(update))
 
-    async def on_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """`/batal`: ask to confirm cancelling the chat's waiting ticket."""
-        if update.effective_chat is None or update.message is None:
-            return
-        tickets = [t for t in await self.following.tickets_of("telegram", str(update.effective_chat.id))
-                   if t.state == "waiting"]
-        if not tickets:
-            await update.message.reply_text("Tidak ada nomor antrean menunggu yang bisa dibatalkan.")
-            return
-        ticket = tickets[0]
-        keyboard = InlineKeyboardMarkup([[
-            InlineKeyboardButton("Ya, batalkan", callback_data=f"batal:{ticket.token}"),
-            InlineKeyboardButton("Tidak", callback_data="batal:-"),
-        ]])
-        await update.message.reply_text(f"Batalkan nomor antrean {ticket.number}?", reply_markup=keyboard)
-
-    async def on_cancel_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The answer to the confirmation button."""
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A pressed button: acknowledged at once, answered through the outbox."""
         query = update.callback_query
         if query is None or update.effective_chat is None:
             return
-        await query.answer()
-        token = (query.data or "").split(":", 1)[1]
-        if token == "-":
-            await query.edit_message_text("Nomor antrean Anda tetap aktif.")
-            return
-        followed = {t.token for t in await self.following.tickets_of("telegram", str(update.effective_chat.id),
-                                                                      today_only=False)}
-        if token not in followed:
-            await query.edit_message_text("Nomor antrean ini tidak terhubung dengan percakapan ini.")
-            return
         try:
-            ticket = await self.queue.cancel(token)
-        except DomainError as exc:
-            await query.edit_message_text(exc.message)
-            return
-        await query.edit_message_text(f"Nomor antrean {ticket.number} sudah dibatalkan. Terima kasih.")
+            await query.answer()
+        except TelegramError as exc:  # the answer only stops the button's spinner
+            log.info("answerCallbackQuery failed: %s", exc)
+        await self.replies.handle_button("telegram", str(update.effective_chat.id), query.data or "",
+                                         f"cb:{query.id}")
 
-    async def on_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """`/bantuan`."""
-        if update.message is not None:
-            await update.message.reply_text(HELP.format(hall=self.config.hall.name))
+    @staticmethod
+    def _id(update: Update) -> str:
+        assert update.message is not None and update.effective_chat is not None
+        return f"{update.effective_chat.id}:{update.message.message_id}"
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.warning("Telegram handler error: %s", context.error)

@@ -113,7 +113,7 @@ def ticket_layout(facts: TicketFacts, paper: Paper) -> list[Element]:
                     size=2 if len(facts.service) <= cols // 2 else 1, bold=True)
     out += [Feed(), Text("NOMOR ANTREAN"), Text(facts.number, size=number_size, bold=True)]
     if facts.priority_label:
-        out += [Text(f"PRIORITAS: {facts.priority_label.upper()}"[:cols], bold=True)]
+        out += _wrapped(f"PRIORITAS: {facts.priority_label.upper()}", cols, bold=True)
     out += [Feed()]
     out += _wrapped(f"{format_date(facts.issued)}, {facts.issued:%H.%M} {facts.issued.tzname() or ''}".strip(),
                     cols)

@@ -20,6 +20,9 @@ PUBLIC = {
     ("GET", "/api/tickets/{token}/events"),  # the status page's own stream
     ("GET", "/kiosk"), ("GET", "/t/{token}/qr.svg"), ("GET", "/t/{token}/telegram.svg"),
     ("POST", "/telegram/webhook"),  # Telegram's secret-token header (tests/test_telegram.py)
+    # Providers' webhooks, each checked by its own signature or secret (tests/test_whatsapp.py, test_replies.py)
+    ("GET", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook/{secret}"),
+    ("POST", "/sms/webhook"),
 }
 SUPERVISORS_ONLY = {("GET", "/api/audit"), ("GET", "/api/admin/hall"), ("PUT", "/api/admin/{section}/{key}")}
 ADMINS_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("POST", "/api/users/{name}/password"),

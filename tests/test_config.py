@@ -91,3 +91,26 @@ def test_hours_windows():
     from datetime import time
     assert hours.is_open(time(8, 0)) and hours.is_open(time(15, 29))
     assert not hours.is_open(time(12, 30)) and not hours.is_open(time(15, 30)) and not hours.is_open(time(7, 59))
+
+
+def test_whatsapp_sms_and_deferral_keys_are_checked():
+    cloud = {"provider": "cloud", "number": "+62 811-0000-1111", "phone_number_id": "106540352242922",
+             "templates": {"called": "antrean_dipanggil"}}
+    config = parse_hall(hall_dict(whatsapp=cloud, queue={"defer_places": 3},
+                                  sms={"provider": "gammu", "gammu_config": "/etc/gammu-hall",
+                                       "gammu_inbox": "/var/spool/gammu/inbox/"}))
+    assert config.whatsapp.number == "6281100001111" and config.whatsapp.templates == {"called": "antrean_dipanggil"}
+    assert config.whatsapp.api_version == "v23.0" and config.whatsapp.language == "id"
+    assert config.queue.defer_places == 3 and parse_hall(hall_dict()).queue.defer_places == 2
+    assert config.sms.gammu_config == "/etc/gammu-hall" and config.sms.gammu_inbox == "/var/spool/gammu/inbox/"
+    assert "[whatsapp], key 'number': is needed" in _error(hall_dict(whatsapp={"provider": "fonnte"}))
+    assert "key 'phone_number_id': is needed" in _error(hall_dict(whatsapp={k: v for k, v in cloud.items()
+                                                                             if k != "phone_number_id"}))
+    assert "key 'base_url': is needed for Wablas" in _error(hall_dict(whatsapp={"provider": "wablas", "number": "628111"
+                                                                                                        "1111111"}))
+    assert "unknown stage 'hello'" in _error(hall_dict(whatsapp=cloud | {"templates": {"hello": "x"}}))
+    assert "lowercase letters" in _error(hall_dict(whatsapp=cloud | {"templates": {"called": "Antrean Dipanggil"}}))
+    assert "'provider'" in _error(hall_dict(whatsapp={"provider": "twilio"}))
+    assert "defer_places" in _error(hall_dict(queue={"defer_places": -1}))
+    assert "key 'path': must start with '/'" in _error(hall_dict(sms={"provider": "smsgate", "base_url": "http://h",
+                                                                  "path": "messages"}))

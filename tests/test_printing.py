@@ -220,3 +220,109 @@ def test_wrong_printer_entries_are_named():
             parse_hall(hall_dict(printers=[entry], kiosks=[]))
     with pytest.raises(ConfigError, match=r"kiosks\[0\] \(id 'K'\), key 'printer': unknown printer 'NOPE'"):
         parse_hall(hall_dict(kiosks=[{"id": "K", "printer": "NOPE"}]))
+
+
+# --- what the printers really answer (issue 16) --------------------------------------------------
+async def test_printed_means_the_paper_came_out(printer, make_client):
+    """A status answer only proves the printer received the ticket; "printed" waits for the
+    printer's answer to GS ( H, which comes once the ticket is out."""
+    printer.print_s = 0.6  # a slow thermal head
+    client = await make_client(printer.port)
+    ticket = await take(client, "A", kiosk="K1")
+    assert ticket["print"]["state"] == "printed"
+    assert printer.jobs[-1].finished_at is not None, "answered 'printed' only after the paper came out"
+
+
+async def test_a_jammed_printer_is_not_reported_as_printed(printer, make_client):
+    client = await make_client(printer.port, timeout_s=1, confirm_wait_s=1.5)
+    assert (await take(client, "A", kiosk="K1"))["print"]["state"] == "printed"
+    printer.jammed = True  # it takes the next ticket and answers its status, but nothing comes out
+    ticket = await take(client, "A", kiosk="K1")
+    assert ticket["print"]["state"] == "queued", "not confirmed: the kiosk shows the number on screen"
+    staff = await login(client, "siti", "supervisor")
+    health = {p["id"]: p for p in await (await client.get("/api/printers", headers=staff)).json()}
+    assert health["P1"]["pending"] == 1 and "belum menyelesaikan" in health["P1"]["last_error"]
+    printer.jammed = False
+    await until(lambda: sum(1 for data in printer.printed if b"CETAK ULANG" in data) == 1)
+    assert read_escpos(printer.printed[-1]).text.count(ticket["number"]) >= 1
+
+
+async def test_a_clone_without_process_ids_is_confirmed_by_its_status(printer, make_client):
+    printer.answers_process_id = False
+    client = await make_client(printer.port, timeout_s=1, confirm_wait_s=2)
+    first = await take(client, "A", kiosk="K1")  # waits once for an answer that never comes
+    second = await take(client, "A", kiosk="K1")
+    assert first["print"]["state"] == second["print"]["state"] == "printed"
+    worker = client.server.app[SPOOL].workers["P1"]
+    assert worker.driver.process_id is False, "learned from the first ticket: the next ones do not wait"
+    assert len(printer.printed) == 2 and not any(b"CETAK ULANG" in data for data in printer.printed)
+
+
+def _rendered(profile: str = "TM-T88V"):
+    from datetime import datetime
+
+    from printers.drivers import Rendered
+    from printers.encode import escpos_bytes
+    from printers.layout import TicketFacts, paper_for, ticket_layout
+
+    paper = paper_for(profile)
+    facts = TicketFacts(hall="MPP", agency="Disdukcapil", service="KTP", number="A001", priority_label=None,
+                        issued=datetime(2026, 11, 25, 9, 0), ahead=0, estimated_wait_s=0,
+                        status_url="http://hall.test/t/x", alert_hint="", footer="")
+    layout = ticket_layout(facts, paper)
+    return paper, Rendered(name="000042-A001", layout=layout, data=escpos_bytes(layout, paper))
+
+
+async def test_a_serial_printer_answers_its_one_byte_status_at_once():
+    """python-escpos reads 16 bytes and waits the whole timeout for them; the printer sends one:
+    every status looked offline. The driver reads one byte, and confirms a ticket by GS ( H."""
+    from kiosk.hall.config import Printer
+    from printers.drivers import DRIVERS, OK
+    from tests.printer_standin import SerialPrinterStandIn
+
+    standin = SerialPrinterStandIn()
+    try:
+        paper, rendered = _rendered()
+        printer = Printer(id="S1", driver="serial", profile="TM-T88V", options={"devfile": standin.devfile},
+                          timeout_s=1, status_queries=True)
+        driver = DRIVERS["serial"](printer, paper)
+        assert await driver.status() == OK
+        await driver.deliver(rendered)
+        assert driver.process_id is True and bytes(standin.received) == rendered.data
+        standin.paper_out = True
+        assert await driver.status() == "paper_out"
+    finally:
+        standin.close()
+
+
+@pytest.mark.parametrize("kind, options", [("cups", {"printer_name": "TM-T20"}),
+                                           ("usb", {"vendor_id": 0x04B8, "product_id": 0x0E15})])
+async def test_a_driver_whose_extra_is_missing_says_what_to_install_and_sends_nothing(kind, options):
+    from escpos import printer as escpos_printer
+
+    from kiosk.hall.config import Printer
+    from printers.drivers import DRIVERS, PrinterFault
+
+    name = {"cups": "CupsPrinter", "usb": "Usb"}[kind]
+    if getattr(escpos_printer, name).is_usable():
+        pytest.skip(f"python-escpos can use {kind} here (its extra is installed)")
+    paper, rendered = _rendered()
+    driver = DRIVERS[kind](Printer(id="X", driver=kind, profile="TM-T88V", options=options, timeout_s=1), paper)
+    with pytest.raises(PrinterFault) as fault:
+        await driver.deliver(rendered)
+    assert f"pip install 'giliran[{kind}]'" in fault.value.message
+    assert fault.value.partial is False, "nothing went out: the ticket must not come out later as CETAK ULANG"
+
+
+def test_a_long_priority_line_wraps_on_58mm_paper():
+    from datetime import datetime
+
+    from printers.layout import TicketFacts, paper_for, text_lines, ticket_layout
+
+    paper = paper_for("POS-5890")
+    facts = TicketFacts(hall="MPP", agency="Disdukcapil", service="KTP", number="A001",
+                        priority_label="Penyandang disabilitas", issued=datetime(2026, 11, 25, 9, 0), ahead=0,
+                        estimated_wait_s=0, status_url="http://hall.test/t/x", alert_hint="", footer="")
+    lines = text_lines(ticket_layout(facts, paper), paper)
+    at = lines.index("PRIORITAS: PENYANDANG")
+    assert lines[at + 1] == "DISABILITAS" and all(len(line) <= paper.columns for line in lines)

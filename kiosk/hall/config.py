@@ -73,6 +73,7 @@ class QueueRules:
 
     priority_max_in_row: int = 2
     default_service_minutes: float = 6.0
+    defer_places: int = 2  # TUNDA lets this many go ahead, once per ticket; 0: the hall does not allow it
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,39 @@ class SmsSettings:
     body_template: str | None = None
     timeout_s: float = 10.0
     command: str = "gammu-smsd-inject"
+    gammu_config: str | None = None  # gammu-smsd-inject -c FILE (default: gammu's /etc/gammu-smsdrc)
+    gammu_inbox: str | None = None  # Gammu SMSD's FILES-backend inbox folder: replies are read from it
+
+
+WHATSAPP_PROVIDERS = ("log", "cloud", "fonnte", "wablas")
+# The facts each stage's approved template takes, in order ({{1}}, {{2}}, ...), on Meta's Cloud API.
+WHATSAPP_TEMPLATE_PARAMS: dict[str, tuple[str, ...]] = {
+    "subscribed": ("number", "service", "ahead", "wait"),
+    "approaching": ("number", "ahead", "wait"),
+    "called": ("number", "counter"),
+    "recalled": ("number", "counter"),
+    "transferred": ("number", "service", "ahead"),
+    "no_show": ("number",),
+    "done": ("number",),
+}
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    """The WhatsApp channel (secrets come from GILIRAN_WHATSAPP_* environment variables)."""
+
+    provider: str = "log"
+    number: str | None = None  # the hall's WhatsApp number, digits with the country code (wa.me links)
+    base_url: str | None = None  # cloud: https://graph.facebook.com; fonnte: https://api.fonnte.com; wablas: the server
+    api_version: str = "v23.0"  # cloud: the Graph API version
+    phone_number_id: str | None = None  # cloud: the sending number's id (not a secret)
+    language: str = "id"  # cloud: the approved templates' language code
+    templates: dict[str, str] = field(default_factory=dict)  # cloud: stage -> approved template name
+    rate_per_minute: float = 60.0
+    timeout_s: float = 10.0
+
+    def __hash__(self) -> int:
+        return hash((self.provider, self.number, self.base_url, tuple(sorted(self.templates.items()))))
 
 
 @dataclass(frozen=True)
@@ -215,6 +249,7 @@ class HallConfig:
     display: DisplaySettings = field(default_factory=DisplaySettings)
     alerts: Alerts = field(default_factory=Alerts)
     sms: SmsSettings = field(default_factory=SmsSettings)
+    whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
     # The document this was read from (JSON-safe): what the database keeps and admin pages edit.
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # Look-ups built once (see __post_init__).

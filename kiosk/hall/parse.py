@@ -39,11 +39,12 @@ from kiosk.hall.rooms import (
     parse_printers,
     parse_sms,
     parse_tickets,
+    parse_whatsapp,
     parse_zones,
 )
 
 SECTIONS = {"hall", "agencies", "services", "counters", "queue", "limits", "printers", "kiosks", "tickets", "zones",
-            "display", "alerts", "sms"}
+            "display", "alerts", "sms", "whatsapp"}
 
 
 def load_hall(path: str | Path) -> HallConfig:
@@ -90,6 +91,7 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
         display=parse_display(Reader(source, "[display]", top.get("display", dict, {}))),
         alerts=parse_alerts(Reader(source, "[alerts]", top.get("alerts", dict, {}))),
         sms=parse_sms(Reader(source, "[sms]", top.get("sms", dict, {}))),
+        whatsapp=parse_whatsapp(Reader(source, "[whatsapp]", top.get("whatsapp", dict, {}))),
     )
 
 
@@ -202,7 +204,7 @@ def _counters(top: Reader, service_codes: set[str]) -> tuple[Counter, ...]:
 
 
 def _queue_rules(q: Reader) -> QueueRules:
-    q.unknown_keys({"priority_max_in_row", "default_service_minutes"})
+    q.unknown_keys({"priority_max_in_row", "default_service_minutes", "defer_places"})
     in_row = q.get("priority_max_in_row", int, QueueRules.priority_max_in_row)
     if in_row < 1:
         q.fail("priority_max_in_row", "must be at least 1")
@@ -211,7 +213,10 @@ def _queue_rules(q: Reader) -> QueueRules:
         q.fail("default_service_minutes", "must be between 0 and 480")
     if in_row > 100:
         q.fail("priority_max_in_row", "must be at most 100")
-    return QueueRules(priority_max_in_row=in_row, default_service_minutes=default_minutes)
+    defer = q.get("defer_places", int, QueueRules.defer_places)
+    if not 0 <= defer <= 20:
+        q.fail("defer_places", "must be between 0 (no deferring) and 20")
+    return QueueRules(priority_max_in_row=in_row, default_service_minutes=default_minutes, defer_places=defer)
 
 
 def _limits(lim: Reader) -> Limits:

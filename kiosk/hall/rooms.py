@@ -1,5 +1,5 @@
 """The sections of the hall document that the reacting rooms read: printers and kiosks, ticket
-texts, display zones and phrasing, alert thresholds and the SMS gateway."""
+texts, display zones and phrasing, alert thresholds, the SMS gateway and WhatsApp."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from kiosk.hall.config import (
     PRINTER_DRIVERS,
     PRINTER_OPTIONS,
     SMS_PROVIDERS,
+    WHATSAPP_PROVIDERS,
+    WHATSAPP_TEMPLATE_PARAMS,
     Agency,
     Alerts,
     Counter,
@@ -23,6 +25,7 @@ from kiosk.hall.config import (
     Service,
     SmsSettings,
     TicketText,
+    WhatsAppSettings,
     Zone,
 )
 from kiosk.hall.devices import devfile_problem, directory_problem
@@ -230,15 +233,28 @@ def parse_alerts(a: Reader) -> Alerts:
     return alerts
 
 
+def _url(r: Reader, key: str) -> str | None:
+    url = r.text(key, None)
+    if url is not None and not re.match(r"^https?://[^\s/]+", url):
+        r.fail(key, f"must start with http:// or https://, not '{url}'")
+    return url.rstrip("/") if url else None
+
+
+def _positive(r: Reader, key: str, default: float, upper: float) -> float:
+    value = float(r.get(key, (int, float), default))
+    if not 0 < value <= upper:
+        r.fail(key, f"must be greater than 0 and at most {upper:g}")
+    return value
+
+
 def parse_sms(m: Reader) -> SmsSettings:
     """[sms]: the gateway (its secrets come from the environment, never the document)."""
-    m.unknown_keys({"provider", "base_url", "path", "rate_per_minute", "body_template", "timeout_s", "command"})
+    m.unknown_keys({"provider", "base_url", "path", "rate_per_minute", "body_template", "timeout_s", "command",
+                    "gammu_config", "gammu_inbox"})
     provider = m.text("provider", "log")
     if provider not in SMS_PROVIDERS:
         m.fail("provider", f"'{provider}' is not one of {', '.join(SMS_PROVIDERS)}")
-    base_url = m.text("base_url", None)
-    if base_url is not None and not re.match(r"^https?://[^\s/]+", base_url):
-        m.fail("base_url", f"must start with http:// or https://, not '{base_url}'")
+    base_url = _url(m, "base_url")
     if provider in ("smsgate", "http") and base_url is None:
         m.fail("base_url", f"is needed for provider '{provider}'")
     template = m.text("body_template", None)
@@ -247,12 +263,49 @@ def parse_sms(m: Reader) -> SmsSettings:
             json.loads(template.replace("{phone}", "x").replace("{text}", "x"))
         except ValueError:
             m.fail("body_template", "must be JSON with {phone} and {text} placeholders inside strings")
-    sms = SmsSettings(provider=provider, base_url=base_url.rstrip("/") if base_url else None,
-                      path=m.text("path", None),
-                      rate_per_minute=float(m.get("rate_per_minute", (int, float), SmsSettings.rate_per_minute)),
-                      body_template=template,
-                      timeout_s=float(m.get("timeout_s", (int, float), SmsSettings.timeout_s)),
-                      command=m.text("command", SmsSettings.command))
-    if sms.rate_per_minute <= 0:
-        m.fail("rate_per_minute", "must be greater than 0")
-    return sms
+    path = m.text("path", None)
+    if path is not None and not path.startswith("/"):
+        m.fail("path", f"must start with '/', not '{path}'")
+    return SmsSettings(provider=provider, base_url=base_url, path=path,
+                       rate_per_minute=_positive(m, "rate_per_minute", SmsSettings.rate_per_minute, 100000),
+                       body_template=template,
+                       timeout_s=_positive(m, "timeout_s", SmsSettings.timeout_s, 120),
+                       command=m.text("command", SmsSettings.command),
+                       gammu_config=m.text("gammu_config", None), gammu_inbox=m.text("gammu_inbox", None))
+
+
+def parse_whatsapp(m: Reader) -> WhatsAppSettings:
+    """[whatsapp]: the provider, the hall's number and (Cloud API) the approved templates; its
+    secrets come from the environment, never the document."""
+    m.unknown_keys({"provider", "number", "base_url", "api_version", "phone_number_id", "language", "templates",
+                    "rate_per_minute", "timeout_s"})
+    provider = m.text("provider", "log")
+    if provider not in WHATSAPP_PROVIDERS:
+        m.fail("provider", f"'{provider}' is not one of {', '.join(WHATSAPP_PROVIDERS)}")
+    number = m.text("number", None)
+    if number is not None:
+        number = re.sub(r"[\s+-]", "", number)
+        if not re.fullmatch(r"[1-9][0-9]{7,14}", number):
+            m.fail("number", "must be the hall's WhatsApp number with its country code, e.g. '6281234567890'")
+    if provider != "log" and number is None:
+        m.fail("number", "is needed: citizens write to this number to receive messages")
+    base_url = _url(m, "base_url")
+    if provider == "wablas" and base_url is None:
+        m.fail("base_url", "is needed for Wablas: your account's server, e.g. 'https://solo.wablas.com'")
+    phone_number_id = m.text("phone_number_id", None)
+    if provider == "cloud" and not (phone_number_id or "").isdigit():
+        m.fail("phone_number_id", "is needed for the Cloud API: the number's id from Meta's WhatsApp Manager")
+    version = m.text("api_version", WhatsAppSettings.api_version)
+    if not re.fullmatch(r"v\d+\.\d+", version):
+        m.fail("api_version", f"must look like 'v23.0', not '{version}'")
+    templates = m.get("templates", dict, {})
+    for stage, name in templates.items():
+        if stage not in WHATSAPP_TEMPLATE_PARAMS:
+            m.fail("templates", f"unknown stage '{stage}' (one of {', '.join(WHATSAPP_TEMPLATE_PARAMS)})")
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]{1,512}", name):
+            m.fail("templates", f"'{stage}': a template name is lowercase letters, digits and '_'")
+    return WhatsAppSettings(provider=provider, number=number, base_url=base_url, api_version=version,
+                            phone_number_id=phone_number_id, language=m.text("language", "id"),
+                            templates=dict(templates),
+                            rate_per_minute=_positive(m, "rate_per_minute", WhatsAppSettings.rate_per_minute, 6000),
+                            timeout_s=_positive(m, "timeout_s", WhatsAppSettings.timeout_s, 120))

@@ -23,6 +23,7 @@ TOKEN_BYTES = 18  # 144 bits; 24 URL-safe characters, fits a Telegram deep link
 TOKENS_PER_READ = 256
 ISSUE_BATCH = 128  # tickets issued in one write transaction at most
 ISSUE_SLICE = 64  # between slices of a big batch, the event loop serves others (reads, streams)
+PLACE_STEP = 1e-6  # seconds between the places of tickets issued in the same instant
 
 Issued = tuple[Ticket, dict[str, Any]]  # the ticket and its view as of its own commit
 
@@ -160,12 +161,18 @@ class Issuer:
                 raise RuntimeError("a ticket was refused after it was written") from exc
             return exc
 
+    def place_taken(self, day: str, place: float) -> None:
+        """Another rule (a deferral) put a ticket at `place`: new tickets of that day join behind it."""
+        if self._place is not None and self._place[0] == day and place > self._place[1]:
+            self._place = (day, place)
+
     async def _next_place(self, w: Work) -> float:
-        """A new ticket joins its queue now: its place is the time, never before a place already
-        taken today (a clock set back must not put new tickets ahead of those waiting)."""
+        """A new ticket joins its queue now: its place is the time, always after every place already
+        taken today (a clock set back must not put new tickets ahead of those waiting; tickets of one
+        instant get places a microsecond apart, so a deferral can always fit between two)."""
         if self._place is None or self._place[0] != w.day:
             self._place = (w.day, await w.q.last_place(w.day) or 0.0)
-        place = max(w.now, self._place[1])
+        place = max(w.now, self._place[1] + PLACE_STEP)
         self._place = (w.day, place)
         return place
 

@@ -36,6 +36,9 @@ PRIORITY_REASONS = {
 ROLES = ("admin", "supervisor", "officer", "regency")
 HALL_ROLES = ("admin", "supervisor", "officer")  # who works in the hall; `regency` only reads across halls
 
+# Alert channels whose addresses are phone numbers (erased when their day is over).
+PHONE_CHANNELS = ("sms", "whatsapp")
+
 
 @dataclass(frozen=True)
 class Ticket:
@@ -61,6 +64,7 @@ class Ticket:
     phone: str | None
     kiosk: str | None
     place: float  # the ticket's place in its queue: the moment it joined (see docs/queue-rules.md)
+    deferred: bool = False  # its citizen let others go ahead once (TUNDA, see docs/queue-rules.md)
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,33 @@ class QueueService:
             await self.loads.changed(w, ticket.service)
         return ticket
 
+    async def defer(self, token: str, actor: str) -> Ticket:
+        """TUNDA: the citizen lets the next `[queue] defer_places` tickets of their lane (same
+        service, same class) go ahead, once per ticket, if the hall allows it."""
+        places = self.config.queue.defer_places
+        if places <= 0:
+            raise Conflict("Aula ini tidak melayani penundaan giliran.", code="defer_not_allowed")
+        async with self.writer.write() as w:
+            ticket = await ticket_in(w.q, token)
+            if ticket.state != WAITING or ticket.day != w.day:
+                raise InvalidTransition(f"Nomor {ticket.number} berstatus '{STATE_LABELS[ticket.state]}', "
+                                        "tidak bisa ditunda.")
+            if ticket.deferred:
+                raise Conflict(f"Giliran nomor {ticket.number} sudah pernah ditunda; penundaan hanya sekali.",
+                               code="already_deferred")
+            behind = await w.q.lane_after(ticket, places + 64)
+            if not behind:
+                raise Conflict(f"Tidak ada yang menunggu di belakang nomor {ticket.number}; giliran tetap.",
+                               code="nobody_behind")
+            ticket = await w.q.update_ticket(ticket, WAITING, place=deferred_place([t.place for t in behind],
+                                                                                   places), deferred=True)
+            self.issuer.place_taken(w.day, ticket.place)
+            await w.q.audit(at=w.now, username=actor, action="defer", ticket_number=ticket.number,
+                            detail=f"{min(places, len(behind))} di belakang maju")
+            w.change("deferred", ticket)
+            await self.loads.changed(w, ticket.service)
+        return ticket
+
     # --- counters ---------------------------------------------------------------------------
     async def call_next(self, counter_id: str, actor: str | None) -> tuple[Ticket | None, Ticket | None]:
         """Close the counter's current ticket and call the next one; (called, closed)."""
@@ -293,3 +320,16 @@ class QueueService:
             "recall": recall,
             "priority": ticket.priority,
         })
+
+
+def deferred_place(behind: list[float], places: int) -> float:
+    """The place of a deferred ticket, from the places of the tickets behind it in its lane (in
+    order): strictly between the `places`-th and the next one with a later place (their midpoint),
+    or the last one's place + 0.001 when fewer follow. Tickets sharing a place are called in issue
+    order, so a place equal to theirs cannot sit between them: it goes behind the whole tie."""
+    last = behind[min(places, len(behind)) - 1]
+    for later in behind[places:]:
+        middle = (last + later) / 2
+        if last < middle < later:
+            return middle
+    return behind[-1] + 0.001

@@ -88,6 +88,10 @@ class TicketQueries(Protocol):
     async def set_place(self, ticket: Ticket, place: float) -> Ticket:
         """Move a waiting ticket to another place in its queue."""
 
+    async def lane_after(self, ticket: Ticket, limit: int) -> list[Ticket]:
+        """The waiting tickets of the same service and class (priority or not) behind this one, in
+        the order they will be called, at most `limit`."""
+
     async def expire_before(self, day: str) -> int:
         """End earlier days' tickets that still wait or were called as expired (one being served
         when midnight passes stays, so the officer can finish it) and forget their phone numbers."""
@@ -152,10 +156,14 @@ class PrintQueries(Protocol):
 
 
 class AlertQueries(Protocol):
-    """Who follows a ticket, and the outbox of messages."""
+    """Who follows a ticket, the outbox of messages, and messages that came in."""
 
     async def subscribe(self, ticket_id: int, channel: str, address: str, at: float) -> bool:
         """Follow a ticket on a channel; True when this is new (or was switched off before)."""
+
+    async def replace_subscriptions(self, ticket_id: int, channel: str, keep: str, reason: str) -> int:
+        """End a ticket's subscriptions on a channel other than `keep` (one phone per ticket), with
+        their unsent messages; returns how many ended."""
 
     async def subscriptions(self, ticket_id: int) -> list[tuple[str, str]]:
         """(channel, address) of everyone following a ticket."""
@@ -170,22 +178,49 @@ class AlertQueries(Protocol):
         """Among the first `head` waiting tickets of each class of a service, those someone follows
         and that were not told yet that their turn approaches (oldest first)."""
 
-    async def enqueue_message(self, *, ticket_id: int, stage: str, channel: str, address: str, text: str,
-                              key: str, at: float) -> bool:
-        """Put a message in the outbox once (the key makes a repeat a no-op); True when queued now."""
+    async def enqueue_message(self, *, ticket_id: int | None, stage: str, channel: str, address: str, text: str,
+                              key: str, at: float, data: dict[str, Any] | None = None) -> bool:
+        """Put a message in the outbox once (the key makes a repeat a no-op); True when queued now.
+        `ticket_id` None: a message about no ticket (a reply to a number that follows none)."""
 
     async def cancel_pending_messages(self, ticket_id: int, keep_stages: Iterable[str], reason: str) -> None:
         """Drop a ticket's unsent messages (its turn is over), except the stages named."""
 
-    async def pending_messages(self, limit: int = 200) -> list[dict[str, Any]]:
-        """Unsent messages, oldest first."""
+    async def pending_messages(self, limit: int = 200, channel: str | None = None) -> list[dict[str, Any]]:
+        """Unsent messages (of one channel), oldest first; `data` decoded from JSON."""
+
+    async def message_state(self, message_id: int) -> str | None:
+        """The state of one outbox message now (None if there is no such message)."""
 
     async def message_attempt(self, message_id: int, *, state: str, at: float, next_attempt_at: float,
-                              error: str | None) -> None:
-        """Record one delivery attempt."""
+                              error: str | None, provider_id: str | None = None) -> None:
+        """Record one delivery attempt (a message sent while it was being cancelled is recorded sent)."""
+
+    async def message_by_provider_id(self, channel: str, provider_id: str) -> dict[str, Any] | None:
+        """The outbox message a provider knows by this id (from a delivery report)."""
+
+    async def message_failed_later(self, message_id: int, error: str) -> None:
+        """A message accepted by the provider was reported undelivered afterwards."""
 
     async def messages_for_ticket(self, ticket_id: int) -> list[dict[str, Any]]:
         """Every message of a ticket, oldest first."""
+
+    async def outbox_counts(self) -> dict[tuple[str, str], int]:
+        """Per (channel, state), how many messages the outbox holds."""
+
+    async def record_inbound(self, *, channel: str, address: str, external_id: str, text: str,
+                             at: float) -> tuple[int, bool]:
+        """Keep a message that came in, once per provider id; (its id, whether it was handled before)."""
+
+    async def inbound_handled(self, inbound_id: int, at: float) -> None:
+        """A message that came in was answered."""
+
+    async def last_inbound_at(self, channel: str, address: str) -> float | None:
+        """When this chat or phone last wrote to the hall (None: never, or forgotten)."""
+
+    async def forget_numbers(self, before: float) -> None:
+        """Erase phone numbers kept outside tickets (messages that came in, replies to numbers that
+        follow no ticket) older than `before`."""
 
 
 class RecordQueries(Protocol):

@@ -17,7 +17,7 @@ from aiohttp import web
 from kiosk.hall.editing import SECTIONS, Section, choices, edit, entry_values, remove, section
 from kiosk.queue.errors import DomainError, Forbidden, NotFound
 from kiosk.queue.models import ROLES, User
-from kiosk.web.appkeys import AUTH, HALL, QUEUE, STORE
+from kiosk.web.appkeys import AUTH, HALL, NOTICES, QUEUE, STORE
 from kiosk.web.http import SESSION_COOKIE, csrf_for, form_body, json_body, ok, staff
 from kiosk.web.pages import render
 from kiosk.web.staff_pages import logged_in
@@ -146,7 +146,9 @@ async def overview(request: web.Request) -> web.StreamResponse:
     user = await _manager(request)
     raw = _hall_view(request)
     counts = {name: len(raw.get(name, [])) for name, s in SECTIONS.items() if s.is_list}
-    return _page(request, "admin_index.html", user, counts=counts, ticker=await request.app[HALL].ticker())
+    notices = [line for notes in request.app.get(NOTICES, []) for line in notes()]
+    return _page(request, "admin_index.html", user, counts=counts, ticker=await request.app[HALL].ticker(),
+                 notices=notices)
 
 
 @routes.get("/admin/{section}")

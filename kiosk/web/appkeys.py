@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from kiosk.queue.clock import Clock
@@ -25,3 +27,5 @@ PRINTING = web.AppKey("printing", PrintJobs)
 FOLLOWING = web.AppKey("following", Following)
 AUTH = web.AppKey("auth", StaffAuth)
 TICKET_LIMITER = web.AppKey("ticket_limiter", RateLimiter)
+# Lines admins must see on the admin page (a room adds a function; e.g. an alert channel that is down).
+NOTICES: web.AppKey[list[Callable[[], list[str]]]] = web.AppKey("notices", list)

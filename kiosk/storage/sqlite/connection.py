@@ -47,6 +47,14 @@ class InlineConnection:
     def execute(self, sql: str, params: Iterable[Any] = ()) -> _Statement:
         return _Statement(self.conn.execute(sql, tuple(params)))
 
+    async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """Run a statement and read all its rows (nothing stays open afterwards)."""
+        cursor = self.conn.execute(sql, tuple(params))
+        try:
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
     async def in_thread(self, sql: str) -> None:
         """A statement that may wait on the disk (COMMIT's fsync) or on another process's lock."""
         await asyncio.to_thread(self.conn.execute, sql)

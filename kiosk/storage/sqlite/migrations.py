@@ -182,6 +182,51 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX tickets_queue;
     CREATE INDEX tickets_queue ON tickets (day, state, service, priority, place);
     """,
+    # 7: citizens who answer back and a third channel (WhatsApp). The outbox also carries messages
+    # that are about no ticket (a reply to a number that follows none, a note to staff), a JSON
+    # `data` (buttons, template parameters) and the provider's message id (for delivery reports);
+    # each channel reads its own pending messages. Messages that came in, once each by their
+    # provider id. A ticket remembers that its citizen used their one deferral (TUNDA).
+    """
+    CREATE TABLE outbox_new (
+        id INTEGER PRIMARY KEY,
+        ticket_id INTEGER REFERENCES tickets (id),
+        stage TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        text TEXT NOT NULL,
+        key TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        last_error TEXT,
+        created_at REAL NOT NULL,
+        sent_at REAL,
+        data TEXT,
+        provider_id TEXT
+    );
+    INSERT INTO outbox_new (id, ticket_id, stage, channel, address, text, key, state, attempts, next_attempt_at,
+                            last_error, created_at, sent_at)
+        SELECT id, ticket_id, stage, channel, address, text, key, state, attempts, next_attempt_at, last_error,
+               created_at, sent_at FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_new RENAME TO outbox;
+    CREATE INDEX outbox_pending ON outbox (channel, state, id);
+    CREATE INDEX outbox_ticket ON outbox (ticket_id, stage);
+    CREATE INDEX outbox_provider ON outbox (channel, provider_id) WHERE provider_id IS NOT NULL;
+    CREATE TABLE inbound (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        text TEXT NOT NULL,
+        received_at REAL NOT NULL,
+        handled_at REAL,
+        UNIQUE (channel, external_id)
+    );
+    CREATE INDEX inbound_address ON inbound (channel, address, received_at);
+    ALTER TABLE tickets ADD COLUMN deferred INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 

@@ -30,6 +30,8 @@ class Connection(Protocol):
 
     def execute(self, sql: str, params: Iterable[Any] = ...) -> Any: ...
 
+    def execute_fetchall(self, sql: str, params: Iterable[Any] = ...) -> Any: ...
+
 
 class Sql:
     """The base of the query classes: one connection (the writer inside a transaction, or a reader)."""
@@ -38,13 +40,16 @@ class Sql:
         self.conn = conn
 
     async def _one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            row: sqlite3.Row | None = await cur.fetchone()
-            return row
+        rows = await self._all(sql, params)
+        return rows[0] if rows else None
 
     async def _all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
+        """Run and read a statement in one step on the connection. A reader connection is shared by
+        every coroutine, and SQLite ends a connection's read transaction only when all its statements
+        are done: a statement left open between two awaits (`execute`, then `fetchall`) would make
+        the others' reads see the database as it was before writes committed meanwhile (the outbox
+        then saw a message it had just recorded as sent still pending, and sent it again)."""
+        return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
     async def _run(self, sql: str, params: Iterable[Any] = ()) -> int:
         """A statement that changes rows; returns how many."""

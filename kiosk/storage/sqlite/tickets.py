@@ -6,18 +6,19 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from kiosk.queue.models import AT_COUNTER, Ticket
+from kiosk.queue.models import AT_COUNTER, PHONE_CHANNELS, Ticket
 from kiosk.storage.sqlite.sql import Sql
 
 TICKET_COLUMNS = {
     "service", "state", "called_at", "started_at", "finished_at", "counter_id", "recalls",
-    "transfers", "phone", "place",
+    "transfers", "phone", "place", "deferred",
 }
 
 
 def ticket_row(row: sqlite3.Row) -> Ticket:
     """A row of the tickets table."""
-    return Ticket(**{k: row[k] for k in row.keys()} | {"priority": bool(row["priority"])})
+    return Ticket(**{k: row[k] for k in row.keys()} | {"priority": bool(row["priority"]),
+                                                       "deferred": bool(row["deferred"])})
 
 
 class TicketSql(Sql):
@@ -162,18 +163,28 @@ class TicketSql(Sql):
         """Move a waiting ticket to another place in its queue."""
         return await self.update_ticket(ticket, "waiting", place=place)
 
+    async def lane_after(self, ticket: Ticket, limit: int) -> list[Ticket]:
+        """The waiting tickets of the same service and class (priority or not) behind this one, in
+        the order they will be called, at most `limit`."""
+        rows = await self._all(
+            "SELECT * FROM tickets WHERE day = ? AND state = 'waiting' AND service = ? AND priority = ? "
+            "AND (place, id) > (?, ?) ORDER BY place, id LIMIT ?",
+            (ticket.day, ticket.service, int(ticket.priority), ticket.place, ticket.id, limit))
+        return [ticket_row(r) for r in rows]
+
     async def expire_before(self, day: str) -> int:
         """End earlier days' tickets that still wait or were called as expired (one being served
         when midnight passes stays, so the officer can finish it) and forget their phone numbers."""
         expired = await self._run(
             "UPDATE tickets SET state = 'expired' WHERE day < ? AND state IN ('waiting', 'called')", (day,))
         await self.conn.execute("UPDATE tickets SET phone = NULL WHERE day < ? AND phone IS NOT NULL", (day,))
-        # Phone numbers live on in SMS subscriptions and the outbox: erase them too.
+        # Phone numbers live on in SMS and WhatsApp subscriptions and the outbox: erase them too.
         old = "SELECT id FROM tickets WHERE day < ?"
-        await self.conn.execute(f"DELETE FROM subscriptions WHERE channel = 'sms' AND ticket_id IN ({old})", (day,))
+        await self.conn.execute(f"DELETE FROM subscriptions WHERE channel IN {PHONE_CHANNELS!r} "
+                                f"AND ticket_id IN ({old})", (day,))
         await self.conn.execute(f"UPDATE outbox SET state = CASE state WHEN 'pending' THEN 'cancelled' ELSE state END, "
-                                f"address = '' WHERE channel = 'sms' AND address != '' AND ticket_id IN ({old})",
-                                (day,))
+                                f"address = '' WHERE channel IN {PHONE_CHANNELS!r} AND address != '' "
+                                f"AND ticket_id IN ({old})", (day,))
         return expired
 
     async def set_phone(self, ticket_id: int, phone: str) -> None:
