@@ -121,6 +121,35 @@ def wipe(db: str | Path) -> None:
     asyncio.run(truncate())
 
 
+def query(db: str | Path, sql: str) -> list[tuple]:
+    """Rows of a read-only statement on a test's database, whichever store holds it."""
+    if isinstance(db, Path):
+        import sqlite3
+        from contextlib import closing
+        with closing(sqlite3.connect(db)) as conn:
+            return conn.execute(sql).fetchall()
+    import asyncio
+    import threading
+
+    import asyncpg
+
+    from kiosk.storage.postgres.dsn import locate
+    where = locate(db)
+    found: list[list[tuple]] = []
+
+    async def fetch() -> None:
+        conn = await asyncpg.connect(where.dsn, server_settings={"search_path": where.schema})
+        try:
+            found.append([tuple(r) for r in await conn.fetch(sql)])
+        finally:
+            await conn.close()
+    # A loop of its own in a thread: the callers are synchronous, inside the test's running loop.
+    thread = threading.Thread(target=lambda: asyncio.run(fetch()))
+    thread.start()
+    thread.join()
+    return found[0]
+
+
 @pytest.fixture
 def db_at(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str | Path]:
     """A test's databases by name: an SQLite file in tmp_path, or (on PostgreSQL) a hall of its own

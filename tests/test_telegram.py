@@ -186,11 +186,11 @@ async def test_buttons_under_the_confirmation_defer_once_and_show_the_status(tel
                      behind[2]["number"]], "two went ahead, then it was called"
 
 
-async def test_a_revoked_bot_token_never_delays_sms_and_admins_are_told(telegram, aiohttp_client, tmp_path, caplog):
+async def test_a_revoked_bot_token_never_delays_sms_and_admins_are_told(telegram, aiohttp_client, db_at, caplog):
     gateway = GatewayStandIn("/kirim", ok_status=200, ok_body={"ok": True})
     url = await gateway.start()
     config = parse_hall(hall_dict(alerts=ALERTS, sms={"provider": "http", "base_url": url, "path": "/kirim"}))
-    settings = Settings(db=tmp_path / "tg.sqlite3", telegram_token=telegram.token, telegram_api_url=telegram.url)
+    settings = Settings(db=db_at("tg"), telegram_token=telegram.token, telegram_api_url=telegram.url)
     client = await aiohttp_client(create_app(settings, config=config, synchronous="NORMAL"))
     async with asyncio.timeout(10):
         while client.server.app[BOT].username is None:
@@ -224,8 +224,8 @@ async def test_a_revoked_bot_token_never_delays_sms_and_admins_are_told(telegram
     await gateway.stop()
 
 
-async def test_a_token_refused_at_start_is_shown_to_admins(telegram, aiohttp_client, tmp_path, caplog):
-    settings = Settings(db=tmp_path / "tg.sqlite3", telegram_token="999:salah", telegram_api_url=telegram.url)
+async def test_a_token_refused_at_start_is_shown_to_admins(telegram, aiohttp_client, db_at, caplog):
+    settings = Settings(db=db_at("tg"), telegram_token="999:salah", telegram_api_url=telegram.url)
     client = await aiohttp_client(create_app(settings, config=parse_hall(hall_dict()), synchronous="NORMAL"))
     await until(lambda: any("TELEGRAM BOT CANNOT START" in r.getMessage() for r in caplog.records))
     staff = await login(client, "admin", "admin")
