@@ -8,6 +8,7 @@ import asyncio
 import random
 from collections import Counter
 
+import pytest
 from aiohttp import web
 
 from kiosk.app import create_app
@@ -19,6 +20,7 @@ from tests.conftest import hall_dict, query
 TICKETS = 5200  # each gets "approaching" and "called": more than 10,000 messages
 
 
+@pytest.mark.timeout(900)  # on PostgreSQL each of the 10,000 records is a transaction with its own flush
 async def test_ten_thousand_sms_under_load_none_twice(aiohttp_client, db_at):
     received: Counter[tuple[str, str]] = Counter()
     called_told: set[str] = set()
