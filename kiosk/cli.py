@@ -25,7 +25,7 @@ from kiosk.queue.hall import HALL_KEY
 from kiosk.queue.models import ROLES
 from kiosk.settings import DEFAULT_DB, Settings, SettingsError
 from kiosk.staff.auth import StaffAuth
-from kiosk.storage import Store, create_store, is_shared, stored_setting_of
+from kiosk.storage import Store, create_store, is_shared, shown, stored_setting_of
 from kiosk.web.appkeys import HALL
 from kiosk.web.guard import ConnectionGuard, GuardedSite
 
@@ -107,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"giliran: hall file error: {exc}", file=sys.stderr)
         return 2
+    except Unavailable as exc:  # the database cannot be reached (PostgreSQL away)
+        print(f"giliran: {exc.message} ({shown(settings.db, settings.hall)})", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

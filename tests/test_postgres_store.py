@@ -265,3 +265,12 @@ async def test_a_hall_change_made_in_one_process_is_in_force_in_the_others(pg_se
         await asyncio.gather(follow, return_exceptions=True)
         await one.writer.store.close()
         await two.writer.store.close()
+
+
+async def test_a_database_that_cannot_be_reached_is_said_plainly(tmp_path):
+    from tests.server_process import run_cli
+    for command in (("user", "list"), ("serve", "--port", "0"), ("hall", "export")):
+        code, _, err = await run_cli(*command, "--db", "postgresql://giliran:rahasia@127.0.0.1:9/regency")
+        assert code == 1, (command, err)
+        assert "Penyimpanan data sedang bermasalah" in err and "127.0.0.1" in err
+        assert "rahasia" not in err and "Traceback" not in err, err

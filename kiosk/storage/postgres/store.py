@@ -303,5 +303,7 @@ def stored_setting(location: Location, key: str) -> str | None:
     thread.start()
     thread.join()
     if errors:
+        if isinstance(errors[0], CONNECTION_FAILURES):
+            raise unavailable(errors[0]) from errors[0]
         raise errors[0]
     return result[0]
