@@ -45,13 +45,14 @@ def hall_file(directory: Path, hall: str, printer_port: int | None = None) -> Pa
 
 
 async def start_hall(cluster: Cluster, directory: Path, hall: str, processes: int,
-                     printer_port: int | None = None) -> tuple[Path, list[ServerProcess]]:
+                     printer_port: int | None = None, env: dict[str, str] | None = None
+                     ) -> tuple[Path, list[ServerProcess]]:
     config = hall_file(directory, hall, printer_port)
     db = cluster.url()
     code, _, err = await run_cli("user", "add", "admin", "--role", "admin", "--password-stdin", "--config",
                                  str(config), "--db", db, stdin=PASSWORD + "\n")
     assert code == 0, err
-    servers = [ServerProcess(config, db, env={"GILIRAN_LOG_LEVEL": "WARNING"},
+    servers = [ServerProcess(config, db, env={"GILIRAN_LOG_LEVEL": "WARNING"} | (env or {}),
                              log=directory / f"{hall}-{i}.log") for i in range(processes)]
     await asyncio.gather(*(s.start() for s in servers))
     return config, servers
@@ -311,3 +312,26 @@ async def test_two_halls_sharing_a_database_stay_apart(cluster, tmp_path):
             assert waiting["A"] == 1
     finally:
         await stop_all([kota, desa])
+
+
+async def test_one_process_polls_telegram_and_every_process_answers_through_it(cluster, tmp_path):
+    from tests.telegram_standin import BotApiStandIn
+    telegram = BotApiStandIn()
+    api = await telegram.start()
+    env = {"GILIRAN_TELEGRAM_TOKEN": telegram.token, "GILIRAN_TELEGRAM_API_URL": api}
+    _, servers = await start_hall(cluster, tmp_path, "telegram", 2, env=env)
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{servers[1].url}/api/tickets", json={"service": "A"}) as resp:
+                ticket = await resp.json()
+            telegram.user_sends(777, f"/start {ticket['token']}")
+            async with asyncio.timeout(30):
+                while not telegram.texts(777):
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(2)  # long enough for a second poller to have collided
+        assert telegram.conflicts == 0, "only one process polls Telegram"
+        texts = telegram.texts(777)
+        assert ticket["number"] in texts[0] and len(texts) == len(set(texts)), "answered once, by one process"
+    finally:
+        await stop_all(servers)
+        await telegram.stop()
