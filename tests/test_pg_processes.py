@@ -335,3 +335,17 @@ async def test_one_process_polls_telegram_and_every_process_answers_through_it(c
     finally:
         await stop_all(servers)
         await telegram.stop()
+
+
+async def test_login_throttling_holds_across_processes(cluster, tmp_path):
+    _, servers = await start_hall(cluster, tmp_path, "throttle", 2)
+    try:
+        async with aiohttp.ClientSession() as session:
+            statuses = []
+            for i in range(7):  # a guesser whose attempts a proxy spreads over both processes
+                url = servers[i % 2].url
+                async with session.post(f"{url}/api/login", json={"username": "admin", "password": "salah"}) as r:
+                    statuses.append(r.status)
+        assert statuses == [401] * 5 + [429] * 2, "five failures in all, not five per process"
+    finally:
+        await stop_all(servers)

@@ -5,6 +5,8 @@ in-memory buckets of kiosk/support/ratelimit.py, which tests/test_postgres_store
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import asyncpg
 
 from kiosk.storage.postgres.connection import CONNECTION_FAILURES, unavailable
@@ -15,9 +17,16 @@ PRUNE_EVERY = 1000  # actions between two sweeps of buckets that are full again
 class PgBuckets:
     """Token buckets in the hall's rate_buckets table."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
+    def __init__(self, pool: Callable[[], asyncpg.Pool | None]) -> None:
+        self._pool = pool  # the store's pool once it is open (the limiters are made before that)
         self._count = 0
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The store's pool."""
+        pool = self._pool()
+        assert pool is not None, "store is not open"
+        return pool
 
     async def spend(self, key: str, interval: float, burst: int, now: float, take: bool) -> float:
         """Seconds until the next action under key is allowed; 0 when allowed now (and spent if `take`)."""

@@ -88,7 +88,7 @@ class PgStore:
         self._listener: asyncio.Task[None] | None = None
         self._follower: asyncio.Task[None] | None = None
         self._locks = LockKeeper(self._connect, lambda name: lock_key("work", location.hall, name))
-        self.buckets: SharedBuckets | None = None  # set once open
+        self.buckets: SharedBuckets | None = PgBuckets(lambda: self._pool)
 
     # --- connections -------------------------------------------------------------------------
     def _settings(self) -> dict[str, str]:
@@ -117,7 +117,6 @@ class PgStore:
             await self.close()
             raise unavailable(exc) from exc
         self._id_tables = frozenset(r[0] for r in rows)
-        self.buckets = PgBuckets(self._pool)
         if self._relay is not None:
             ready = asyncio.Event()
             self._follower = asyncio.get_running_loop().create_task(self._relay.follow(), name="pg-relay")
