@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kiosk.hall.config import HallConfig, Printer
 from kiosk.queue.clock import to_local
+from kiosk.queue.errors import Unavailable
 from kiosk.queue.events import EventBus
 from kiosk.queue.hall import HallService
 from kiosk.queue.models import PRIORITY_REASONS, PrintJob, Ticket
@@ -90,6 +91,10 @@ class PrinterWorker:
                 await self._print(job, ticket)
             except asyncio.CancelledError:
                 raise
+            except Unavailable:  # the database is away (the jobs wait in it): try again shortly
+                log.warning("printer %s: database unavailable; jobs wait", self.printer.id)
+                await asyncio.sleep(self.backoff)
+                self.backoff = min(self.backoff * 2, self.printer.retry_max_s)
             except Exception:
                 # A bug or a database hiccup must not end printing for the day.
                 log.exception("printer %s: worker error; retrying", self.printer.id)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.hall.config import HallConfig
 from kiosk.queue.clock import Clock, to_local
-from kiosk.queue.errors import NotFound
+from kiosk.queue.errors import NotFound, Unavailable
 from kiosk.queue.events import EventBus
 from kiosk.queue.models import Event, Ticket
 from kiosk.storage.base import Queries, Store
@@ -131,6 +131,8 @@ class Writer:
                     try:
                         async with q.savepoint("hook"):
                             await hook(work)
+                    except Unavailable:  # the store itself failed: the whole transaction is lost
+                        raise
                     except Exception:
                         log.exception("a transaction hook failed; the queue change is kept")
             q.announce(work.events)

@@ -27,6 +27,7 @@ from typing import Any
 
 import asyncpg
 
+from kiosk.queue.errors import Unavailable
 from kiosk.queue.events import EventBus
 from kiosk.queue.models import Event
 from kiosk.support.jsontext import dumps
@@ -115,6 +116,10 @@ class Relay:
                     await self._handle(json.loads(text))
             except asyncio.CancelledError:
                 raise
+            except Unavailable:  # the database went away while reading: read everything missed later
+                log.warning("events of other processes not read yet (database unavailable); trying again")
+                await asyncio.sleep(RECONNECT_S[2])
+                self._queue.put_nowait(None)
             except Exception:
                 log.exception("a notification from another process could not be handled")
 
