@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.suite
 	$(BIN)/python -m benchmarks.print_bench | tee benchmarks/results/print.txt
 	$(BIN)/python -m benchmarks.alert_bench --alerts 2000 --chats 1000 | tee benchmarks/results/alerts.txt
+	$(BIN)/python -m benchmarks.reports_bench --days 365 | tee benchmarks/results/reports.txt
 	$(BIN)/python -m benchmarks.pg_bench  # PostgreSQL with 1, 2 and 4 processes beside SQLite (results/pg.md)
 
 check-config: $(STAMP)

@@ -27,6 +27,7 @@ from kiosk.web.appkeys import AUTH, BUS, CLOCK, FOLLOWING, HALL, PRINTING, QUEUE
 from kiosk.web.citizen import routes as citizen_routes
 from kiosk.web.middlewares import add_security_headers, error_middleware
 from kiosk.web.regency import routes as regency_routes
+from kiosk.web.reports import routes as report_routes
 from kiosk.web.staff_pages import routes as staff_page_routes
 from kiosk.web.users_api import routes as users_routes
 from kiosk.web.watch import setup_watch
@@ -75,11 +76,14 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.add_routes(admin_routes)
     app.add_routes(users_routes)
     app.add_routes(regency_routes)
+    app.add_routes(report_routes)
     setup_watch(app, app[QUEUE], bus)
     from display.web import setup_display  # the composition root is the one place rooms are wired in
     setup_display(app)
     from notifier.web import setup_notifier
     setup_notifier(app)
+    from notifier.sla import setup_sla
+    setup_sla(app)
     if printing:
         from printers.web import setup_printing
         setup_printing(app)

@@ -1,4 +1,4 @@
-"""The `giliran` command: serve, check-config, user add/list, hall import/export."""
+"""The `giliran` command: serve, check-config, user add/list, hall import/export, demo-history."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -56,8 +57,16 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--counters", default="", help="comma-separated counter ids an officer works, e.g. 1,2")
+    add.add_argument("--agencies", default="",
+                     help="comma-separated agency codes a supervisor's reports are limited to, e.g. DKP,IMI")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     listing = user_sub.add_parser("list", help="list staff accounts")
+
+    demo = sub.add_parser("demo-history", help="fill the database with past days of realistic tickets for the hall "
+                                               "(for trying reports; stop the server first)")
+    demo.add_argument("--days", type=int, required=True, help="how many days before today, e.g. 365")
+    demo.add_argument("--per-day", type=int, default=4000, help="tickets on a busy weekday (default 4000)")
+    demo.add_argument("--seed", type=int, default=1, help="the same seed gives the same history")
 
     hall = sub.add_parser("hall", help="the hall kept in the database (seeded from the hall file on first start)")
     hall_sub = hall.add_subparsers(dest="hall_command", required=True)
@@ -71,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"the hall's SQLite file (default: {DEFAULT_DB})")
     moving.add_argument("--hall", help="the hall's id in PostgreSQL (default: the [hall] id of the hall kept in "
                                        "the SQLite file, else 'default')")
-    for p in (add, listing, importing, exporting):
+    for p in (add, listing, importing, exporting, demo):
         p.add_argument("--config", help="hall file (default: the bundled demo)")
         p.add_argument("--db", help=DB_HELP)
         p.add_argument("--hall", help=HALL_HELP)
@@ -97,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check_config(args.file)
         elif args.command == "migrate-to":
             return _migrate_to(settings, Path(args.source))
+        elif args.command == "demo-history":
+            return asyncio.run(_demo_history(settings, args))
         elif args.command == "hall":
             return asyncio.run(_hall_import(settings, args.file) if args.hall_command == "import"
                                else _hall_export(settings))
@@ -188,6 +199,26 @@ async def _hall_export(settings: Settings) -> int:
     return 0
 
 
+async def _demo_history(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.reports.demo import days_before, write_history  # only this command needs the simulator
+
+    if not 1 <= args.days <= 3660 or not 1 <= args.per_day <= 100_000:
+        print("giliran: --days must be 1-3660 and --per-day 1-100000", file=sys.stderr)
+        return 2
+    config = hall_in_use(settings)
+    store = create_store(settings.db, synchronous="NORMAL")
+    await store.open()
+    days = list(days_before(datetime.now(config.hall.tz).date(), args.days))
+    try:
+        written, tickets, skipped = await write_history(store, config, days, args.per_day, args.seed,
+                                                        lambda text: print(text, flush=True))
+    finally:
+        await store.close()
+    print(f"{settings.db}: {tickets} tickets on {written} days from {days[0]} to {days[-1]} "
+          f"({skipped} days that had tickets were left as they were)")
+    return 0
+
+
 async def _open_for_users(settings: Settings) -> tuple[HallConfig, Store]:
     hall = hall_id(settings)
     config = hall_in_use(settings, hall=hall)
@@ -205,16 +236,18 @@ async def _user_add(settings: Settings, args: argparse.Namespace) -> int:
             print("giliran: kata sandi tidak sama", file=sys.stderr)
             return 1
     counters = [c.strip() for c in args.counters.split(",") if c.strip()]
+    agencies = [a.strip() for a in args.agencies.split(",") if a.strip()]
     config, store = await _open_for_users(settings)
     try:
         user = await StaffAuth(store, config, SystemClock()).add_user(args.name, password, args.role, counters,
-                                                                     config)
+                                                                     config, agencies)
     except DomainError as exc:
         print(f"giliran: {exc.message}", file=sys.stderr)
         return 1
     finally:
         await store.close()
-    print(f"user {user.username} added ({user.role}; counters: {', '.join(user.counters) or 'all'})")
+    limited = f"; agencies: {', '.join(user.agencies)}" if user.agencies else ""
+    print(f"user {user.username} added ({user.role}; counters: {', '.join(user.counters) or 'all'}{limited})")
     return 0
 
 
@@ -226,8 +259,9 @@ async def _user_list(settings: Settings) -> int:
         await store.close()
     for user in users:
         counters = ",".join(user.counters) or "-"
+        agencies = ",".join(user.agencies) or "-"
         state = "disabled" if user.disabled else "active"
-        print(f"{user.username}\t{user.role}\t{counters}\t{state}")
+        print(f"{user.username}\t{user.role}\t{counters}\t{agencies}\t{state}")
     if not users:
         print("no users yet: giliran user add NAME --role admin --password-stdin")
     return 0

@@ -41,6 +41,7 @@ async def test_every_page_passes_axe(aiohttp_server, app, browser, aiohttp_clien
              ("services", "/admin/services", (1366, 768), True), ("service", "/admin/services/A", (1366, 768), True),
              ("counter", "/admin/counters/1", (1366, 768), True), ("alerts", "/admin/alerts", (1366, 768), True),
              ("users", "/admin/users", (1366, 768), True), ("display", "/display?sound=0", (1920, 1080), False),
+             ("laporan", "/laporan", (1366, 768), True), ("laporan-cetak", "/laporan?range=today", (794, 1123), True),
              ("regency", "/kabupaten", (1366, 768), True)]
     cookie = await lighthouse.session_cookie(str(server.make_url("")).rstrip("/"), "admin", PASSWORD)
     name, _, value = cookie.partition("=")

@@ -24,7 +24,10 @@ PUBLIC = {
     ("GET", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook/{secret}"),
     ("POST", "/sms/webhook"),
 }
-SUPERVISORS_ONLY = {("GET", "/api/audit"), ("GET", "/api/admin/hall"), ("PUT", "/api/admin/{section}/{key}")}
+SUPERVISORS_ONLY = {("GET", "/api/audit"), ("GET", "/api/admin/hall"), ("PUT", "/api/admin/{section}/{key}"),
+                    ("GET", "/api/reports/summary"), ("GET", "/api/reports/summary.csv"),
+                    ("GET", "/api/reports/summary.xlsx"), ("GET", "/api/reports/workbook.xlsx"),
+                    ("GET", "/api/reports/sla")}
 ADMINS_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("POST", "/api/users/{name}/password"),
                ("POST", "/api/users/{name}/disable"), ("POST", "/api/users/{name}/enable"),
                ("POST", "/api/admin/{section}"), ("PUT", "/api/admin/{section}"),
@@ -33,9 +36,9 @@ ADMINS_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("POST", "/api/use
 PAGES = {("GET", "/staff"), ("GET", "/staff/counter/{id}"), ("GET", "/staff/supervisor"), ("GET", "/staff/audit"),
          ("POST", "/staff/logout"), ("GET", "/admin"), ("GET", "/admin/{section}"), ("GET", "/admin/{section}/new"),
          ("GET", "/admin/{section}/{key}"), ("POST", "/admin/{section}"), ("POST", "/admin/{section}/{key}"),
-         ("POST", "/admin/{section}/{key}/delete"), ("GET", "/kabupaten")}
+         ("POST", "/admin/{section}/{key}/delete"), ("GET", "/laporan"), ("GET", "/kabupaten")}
 MANAGER_PAGES = {p for p in PAGES if p[1].startswith("/admin")} | {("GET", "/staff/supervisor"),
-                                                                   ("GET", "/staff/audit")}
+                                                                   ("GET", "/staff/audit"), ("GET", "/laporan")}
 PUBLIC |= {("GET", "/staff/login"), ("POST", "/staff/login")}
 
 

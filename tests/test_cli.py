@@ -43,7 +43,7 @@ async def test_user_add_and_list(tmp_path, db_at):
     code, out, err = await run_cli("user", "add", "budi", "--role", "boss", "--password-stdin", *common, stdin="x\n")
     assert code == 2 and "invalid choice" in err
     code, out, _ = await run_cli("user", "list", *common)
-    assert code == 0 and out.splitlines() == ["siti\tofficer\t1,2\tactive"]
+    assert code == 0 and out.splitlines() == ["siti\tofficer\t1,2\t-\tactive"]
 
 
 async def test_serve_uses_environment_settings_and_stops_on_sigterm(tmp_path, monkeypatch, db_at):

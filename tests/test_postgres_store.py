@@ -274,3 +274,47 @@ async def test_a_database_that_cannot_be_reached_is_said_plainly(tmp_path):
         assert code == 1, (command, err)
         assert "Penyimpanan data sedang bermasalah" in err and "127.0.0.1" in err
         assert "rahasia" not in err and "Traceback" not in err, err
+
+
+async def test_an_older_hall_gets_its_history_summarised(pg_server, clock):
+    # The PostgreSQL form of test_reports' upgrade test: a worked day, then the hall as it was before
+    # the reports' migration (no report tables, triggers or agencies), opened again: migration 8
+    # derives the stays and the summaries equal what the triggers had kept.
+    import asyncpg
+
+    from kiosk.reports.period import Period
+    from kiosk.reports.summary import Summaries
+    from tests.test_reports import DAY, worked_day
+    doc = hall_dict()
+    doc["services"][1]["target_wait_minutes"] = 6
+    hall = parse_hall(doc)
+    url = f"{pg_server}?hall=before-reports"
+    store = create_store(url)
+    await store.open()
+    runtime = Runtime.build(store, hall, clock, EventBus())
+    await runtime.start()
+    await worked_day(runtime, clock)
+    before = {by: await Summaries(store, hall).summary(Period(DAY, DAY), by, None) for by in ("counter", "hour")}
+    kept = sorted(tuple(r) for r in await store.reads._all("SELECT * FROM report_stays"))
+    await store.close()
+    before_reports = next(i for i, script in enumerate(PG_MIGRATIONS) if "report_stays" in script)
+    conn = await asyncpg.connect(pg_server, server_settings={"search_path": "hall_before_reports"})
+    try:
+        await conn.execute(
+            "DROP TRIGGER report_ticket_issued ON tickets; DROP TRIGGER report_ticket_called ON tickets; "
+            "DROP TRIGGER report_ticket_closed ON tickets; DROP TRIGGER report_ticket_requeued ON tickets; "
+            "DROP TRIGGER report_ticket_transferred ON tickets; DROP TRIGGER report_visit_logged ON service_log; "
+            "DROP TABLE report_stays, report_counts, report_counter_days; "
+            "DROP FUNCTION report_ticket_issued, report_ticket_called, report_ticket_closed, report_ticket_requeued, "
+            "report_ticket_transferred, report_visit_logged, report_stays_sync, whole_seconds; "
+            f"ALTER TABLE users DROP COLUMN agencies; UPDATE schema_version SET version = {before_reports}")
+    finally:
+        await conn.close()
+    store = create_store(url)
+    await store.open()
+    try:
+        assert sorted(tuple(r) for r in await store.reads._all("SELECT * FROM report_stays")) == kept
+        for by, summary in before.items():
+            assert await Summaries(store, hall).summary(Period(DAY, DAY), by, None) == summary
+    finally:
+        await store.close()

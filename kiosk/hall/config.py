@@ -56,6 +56,7 @@ class Service:
     service_minutes: float | None = None
     approach_ahead: int | None = None
     approach_minutes: float | None = None
+    target_wait_minutes: float | None = None  # None: the hall's [queue] target_wait_minutes
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class QueueRules:
 
     priority_max_in_row: int = 2
     default_service_minutes: float = 6.0
+    target_wait_minutes: float = 30.0  # a service's waiting-time target unless it sets its own (reports, SLA)
     defer_places: int = 2  # TUNDA lets this many go ahead, once per ticket; 0: the hall does not allow it
 
 
@@ -168,6 +170,7 @@ class Alerts:
     give_up_minutes: float = 30.0
     telegram_per_second: float = 25.0
     retry_first_s: float = 2.0
+    supervisor_chat: str | None = None  # a Telegram chat told when a service's longest wait crosses its target
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,13 @@ class HallConfig:
         minutes = service.approach_minutes if service and service.approach_minutes is not None \
             else self.alerts.approach_minutes
         return ahead, minutes
+
+    def target_wait_s(self, service_code: str) -> int:
+        """A service's waiting-time target in whole seconds (its own, or the hall's default)."""
+        service = self.service(service_code)
+        minutes = service.target_wait_minutes if service and service.target_wait_minutes is not None \
+            else self.queue.target_wait_minutes
+        return round(minutes * 60)
 
     def zone(self, zone_id: str) -> Zone | None:
         """The zone with this id, if any."""

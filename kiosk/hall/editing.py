@@ -58,7 +58,9 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
               hint="kosongkan untuk memakai ambang umum"),
         Field("approach_minutes", "Beri tahu saat perkiraan tunggu (menit)", "number",
               hint="kosongkan untuk memakai ambang umum"),
-    ), supervisor_fields=frozenset({"daily_quota", "hours"}),
+        Field("target_wait_minutes", "Target waktu tunggu (menit)", "number",
+              hint="untuk laporan dan pemantauan; kosongkan untuk memakai target umum"),
+    ), supervisor_fields=frozenset({"daily_quota", "hours", "target_wait_minutes"}),
         intro="Kuota dan jam layanan berlaku seketika di kios."),
     Section("agencies", "Instansi", key="code", fields=(
         Field("code", "Kode", required=True, hint="huruf, angka, - atau _"),
@@ -96,6 +98,14 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
         Field("approach_ahead", "Beri tahu saat sisa antrean di depan", "int", required=True),
         Field("approach_minutes", "Beri tahu saat perkiraan tunggu (menit)", "number", required=True),
         Field("give_up_minutes", "Berhenti mencoba kirim setelah (menit)", "number", required=True),
+        Field("supervisor_chat", "Chat Telegram supervisor",
+              hint="ID chat (mis. -1001234567890) yang diberi tahu saat tunggu sebuah layanan melewati target"),
+    )),
+    Section("queue", "Aturan antrean", fields=(
+        Field("priority_max_in_row", "Prioritas berturut-turut paling banyak", "int", required=True),
+        Field("default_service_minutes", "Perkiraan menit per layanan (umum)", "number", required=True),
+        Field("target_wait_minutes", "Target waktu tunggu umum (menit)", "number", required=True,
+              hint="dipakai layanan yang tidak punya target sendiri"),
     )),
     Section("limits", "Batas kios & login", fields=(
         Field("tickets_per_minute", "Tiket per menit per kios/alamat", "number", required=True),

@@ -129,7 +129,7 @@ def _agencies(top: Reader) -> tuple[Agency, ...]:
 
 
 SERVICE_KEYS = {"code", "name", "agency", "daily_quota", "hours", "service_minutes", "approach_ahead",
-                "approach_minutes"}
+                "approach_minutes", "target_wait_minutes"}
 
 
 def _services(top: Reader, agency_codes: set[str]) -> tuple[Service, ...]:
@@ -174,8 +174,12 @@ def _service(r: Reader, code: str, agency_codes: set[str]) -> Service:
     approach_minutes = r.number("approach_minutes", None)
     if approach_minutes is not None and not 0 <= approach_minutes <= 240:
         r.fail("approach_minutes", "must be between 0 and 240")
+    target = r.number("target_wait_minutes", None)
+    if target is not None and not 1 <= target <= 1440:
+        r.fail("target_wait_minutes", "must be between 1 and 1440")
     return Service(code=code, name=r.name("name"), agency=agency, daily_quota=quota, hours=hours,
-                   service_minutes=minutes or None, approach_ahead=ahead, approach_minutes=approach_minutes)
+                   service_minutes=minutes or None, approach_ahead=ahead, approach_minutes=approach_minutes,
+                   target_wait_minutes=target)
 
 
 def _counters(top: Reader, service_codes: set[str]) -> tuple[Counter, ...]:
@@ -204,7 +208,7 @@ def _counters(top: Reader, service_codes: set[str]) -> tuple[Counter, ...]:
 
 
 def _queue_rules(q: Reader) -> QueueRules:
-    q.unknown_keys({"priority_max_in_row", "default_service_minutes", "defer_places"})
+    q.unknown_keys({"priority_max_in_row", "default_service_minutes", "defer_places", "target_wait_minutes"})
     in_row = q.get("priority_max_in_row", int, QueueRules.priority_max_in_row)
     if in_row < 1:
         q.fail("priority_max_in_row", "must be at least 1")
@@ -216,7 +220,11 @@ def _queue_rules(q: Reader) -> QueueRules:
     defer = q.get("defer_places", int, QueueRules.defer_places)
     if not 0 <= defer <= 20:
         q.fail("defer_places", "must be between 0 (no deferring) and 20")
-    return QueueRules(priority_max_in_row=in_row, default_service_minutes=default_minutes, defer_places=defer)
+    target = q.number("target_wait_minutes", QueueRules.target_wait_minutes) or 0.0
+    if not 1 <= target <= 1440:
+        q.fail("target_wait_minutes", "must be between 1 and 1440")
+    return QueueRules(priority_max_in_row=in_row, default_service_minutes=default_minutes, defer_places=defer,
+                      target_wait_minutes=target)
 
 
 def _limits(lim: Reader) -> Limits:

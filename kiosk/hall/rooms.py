@@ -212,13 +212,18 @@ def parse_display(d: Reader) -> DisplaySettings:
 def parse_alerts(a: Reader) -> Alerts:
     """[alerts]: when a turn is "approaching", and how long delivery keeps trying."""
     a.unknown_keys({"approach_ahead", "approach_minutes", "give_up_minutes", "telegram_per_second",
-                    "retry_first_s"})
+                    "retry_first_s", "supervisor_chat"})
+    chat = a.get("supervisor_chat", (str, int), None)
+    if isinstance(chat, bool) or (chat is not None and not re.fullmatch(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31}",
+                                                                          str(chat).strip())):
+        a.fail("supervisor_chat", "must be a Telegram chat id (e.g. -1001234567890) or a channel's @username")
     alerts = Alerts(
         approach_ahead=a.get("approach_ahead", int, Alerts.approach_ahead),
         approach_minutes=float(a.get("approach_minutes", (int, float), Alerts.approach_minutes)),
         give_up_minutes=float(a.get("give_up_minutes", (int, float), Alerts.give_up_minutes)),
         telegram_per_second=float(a.get("telegram_per_second", (int, float), Alerts.telegram_per_second)),
         retry_first_s=float(a.get("retry_first_s", (int, float), Alerts.retry_first_s)),
+        supervisor_chat=str(chat).strip() if chat not in (None, "") else None,
     )
     if not 0.05 <= alerts.retry_first_s <= 600:
         a.fail("retry_first_s", "must be between 0.05 and 600 seconds")

@@ -87,6 +87,7 @@ class User:
     counters: tuple[str, ...]
     disabled: bool
     password_hash: str
+    agencies: tuple[str, ...] = ()  # a supervisor limited to these agencies' reports (empty: all)
 
     def may_work(self, counter_id: str) -> bool:
         """Whether this user may act on that counter."""

@@ -51,7 +51,8 @@ def normalise_username(username: str) -> str:
     return unicodedata.normalize("NFKC", username).strip().lower()
 
 
-def check_new_user(username: str, role: str, counters: Iterable[str], password: str, config: HallConfig) -> None:
+def check_new_user(username: str, role: str, counters: Iterable[str], password: str, config: HallConfig,
+                   agencies: Iterable[str] = ()) -> None:
     """Refuse a bad new account with an Indonesian message."""
     if not USERNAME.match(normalise_username(username)):
         # Plain letters only: a look-alike from another script ("\u0430dmin") cannot pose as "admin".
@@ -68,6 +69,17 @@ def check_new_user(username: str, role: str, counters: Iterable[str], password: 
     if role == "officer" and not counters:
         raise Unprocessable("Petugas loket perlu minimal satu loket (misalnya --counters 1,2).",
                             code="counters_needed")
+    check_agencies(role, agencies, config)
+
+
+def check_agencies(role: str, agencies: Iterable[str], config: HallConfig) -> None:
+    """Only a supervisor may be limited to some agencies, and only to agencies of the hall."""
+    agencies = list(agencies)
+    if agencies and role != "supervisor":
+        raise Unprocessable("Pembatasan instansi hanya untuk supervisor.", code="agencies_not_allowed")
+    for code in agencies:
+        if config.agency(code) is None:
+            raise Unprocessable(f"Instansi '{code}' tidak ada di berkas aula.", code="unknown_agency")
 
 
 class StaffAuth:
@@ -88,16 +100,17 @@ class StaffAuth:
         self._failures.configure(*self._failure_rate(config))
 
     async def add_user(self, username: str, password: str, role: str, counters: Iterable[str],
-                       config: HallConfig) -> User:
-        """Create an account with a hashed password."""
+                       config: HallConfig, agencies: Iterable[str] = ()) -> User:
+        """Create an account with a hashed password (a supervisor may be limited to some agencies)."""
         counters = list(counters)
-        check_new_user(username, role, counters, password, config)
+        agencies = list(dict.fromkeys(agencies))
+        check_new_user(username, role, counters, password, config, agencies)
         username = unicodedata.normalize("NFKC", username).strip()
         password_hash = await asyncio.to_thread(hash_password, password)
         async with self.store.transaction() as q:
             if await q.user_by_name(username):
                 raise Unprocessable(f"Pengguna '{username}' sudah ada.", code="user_exists")
-            return await q.add_user(username, password_hash, role, counters, self.clock.now())
+            return await q.add_user(username, password_hash, role, counters, self.clock.now(), agencies)
 
     async def reset_password(self, username: str, password: str, actor: str) -> User:
         """Admin: give an account a new password (its sessions end)."""

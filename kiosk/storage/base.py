@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.queue.models import CounterState, Event, PrintJob, Ticket, User
@@ -104,7 +105,8 @@ class CounterQueries(Protocol):
     """Counters' state and the log of visits."""
 
     async def log_service(self, ticket: Ticket, *, ended_at: float, outcome: str, username: str | None) -> None:
-        """Record one visit of a ticket at a counter."""
+        """Record one visit of a ticket at a counter. A transfer logs its visit before the ticket
+        changes service (the reports' next stay begins when that visit ended)."""
 
     async def recent_durations(self, day: str, last: int = 20, service: str | None = None
                                ) -> dict[str, tuple[int, float]]:
@@ -181,7 +183,11 @@ class AlertQueries(Protocol):
     async def enqueue_message(self, *, ticket_id: int | None, stage: str, channel: str, address: str, text: str,
                               key: str, at: float, data: dict[str, Any] | None = None) -> bool:
         """Put a message in the outbox once (the key makes a repeat a no-op); True when queued now.
-        `ticket_id` None: a message about no ticket (a reply to a number that follows none)."""
+        `ticket_id` None: a message about no ticket (a reply to a number that follows none, the
+        supervisors' SLA alert)."""
+
+    async def last_message_at(self, key_prefix: str) -> float | None:
+        """When the newest outbox message about no ticket whose key starts with `key_prefix` was queued."""
 
     async def cancel_pending_messages(self, ticket_id: int, keep_stages: Iterable[str], reason: str) -> None:
         """Drop a ticket's unsent messages (its turn is over), except the stages named."""
@@ -261,8 +267,8 @@ class StaffQueries(Protocol):
     """Staff accounts and login sessions."""
 
     async def add_user(self, username: str, password_hash: str, role: str, counters: Iterable[str],
-                       at: float) -> User:
-        """Create a staff account."""
+                       at: float, agencies: Iterable[str] = ()) -> User:
+        """Create a staff account (a supervisor may be limited to some agencies' reports)."""
 
     async def user_by_name(self, username: str) -> User | None:
         """The account with this username (case-insensitive)."""
@@ -286,6 +292,91 @@ class StaffQueries(Protocol):
         """Log a session out."""
 
 
+class HistoryQueries(Protocol):
+    """Whole past days written at once (`giliran demo-history`), through the same triggers as live writes."""
+
+    async def next_ticket_id(self) -> int:
+        """The id the next ticket would get."""
+
+    async def days_with_tickets(self, first: str, last: str) -> set[str]:
+        """Days between two dates that already have tickets."""
+
+    async def add_history(self, tickets: Sequence[dict[str, Any]], visits: Sequence[dict[str, Any]],
+                          transfers: Sequence[dict[str, Any]], later_visits: Sequence[dict[str, Any]],
+                          audit: Sequence[tuple[float, str, str, str]]) -> None:
+        """Past tickets (as before any transfer), their visits, the transfers (new service), the visits
+        after them, and counters' pause/resume actions (at, username, action, counter)."""
+
+
+WAIT_BUCKETS = (300, 600, 900, 1800, 3600)  # the waiting-time classes' upper bounds in seconds (exclusive)
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """The hall's local days from `first` to `last` (YYYY-MM-DD), both included."""
+
+    first: str
+    last: str
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """A service as reports join it: its agency and its waiting-time target in seconds."""
+
+    code: str
+    agency: str
+    target_s: int
+
+
+@dataclass(frozen=True)
+class WaitStats:
+    """The waits of the stays called in a group (whole seconds; p50/p90 by nearest rank)."""
+
+    called: int
+    within_target: int
+    p50: int
+    p90: int
+    total_s: int
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """A group's counts and sums (`report_counts`' columns) and its wait statistics (None: nobody called)."""
+
+    counts: dict[str, int]
+    waits: WaitStats | None
+
+
+class ReportQueries(Protocol):
+    """Reads for reports (docs/reports.md): never on the writer, never holding it. `scope`, when
+    given, keeps only the stays and visits of those service codes (an agency-limited supervisor).
+    `by` is service, agency, counter, officer, day, hour or total."""
+
+    async def summary(self, days: DayRange, by: str, services: Sequence[ServiceInfo], scope: Sequence[str] | None,
+                      default_target_s: int, offset_s: int) -> tuple[dict[str, GroupStats], GroupStats]:
+        """Per group (by service, agency, counter, officer, day, or local hour with the hall's UTC
+        offset `offset_s`) and in total: counts, duration sums and wait statistics, from one snapshot.
+        `services` gives agencies and targets; a service not among them has no agency and the default target."""
+
+    async def arrivals(self, days: DayRange, offset_s: int, scope: Sequence[str] | None) -> list[tuple[str, int, int]]:
+        """(day, local hour, tickets issued), for the heat map of arrivals."""
+
+    async def served_hours(self, days: DayRange, offset_s: int, scope: Sequence[str] | None) -> dict[int, int]:
+        """Per local hour of the day, the stays served then."""
+
+    async def wait_classes(self, days: DayRange, scope: Sequence[str] | None) -> dict[str, list[int]]:
+        """Per service, called stays per waiting-time class (< 5, 5-10, 10-15, 15-30, 30-60, >= 60 minutes)."""
+
+    async def counter_days(self, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
+        """Per counter and day: first call, last visit end and busy seconds."""
+
+    async def pauses(self, start: float, end: float) -> list[tuple[str, str, float]]:
+        """(counter, 'pause' or 'resume', time) between two times, in order."""
+
+    async def longest_waits(self, day: str) -> dict[str, float]:
+        """Per service, when today's longest-waiting ticket not yet called joined its queue."""
+
+
 class RegencyQueries(Protocol):
     """What a regency sees of its halls (read only)."""
 
@@ -295,7 +386,7 @@ class RegencyQueries(Protocol):
 
 
 class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries,
-              RegencyQueries, Protocol):
+              HistoryQueries, RegencyQueries, Protocol):
     """Everything the domain reads and writes, on one connection or transaction."""
 
     def savepoint(self, name: str) -> AbstractAsyncContextManager[None]:
@@ -340,6 +431,10 @@ class Store(Protocol):
     @property
     def quick(self) -> Queries:
         """Small indexed reads for hot paths."""
+
+    @property
+    def reports(self) -> ReportQueries:
+        """Reads for reports, apart from everything else (a long report never delays the queue)."""
 
     def publisher(self, bus: EventBus) -> Publisher:
         """How committed events reach `bus`: one process publishes its own as they commit; with

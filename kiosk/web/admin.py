@@ -260,7 +260,8 @@ async def users_page(request: web.Request, message: str | None = None, status: i
     if user.role != "admin":
         raise Forbidden("Hanya admin yang mengelola akun.", code="admin_only")
     return _page(request, "admin_users.html", user, status=status, message=message, roles=ROLES,
-                 users=await request.app[STORE].reads.users(), counters=request.app[QUEUE].config.counters)
+                 users=await request.app[STORE].reads.users(), counters=request.app[QUEUE].config.counters,
+                 agencies=request.app[QUEUE].config.agencies)
 
 
 async def users_save(request: web.Request) -> web.StreamResponse:
@@ -274,12 +275,14 @@ async def users_save(request: web.Request) -> web.StreamResponse:
     try:
         if action == "add":
             counters = values.get("counters", [])
+            agencies = values.get("agencies", [])
             new = await auth.add_user(username, str(values.get("password", "")), str(values.get("role", "")),
                                       counters if isinstance(counters, list) else [counters],
-                                      request.app[QUEUE].config)
+                                      request.app[QUEUE].config, agencies if isinstance(agencies, list) else [agencies])
+            limited = f"; {','.join(new.agencies)}" if new.agencies else ""
             async with request.app[STORE].transaction() as q:
                 await q.audit(at=request.app[QUEUE].clock.now(), username=actor.username, action="add_user",
-                              detail=f"{new.username} ({new.role})")
+                              detail=f"{new.username} ({new.role}{limited})")
             done = f"Akun {new.username} dibuat"
         elif action == "password":
             await auth.reset_password(username, str(values.get("password", "")), actor.username)

@@ -15,8 +15,8 @@ routes = web.RouteTableDef()
 async def users(request: web.Request) -> web.Response:
     """Admin: every staff account (never a password hash)."""
     await staff(request, ("admin",))
-    return ok([{"username": u.username, "role": u.role, "counters": list(u.counters), "disabled": u.disabled}
-               for u in await request.app[STORE].reads.users()])
+    return ok([{"username": u.username, "role": u.role, "counters": list(u.counters), "agencies": list(u.agencies),
+                "disabled": u.disabled} for u in await request.app[STORE].reads.users()])
 
 
 @routes.post("/api/users")
@@ -27,14 +27,18 @@ async def add_user(request: web.Request) -> web.Response:
     counters = data.get("counters") or []
     if not isinstance(counters, list) or not all(isinstance(c, str) for c in counters):
         raise BadRequest("Kolom 'counters' harus daftar id loket.")
+    agencies = data.get("agencies") or []
+    if not isinstance(agencies, list) or not all(isinstance(a, str) for a in agencies):
+        raise BadRequest("Kolom 'agencies' harus daftar kode instansi.")
     user = await request.app[AUTH].add_user(field(data, "username", str, required=True, max_len=64),
                                             field(data, "password", str, required=True, max_len=1024),
                                             field(data, "role", str, required=True, max_len=16), counters,
-                                            request.app[QUEUE].config)
+                                            request.app[QUEUE].config, agencies)
     async with request.app[STORE].transaction() as q:
         await q.audit(at=request.app[QUEUE].clock.now(), username=actor.username, action="add_user",
                       detail=f"{user.username} ({user.role})")
-    return ok({"username": user.username, "role": user.role, "counters": list(user.counters)}, status=201)
+    return ok({"username": user.username, "role": user.role, "counters": list(user.counters),
+               "agencies": list(user.agencies)}, status=201)
 
 
 @routes.post("/api/users/{name}/password")

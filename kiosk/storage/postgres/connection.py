@@ -132,6 +132,14 @@ class PgConnection:
     def execute(self, sql: str, params: Iterable[Any] = ()) -> Cursor:
         return Cursor(self, sql, tuple(params))
 
+    async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        """One statement for many rows (in the transaction it is given)."""
+        text, _, _ = translate(sql)
+        try:
+            await self.target.executemany(text, [tuple(row) for row in rows])
+        except CONNECTION_FAILURES as exc:
+            raise unavailable(exc) from exc
+
     async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
         """Run a statement and read all its rows."""
         cursor = await Cursor(self, sql, tuple(params))

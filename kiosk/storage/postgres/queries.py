@@ -4,7 +4,7 @@ an unqualified column in ON CONFLICT ... WHERE, COLLATE NOCASE, an empty IN ()).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from kiosk.queue.models import Ticket, User
@@ -87,6 +87,14 @@ class PgQueries(SqliteQueries):
                 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.ticket_id = h.id AND o.stage = 'approaching')
                 ORDER BY t.place, t.id""", (day, service, head))
         return [ticket_row(r) for r in rows]
+
+    # --- history ---------------------------------------------------------------------------
+    async def add_history(self, tickets: Sequence[dict[str, Any]], visits: Sequence[dict[str, Any]],
+                          transfers: Sequence[dict[str, Any]], later_visits: Sequence[dict[str, Any]],
+                          audit: Sequence[tuple[float, str, str, str]]) -> None:
+        """Past days written at once; the tickets come with their ids, so the identity continues after them."""
+        await super().add_history(tickets, visits, transfers, later_visits, audit)
+        await self._run("SELECT setval(pg_get_serial_sequence('tickets', 'id'), MAX(id)) FROM tickets")
 
     # --- regency ---------------------------------------------------------------------------
     async def halls_day(self, day: str, now: float) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ from kiosk.storage.postgres.locks import LockKeeper
 from kiosk.storage.postgres.migrations import MIGRATIONS, SUPPORT
 from kiosk.storage.postgres.queries import PgQueries
 from kiosk.storage.postgres.relay import Relay, listen, payload
+from kiosk.storage.postgres.reports import PgReportQueries
 from kiosk.support.ratelimit import SharedBuckets
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,12 @@ class PgStore:
         """Queries on the pool (each on any free connection; sees every committed write)."""
         assert self._pool is not None, "store is not open"
         return PgQueries(PgConnection(self._pool, self._id_tables))
+
+    @property
+    def reports(self) -> PgReportQueries:
+        """Report reads, each in a read-only snapshot on a pooled connection (never the writer)."""
+        assert self._pool is not None, "store is not open"
+        return PgReportQueries(self._pool)
 
     @property
     def quick(self) -> PgQueries:

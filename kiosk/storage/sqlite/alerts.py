@@ -83,6 +83,12 @@ class AlertSql(Sql):
             (ticket_id, stage, channel, address, text, key, at, at,
              json.dumps(data, ensure_ascii=False) if data else None)) > 0
 
+    async def last_message_at(self, key_prefix: str) -> float | None:
+        """When the newest outbox message about no ticket whose key starts with `key_prefix` was queued."""
+        row = await self._one("SELECT MAX(created_at) FROM outbox WHERE ticket_id IS NULL AND substr(key, 1, ?) = ?",
+                              (len(key_prefix), key_prefix))
+        return None if row is None or row[0] is None else float(row[0])
+
     async def cancel_pending_messages(self, ticket_id: int, keep_stages: Iterable[str], reason: str) -> None:
         """Drop a ticket's unsent messages (its turn is over), except the stages named."""
         keep = tuple(keep_stages)

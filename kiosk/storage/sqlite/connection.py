@@ -47,6 +47,8 @@ class InlineConnection:
     def execute(self, sql: str, params: Iterable[Any] = ()) -> _Statement:
         return _Statement(self.conn.execute(sql, tuple(params)))
 
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> _Statement:
+        return _Statement(self.conn.executemany(sql, [tuple(row) for row in rows]))
     async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         """Run a statement and read all its rows (nothing stays open afterwards)."""
         cursor = self.conn.execute(sql, tuple(params))

@@ -7,6 +7,14 @@ from __future__ import annotations
 
 import sqlite3
 
+from kiosk.storage.sqlite.report_schema import (
+    DERIVED_STAYS,
+    REPORT_SOURCE_TRIGGERS,
+    REPORT_SUMMARY_TRIGGERS,
+    REPORT_TABLES,
+    REPORT_VISIT_BACKFILL,
+)
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: tickets, counters, staff, events, audit
     """
@@ -226,6 +234,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX inbound_address ON inbound (channel, address, received_at);
     ALTER TABLE tickets ADD COLUMN deferred INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 8: reports (docs/reports.md): one row per stay of a ticket in a service's queue, kept by
+    # triggers on tickets and service_log in the same transactions; summaries of the stays and
+    # visits per day x service x counter x officer (counts, sums) kept by triggers on the stays;
+    # indexes of the called stays by wait. Earlier history is derived once, here.
+    REPORT_TABLES + REPORT_SUMMARY_TRIGGERS
+    + f"INSERT INTO report_stays (day, ticket_id, stay, service, kind, begin_at, first_call_at, first_counter, "
+      f"first_officer, wait_s, outcome, end_at, end_counter, end_officer) {DERIVED_STAYS};\n"
+    + REPORT_VISIT_BACKFILL + REPORT_SOURCE_TRIGGERS,
+    # 9: staff limited to some agencies (a supervisor sees only their agencies' reports)
+    """
+    ALTER TABLE users ADD COLUMN agencies TEXT NOT NULL DEFAULT '[]';
     """,
 )
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from kiosk.queue.models import Event
 from kiosk.storage.sqlite.alerts import AlertSql
 from kiosk.storage.sqlite.counters import CounterSql
+from kiosk.storage.sqlite.history import HistorySql
 from kiosk.storage.sqlite.printing import PrintSql
 from kiosk.storage.sqlite.records import RecordSql
 from kiosk.storage.sqlite.regency import RegencySql
@@ -14,7 +15,8 @@ from kiosk.storage.sqlite.staff import StaffSql
 from kiosk.storage.sqlite.tickets import TicketSql
 
 
-class SqliteQueries(TicketSql, CounterSql, PrintSql, AlertSql, RecordSql, StaffSql, RegencySql):
+class SqliteQueries(TicketSql, CounterSql, PrintSql, AlertSql, RecordSql, StaffSql, HistorySql,
+                    RegencySql):
     """The `Queries` of the SQLite store (see kiosk/storage/base.py for the contract)."""
 
     announced: Sequence[Event] = ()

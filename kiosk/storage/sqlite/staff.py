@@ -17,14 +17,15 @@ class StaffSql(Sql):
     def _user(row: sqlite3.Row) -> User:
         return User(id=row["id"], username=row["username"], role=row["role"],
                     counters=tuple(json.loads(row["counters"])), disabled=bool(row["disabled"]),
-                    password_hash=row["password_hash"])
+                    password_hash=row["password_hash"], agencies=tuple(json.loads(row["agencies"])))
 
     async def add_user(self, username: str, password_hash: str, role: str, counters: Iterable[str],
-                       at: float) -> User:
-        """Create a staff account."""
+                       at: float, agencies: Iterable[str] = ()) -> User:
+        """Create a staff account (a supervisor may be limited to some agencies' reports)."""
         row = await self._one(
-            "INSERT INTO users (username, password_hash, role, counters, created_at) VALUES (?, ?, ?, ?, ?) "
-            "RETURNING *", (username, password_hash, role, json.dumps(list(counters)), at))
+            "INSERT INTO users (username, password_hash, role, counters, created_at, agencies) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+            (username, password_hash, role, json.dumps(list(counters)), at, json.dumps(list(agencies))))
         assert row is not None
         return self._user(row)
 

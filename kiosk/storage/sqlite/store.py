@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -38,6 +39,7 @@ from kiosk.storage.base import Body
 from kiosk.storage.sqlite.connection import InlineConnection
 from kiosk.storage.sqlite.migrations import MIGRATIONS, statements
 from kiosk.storage.sqlite.queries import SqliteQueries
+from kiosk.storage.sqlite.reports import ReportReader, SqliteReportQueries
 from kiosk.support.ratelimit import SharedBuckets
 
 log = logging.getLogger(__name__)
@@ -95,6 +97,7 @@ class SqliteStore:
         self._reader: aiosqlite.Connection | None = None
         self._quick: InlineConnection | None = None
         self._checkpointer: asyncio.Task[None] | None = None
+        self._reports = ReportReader(self.path)
         self._lock = asyncio.Lock()
         self._queued = 0  # transactions waiting for the lock
         self._batch: _Batch | None = None
@@ -129,14 +132,21 @@ class SqliteStore:
         """Copy committed pages from the WAL into the database file, beside the writer (PASSIVE:
         never waits for it, nor makes it wait); SQLite starts the WAL over once all is copied."""
         conn = await asyncio.to_thread(sqlite3.connect, self.path, isolation_level=None, check_same_thread=False)
+        running: asyncio.Future[list[Any]] | None = None
         try:
             while True:
                 await asyncio.sleep(CHECKPOINT_S)
+                running = task = asyncio.ensure_future(
+                    asyncio.to_thread(lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()))
                 try:
-                    await asyncio.to_thread(lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
+                    await asyncio.shield(task)
                 except sqlite3.Error as exc:  # the writer's own checkpoints still bound the WAL
                     log.warning("WAL checkpoint failed: %s", exc)
         finally:
+            # A checkpoint still running in its thread must end before the connection closes in another
+            # (two threads in one SQLite connection at once crash the process).
+            if running is not None:
+                await asyncio.shield(asyncio.gather(running, return_exceptions=True))
             await asyncio.shield(asyncio.to_thread(conn.close))
 
     async def _migrate(self) -> None:
@@ -165,6 +175,7 @@ class SqliteStore:
             self._checkpointer.cancel()
             await asyncio.gather(self._checkpointer, return_exceptions=True)
             self._checkpointer = None
+        await self._reports.close()
         for conn in (self._quick, self._reader, self._writer):
             if conn is not None:
                 await conn.close()
@@ -184,6 +195,11 @@ class SqliteStore:
         thread must win the GIL from the loop, twice). Anything that may scan belongs on `reads`."""
         assert self._quick is not None, "store is not open"
         return SqliteQueries(self._quick)
+
+    @property
+    def reports(self) -> SqliteReportQueries:
+        """Report queries on a connection and a low-priority thread of their own, opened on first use."""
+        return SqliteReportQueries(self._reports)
 
     def publisher(self, bus: EventBus) -> LocalPublisher:
         """One process per SQLite database: its own events are all there is."""

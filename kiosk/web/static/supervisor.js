@@ -4,7 +4,8 @@
   const body = document.querySelector("#board tbody");
   if (!body) return;
   const STATE = { called: "dipanggil", serving: "melayani" };
-  const state = { refreshes: 0, counters: [] };
+  const slaBody = document.querySelector("#sla tbody");
+  const state = { refreshes: 0, counters: [], sla: [], slaRefreshes: 0 };
   window.giliranSupervisor = state;
 
   function since(iso) {
@@ -30,10 +31,39 @@
     }
   }
 
+  const minutes = (s) => `${Math.floor(s / 60)} mnt${s % 60 ? ` ${s % 60} dtk` : ""}`;
+
+  function renderSla() {
+    if (!slaBody) return;
+    slaBody.replaceChildren();
+    if (!state.sla.length) {
+      const tr = document.createElement("tr");
+      const td = cell("Tidak ada yang menunggu.");
+      td.colSpan = 5;
+      tr.append(td);
+      slaBody.append(tr);
+      return;
+    }
+    for (const s of state.sla) {
+      const tr = document.createElement("tr");
+      tr.dataset.service = s.service;
+      tr.className = `sla-${s.level}`;
+      tr.append(cell(`${s.name} (${s.service})`), cell(String(s.waiting)), cell(minutes(s.longest_wait_s)),
+                cell(minutes(s.target_s)), cell(s.level_label));
+      slaBody.append(tr);
+    }
+  }
+
+  async function refreshSla() {
+    const response = await fetch("/api/reports/sla", { credentials: "same-origin" });
+    if (response.ok) { state.sla = await response.json(); state.slaRefreshes += 1; renderSla(); }
+  }
+
   async function refresh() {
     const response = await fetch("/api/counters", { credentials: "same-origin" });
     if (response.status === 401) { window.location.href = "/staff/login"; return; }
     if (response.ok) { state.counters = await response.json(); state.refreshes += 1; render(); }
+    await refreshSla();
   }
 
   let pending = null;
@@ -41,5 +71,6 @@
   const source = new EventSource("/api/events");
   for (const t of ["snapshot", "ticket.called", "queue.changed", "counter.changed"]) source.addEventListener(t, soon);
   setInterval(render, 30000);
+  setInterval(refreshSla, 15000);  // waits grow with no event at all
   refresh();
 })();
