@@ -6,6 +6,7 @@ from kiosk.hall.parse import parse_hall
 from kiosk.queue.events import EventBus
 from kiosk.runtime import Runtime
 from kiosk.storage import create_store
+from kiosk.storage.base import DayRange
 from tests.conftest import PASSWORD, hall_dict, login, take
 
 
@@ -23,6 +24,10 @@ async def test_a_regency_account_reads_the_halls_and_acts_on_nothing(client, clo
     assert (hall["name"], hall["issued"], hall["waiting"], hall["at_counters"]) == ("MPP Uji <b>Coba</b>", 3, 2, 1)
     assert hall["mean_wait_s"] == 0 and hall["longest_wait_s"] == 120
     assert body["totals"]["issued"] == 3
+    resp = await client.get("/api/regency/summary?range=week", headers=regency)
+    (summary,) = (await resp.json())["rows"]
+    assert (summary["name"], summary["issued"], summary["called"], summary["wait_p50_s"]) == \
+        ("MPP Uji <b>Coba</b>", 3, 1, 0), "the hall's report, as /laporan computes it"
     for method, path in (("POST", "/api/counters/1/next"), ("GET", "/api/counters"), ("GET", "/api/admin/hall"),
                          ("GET", "/api/users"), ("GET", "/api/audit")):
         resp = await client.request(method, path, headers=regency)
@@ -56,6 +61,11 @@ async def test_every_hall_of_a_shared_database(pg_server, clock):
         halls = {h["hall"]: h for h in await stores[0].reads.halls_day(runtime.queue.today(), clock.now())}
         assert (halls["kec-a"]["name"], halls["kec-a"]["issued"]) == ("Kecamatan A", 2)
         assert (halls["kec-b"]["name"], halls["kec-b"]["waiting"]) == ("Kecamatan B", 5)
+        documents = await stores[0].regency_halls()
+        assert "Kecamatan B" in documents["kec-b"], "every hall's document, read from the first hall's store"
+        day = DayRange(runtime.queue.today(), runtime.queue.today())
+        _, total = await stores[0].reports_of("kec-b").summary(day, "total", [], None, 1800, 25200)
+        assert total.counts["issued"] == 5, "another hall's report, read only"
     finally:
         for store in stores:
             await store.close()
@@ -68,4 +78,4 @@ async def test_the_command_line_makes_regency_accounts(tmp_path, db_at):
                                  "--db", str(db), stdin=PASSWORD + "\n")
     assert code == 0, err
     code, out, _ = await run_cli("user", "list", "--config", str(config), "--db", str(db))
-    assert out.splitlines() == ["bupati\tregency\t-\tactive"]
+    assert out.splitlines() == ["bupati\tregency\t-\t-\tactive"]  # name, role, counters, agencies, state

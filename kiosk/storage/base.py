@@ -436,6 +436,13 @@ class Store(Protocol):
     def reports(self) -> ReportQueries:
         """Reads for reports, apart from everything else (a long report never delays the queue)."""
 
+    async def regency_halls(self) -> dict[str, str | None]:
+        """Every hall of the database (by id) and its stored hall document (JSON, None if none yet):
+        a regency's view; an SQLite database holds one hall."""
+
+    def reports_of(self, hall: str) -> ReportQueries:
+        """The report reads of a hall of this database (read only; SQLite: its one hall)."""
+
     def publisher(self, bus: EventBus) -> Publisher:
         """How committed events reach `bus`: one process publishes its own as they commit; with
         several processes on one database, the others' events and notices arrive too, and all in

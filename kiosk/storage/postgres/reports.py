@@ -49,13 +49,16 @@ def scoped(column: str, scope: Sequence[str] | None, param: int) -> tuple[str, l
 class PgReportQueries:
     """The report reads of one hall (its schema is the pool's search_path)."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, schema: str | None = None) -> None:
         self.pool = pool
+        self.schema = schema  # another hall of the database (the regency's view), else the pool's own
 
     @asynccontextmanager
     async def _snapshot(self) -> AsyncIterator[asyncpg.Connection]:
         try:
             async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+                if self.schema is not None:
+                    await conn.execute(f'SET LOCAL search_path TO "{self.schema}"')
                 yield conn
         except CONNECTION_FAILURES as exc:
             raise unavailable(exc) from exc

@@ -29,7 +29,7 @@ from kiosk.queue.models import Event
 from kiosk.storage.base import Body, Publisher
 from kiosk.storage.postgres.buckets import PgBuckets
 from kiosk.storage.postgres.connection import CONNECTION_FAILURES, PgConnection, unavailable
-from kiosk.storage.postgres.dsn import Location, lock_key
+from kiosk.storage.postgres.dsn import SCHEMA_PREFIX, Location, lock_key, schema_of
 from kiosk.storage.postgres.locks import LockKeeper
 from kiosk.storage.postgres.migrations import MIGRATIONS, SUPPORT
 from kiosk.storage.postgres.queries import PgQueries
@@ -44,6 +44,7 @@ CONNECT_TIMEOUT_S = 5.0
 ACQUIRE_TIMEOUT_S = 5.0
 COMMAND_TIMEOUT_S = 30.0
 LOCK_TIMEOUT = "10s"
+HALL_DOCUMENT = "hall"  # the settings row of a hall's document (kiosk/queue/hall.py HALL_KEY)
 REGENCY_ROLE = "giliran_regency"  # if this database role exists, it may read every hall's tables
 
 
@@ -178,6 +179,22 @@ class PgStore:
         """Report reads, each in a read-only snapshot on a pooled connection (never the writer)."""
         assert self._pool is not None, "store is not open"
         return PgReportQueries(self._pool)
+
+    async def regency_halls(self) -> dict[str, str | None]:
+        """Every hall of the database and its stored hall document (read only)."""
+        found = {}
+        for row in await self.reads._all(
+                "SELECT table_schema FROM information_schema.tables WHERE table_name = 'settings' "
+                "AND table_schema LIKE ? ORDER BY table_schema", (SCHEMA_PREFIX.replace("_", "\\_") + "%",)):
+            schema = str(row[0])
+            doc = await self.reads._one(f'SELECT value FROM "{schema}".settings WHERE key = ?', (HALL_DOCUMENT,))
+            found[schema.removeprefix(SCHEMA_PREFIX).replace("_", "-")] = None if doc is None else str(doc[0])
+        return found
+
+    def reports_of(self, hall: str) -> PgReportQueries:
+        """The report reads of any hall of the database (read only)."""
+        assert self._pool is not None, "store is not open"
+        return PgReportQueries(self._pool, schema_of(hall))
 
     @property
     def quick(self) -> PgQueries:

@@ -22,6 +22,7 @@ The writer is built for throughput without giving up durability (docs/scaling.md
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -200,6 +201,16 @@ class SqliteStore:
     def reports(self) -> SqliteReportQueries:
         """Report queries on a connection and a low-priority thread of their own, opened on first use."""
         return SqliteReportQueries(self._reports)
+
+    async def regency_halls(self) -> dict[str, str | None]:
+        """The one hall of the file and its stored hall document."""
+        doc = await self.reads.setting("hall")
+        hall = json.loads(doc).get("hall", {}).get("id", "default") if doc else "default"
+        return {str(hall): doc}
+
+    def reports_of(self, hall: str) -> SqliteReportQueries:
+        """The report reads of the file's one hall."""
+        return self.reports
 
     def publisher(self, bus: EventBus) -> LocalPublisher:
         """One process per SQLite database: its own events are all there is."""
