@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 A11Y   := tools/a11y/node_modules/.installed
 
-.PHONY: run test test-pg check bench faults a11y check-config clean
+.PHONY: run test test-pg check bench faults a11y simulate check-config clean
 
 run: $(STAMP)
 	$(BIN)/giliran serve
@@ -40,6 +40,17 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.alert_bench --alerts 2000 --chats 1000 | tee benchmarks/results/alerts.txt
 	$(BIN)/python -m benchmarks.reports_bench --days 365 | tee benchmarks/results/reports.txt
 	$(BIN)/python -m benchmarks.pg_bench  # PostgreSQL with 1, 2 and 4 processes beside SQLite (results/pg.md)
+
+# The day simulator (docs/estimates.md): both example profiles on the demo hall, seeds 1-5, the
+# waiting-time forecast against the formula used before it; reports in var/simulate/, the
+# comparison in benchmarks/results/estimates.md.
+simulate: $(STAMP)
+	$(BIN)/giliran simulate --profile examples/senin-ramai.toml --seed 1-5 --out var/simulate/senin-ramai
+	$(BIN)/giliran simulate --profile examples/hari-sepi.toml --seed 1-5 --out var/simulate/hari-sepi
+	{ echo "# make simulate: $$(date -u '+%Y-%m-%d %H:%M:%S UTC')"; echo; \
+	  echo "Hall: the bundled demo (examples/mpp-purwakarta.toml). Times in seconds unless marked."; echo; \
+	  cat var/simulate/senin-ramai/comparison.md; echo; cat var/simulate/hari-sepi/comparison.md; } \
+	  > benchmarks/results/estimates.md
 
 check-config: $(STAMP)
 	$(BIN)/giliran check-config examples/mpp-purwakarta.toml

@@ -24,10 +24,13 @@ from kiosk.support.ratelimit import RateLimiter
 from kiosk.web.admin import routes as admin_routes
 from kiosk.web.api import routes
 from kiosk.web.appkeys import AUTH, BUS, CLOCK, FOLLOWING, HALL, PRINTING, QUEUE, SETTINGS, STORE, TICKET_LIMITER
+from kiosk.web.citizen import public_url_warning
 from kiosk.web.citizen import routes as citizen_routes
+from kiosk.web.console_api import routes as console_routes
 from kiosk.web.middlewares import add_security_headers, error_middleware
 from kiosk.web.regency import routes as regency_routes
 from kiosk.web.reports import routes as report_routes
+from kiosk.web.simulation import setup_simulation
 from kiosk.web.staff_pages import routes as staff_page_routes
 from kiosk.web.users_api import routes as users_routes
 from kiosk.web.watch import setup_watch
@@ -72,7 +75,9 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app.on_response_prepare.append(add_security_headers)
     app.add_routes(routes)
     app.add_routes(citizen_routes)
+    app.add_routes(console_routes)
     app.add_routes(staff_page_routes)
+    setup_simulation(app)  # before admin's /admin/{section}
     app.add_routes(admin_routes)
     app.add_routes(users_routes)
     app.add_routes(regency_routes)
@@ -129,6 +134,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     config = app[QUEUE].config
     log.info("%s: %d layanan, %d loket, database %s", config.hall.name, len(config.services),
              len(config.counters), store.path)
+    if warning := public_url_warning(config):
+        log.warning("%s", warning)
     yield
     await stop_tasks([follower])
     await store.close()

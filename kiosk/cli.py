@@ -1,4 +1,4 @@
-"""The `giliran` command: serve, check-config, user add/list, hall import/export, demo-history."""
+"""The `giliran` command: serve, check-config, user add/list, hall import/export, demo-history, simulate."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from aiohttp import web
 from kiosk import __version__
 from kiosk.app import create_app, hall_id, hall_in_use
 from kiosk.hall.config import ConfigError, HallConfig
-from kiosk.hall.parse import load_hall
+from kiosk.hall.parse import load_hall, parse_hall
 from kiosk.queue.clock import SystemClock
 from kiosk.queue.errors import DomainError, Unavailable
 from kiosk.queue.hall import HALL_KEY
@@ -84,7 +84,22 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--config", help="hall file (default: the bundled demo)")
         p.add_argument("--db", help=DB_HELP)
         p.add_argument("--hall", help=HALL_HELP)
+    _simulate_parser(sub)
     return parser
+
+
+def _simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sim = sub.add_parser("simulate", help="run a day of the hall through the real queue (docs/estimates.md)")
+    sim.add_argument("--config", help="hall file, TOML or JSON (default: the bundled demo)")
+    sim.add_argument("--db", help="simulate the hall kept in this database instead (read only)")
+    sim.add_argument("--profile", required=True, help="the day to simulate (examples/hari-sepi.toml, ...)")
+    sim.add_argument("--seed", help="a seed, a range (1-5) or a list (1,4,9); default: the profile's")
+    sim.add_argument("--out", default="var/simulate", help="folder for summary.json and report.html")
+    sim.add_argument("--service", help="what-if: the service (code) asked about")
+    sim.add_argument("--counters", type=int, help="what-if: waits of --service with this many counters on it")
+    sim.add_argument("--target-p90", type=float, metavar="MINUTES",
+                     help="what-if: counters --service needs per hour to keep its 90th percentile wait under this")
+    sim.add_argument("--json", action="store_true", help="what-if: print the answer as JSON")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _migrate_to(settings, Path(args.source))
         elif args.command == "demo-history":
             return asyncio.run(_demo_history(settings, args))
+        elif args.command == "simulate":
+            return asyncio.run(_simulate(settings, args))
         elif args.command == "hall":
             return asyncio.run(_hall_import(settings, args.file) if args.hall_command == "import"
                                else _hall_export(settings))
@@ -176,6 +193,44 @@ async def _serve(settings: Settings) -> None:
     finally:
         log.info("Giliran berhenti")
         await runner.cleanup()
+
+
+async def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from kiosk.sim import run
+    from kiosk.sim.profile import ProfileError, load_profile
+    from kiosk.sim.whatif import WhatIfError
+    from notifier.policy import AlertPolicy  # the composition root wires the alert room in
+
+    logging.getLogger("kiosk").setLevel(logging.WARNING)  # a day is thousands of transactions
+    try:
+        config = hall_in_use(settings) if args.db else _hall_file(settings.config)
+        profile = load_profile(args.profile)
+        seeds = run.parse_seeds(args.seed, profile.seed)
+        if args.service is None and (args.counters is not None or args.target_p90 is not None):
+            raise ProfileError("--counters and --target-p90 need --service")
+        if args.service is not None:
+            if args.counters is None and args.target_p90 is None:
+                raise ProfileError("--service needs --counters or --target-p90")
+            if args.target_p90 is not None and not 0 < args.target_p90 <= 600:
+                raise ProfileError("--target-p90 must be between 0 and 600 minutes")
+            answer = await run.what_if(config, profile, args.service, args.counters, args.target_p90, seeds)
+            print(json.dumps(answer, ensure_ascii=False) if args.json else run.what_if_text(answer))
+            return 0
+        await run.simulate(config, profile, seeds, Path(args.out), [lambda rt: AlertPolicy(rt.queue)])
+    except (ProfileError, WhatIfError) as exc:
+        print(f"giliran: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _hall_file(path: Path) -> HallConfig:
+    """A hall file: TOML, or JSON (what `giliran hall export` prints)."""
+    if path.suffix.lower() != ".json":
+        return load_hall(path)
+    try:
+        return parse_hall(json.loads(path.read_text(encoding="utf-8")), str(path))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot be read as JSON: {exc}") from None
 
 
 async def _hall_import(settings: Settings, path: str) -> int:

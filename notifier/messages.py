@@ -32,7 +32,7 @@ def sms_safe(text: str) -> str:
 
 
 def message_text(stage: str, channel: str, *, number: str, service: str, counter: str | None = None,
-                 ahead: int = 0, wait_s: int = 0, hall: str = "") -> str:
+                 ahead: int = 0, wait_s: int | None = 0, hall: str = "") -> str:
     """The message for one stage; never anything about another citizen."""
     wait = format_wait(wait_s)
     if channel == "sms":

@@ -74,10 +74,12 @@ class AlertPolicy:
             # and the wait grows with them, so the look stops at the farthest place that can qualify.
             max_ahead, max_minutes = self.config.approach_rule(service)
             load = await load_of(service)
-            head = max(max_ahead, int(max_minutes * 60 * max(load.servers, 1) / load.mean_service_s)) + 1
+            # By minutes: the forecast says when a notice of max_minutes to twice it is best sent
+            # (docs/estimates.md).
+            head = max(max_ahead, load.within(max_minutes * 60)) + 1
             for ticket in await q.approach_candidates(work.day, service, head):
                 ahead = await q.ahead_of(ticket)
-                if ahead > max_ahead and load.wait_for(ahead) > max_minutes * 60:
+                if ahead > max_ahead and not load.due(ahead, max_minutes * 60):
                     continue
                 for channel, address in await q.subscriptions(ticket.id):
                     await enqueue(ticket, "approaching", channel, address)

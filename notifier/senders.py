@@ -105,7 +105,8 @@ class Sender(ABC):
 
 
 class LogSender(Sender):
-    """No gateway configured: log what would have been sent (addresses masked)."""
+    """No gateway configured: log what would have been sent (addresses masked); the outbox records it
+    as failed with that reason, never as sent (staff reading a ticket's messages see the truth)."""
 
     provider = "log"
 
@@ -115,4 +116,4 @@ class LogSender(Sender):
     async def _send(self, message: Outgoing) -> str | None:
         log.info("[%s, not sent: no gateway configured] to %s: %s", self.channel, mask_address(message.address),
                  message.text)
-        return None
+        raise Permanent("tidak terkirim: gateway belum diatur (pesan hanya dicatat di log server)")

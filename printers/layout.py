@@ -92,6 +92,7 @@ class TicketFacts:
     alert_hint: str
     footer: str
     reprint: bool = False
+    late_at: datetime | None = None  # the kiosk showed this number as not printed at that time
 
 
 def _wrapped(text: str, width: int, **style: object) -> list[Text]:
@@ -106,6 +107,9 @@ def ticket_layout(facts: TicketFacts, paper: Paper) -> list[Element]:
     out: list[Element] = []
     if facts.reprint:
         out += [Text("*** CETAK ULANG ***", bold=True)]
+    if facts.late_at is not None:
+        out += [Text("*** DICETAK TERLAMBAT ***", bold=True)]
+        out += _wrapped(f"Nomor ini tampil di layar kios pukul {facts.late_at:%H.%M}.", cols)
     out += _wrapped(facts.hall, cols, bold=True)
     out += [Rule()]
     out += _wrapped(facts.agency, cols)

@@ -59,6 +59,10 @@ class PrinterWorker:
         view = await self.queue.views.ticket_view(ticket)
         service = self.config.service(ticket.service)
         agency = self.config.agency(service.agency) if service else None
+        hint = self.config.tickets.alert_hint
+        if view.get("telegram_url"):  # promise only the channels that run
+            hint += " Pemberitahuan lewat Telegram tersedia di halaman itu."
+        late = job.told_unprinted_at if job.kind == "ticket" else None
         facts = TicketFacts(
             hall=self.config.hall.name,
             agency=agency.name if agency else "",
@@ -69,9 +73,10 @@ class PrinterWorker:
             ahead=view["ahead"],
             estimated_wait_s=view["estimated_wait_s"],
             status_url=view["status_url"],
-            alert_hint=self.config.tickets.alert_hint,
+            alert_hint=hint,
             footer=self.config.tickets.footer,
             reprint=job.kind == "reprint" or job.partial,
+            late_at=to_local(late, self.config.hall.tz) if late is not None else None,
         )
         paper = self.driver.paper
         layout = ticket_layout(facts, paper)

@@ -33,7 +33,7 @@ async def test_a_quota_change_takes_effect_at_once_and_survives_a_restart(aiohtt
     resp = await client.post("/api/tickets", json={"service": "A"})
     assert resp.status == 409 and (await resp.json())["error"]["code"] == "quota_exhausted"
     audit = await (await client.get("/api/audit?action=hall", headers=admin)).json()
-    assert audit[0]["username"] == "admin" and "daily_quota=2" in audit[0]["detail"]
+    assert audit[0]["username"] == "admin" and "Kuota harian=2" in audit[0]["detail"]
     await client.close()
 
     # The hall file only seeds an empty database: a restart with the same (or another) file keeps it.
@@ -45,8 +45,12 @@ async def test_a_quota_change_takes_effect_at_once_and_survives_a_restart(aiohtt
 
 async def test_bad_values_are_refused_with_the_reason_and_nothing_changes(client, admin):
     before = client.server.app[QUEUE].config
-    for body, needle in (({"daily_quota": 0}, "daily_quota"), ({"hours": "25:00-26:00"}, "hours"),
-                         ({"agency": "NOPE"}, "unknown agency"), ({"daily_quota": "banyak"}, "angka")):
+    # Each problem in Indonesian, naming the entry and the field as the admin form labels them.
+    for body, needle in (({"daily_quota": 0}, "Layanan A · Kuota harian: paling sedikit 1 (kosongkan jika tanpa kuota)"),
+                         ({"hours": "25:00-26:00"}, "Layanan A · Jam layanan: '25:00-26:00' bukan jam yang ada"),
+                         ({"hours": "8-12"}, "Jam layanan: '8-12' bukan jam berbentuk JJ:MM-JJ:MM"),
+                         ({"agency": "NOPE"}, "Layanan A · Instansi: instansi 'NOPE' tidak ada"),
+                         ({"daily_quota": "banyak"}, "Kuota harian: harus berupa angka")):
         resp = await client.put("/api/admin/services/A", json=body, headers=admin)
         error = (await resp.json())["error"]
         assert resp.status == 422 and needle in error["message"], (body, error)
@@ -186,7 +190,7 @@ async def test_admin_forms_need_csrf_and_show_errors_in_indonesian(client):
     assert client.server.app[QUEUE].config.service("A").daily_quota == 5
     # Counters: unticking every box is refused, ticking saves exactly what is ticked.
     resp = await client.post("/admin/counters/2", data={"csrf": csrf, "name": "Loket 2"})
-    assert resp.status == 422 and "services" in await resp.text()
+    assert resp.status == 422 and "Layanan yang dipanggil wajib diisi" in await resp.text()
     resp = await client.post("/admin/counters/2", data={"csrf": csrf, "name": "Loket Dua", "services[]": ["A", "B"]},
                              allow_redirects=False)
     assert resp.status == 303

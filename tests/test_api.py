@@ -21,19 +21,20 @@ async def test_health_and_services(client):
     a = services["A"]
     assert {k: a[k] for k in ("code", "name", "agency", "open", "waiting", "quota_left")} == {
         "code": "A", "name": "KTP Elektronik", "agency": "DUKCAPIL", "open": True, "waiting": 1, "quota_left": 4}
-    assert a["estimated_wait_s"] == round(300 / 9)  # prior 5 min, 9 counters serve A
+    assert a["estimated_wait_s"] is None and a["estimated_wait_known"] is False  # no counter works A yet
+    assert a["estimated_wait_text"] == "belum dapat diperkirakan"
 
 
 async def test_take_ticket_answers_201_with_the_contract(client):
     body = await take(client, "B", priority=True, phone="+62 812-3456-7890")
     assert body["number"] == "B001" and body["service"] == "B" and body["state"] == "waiting"
-    assert body["ahead"] == 0 and body["estimated_wait_s"] == 0 and body["priority"] is True
+    assert body["ahead"] == 0 and body["estimated_wait_s"] is None and body["priority"] is True
     assert body["issued_at"] == "2026-11-25T09:00:00+07:00"
     assert body["status_url"] == f"http://hall.test/t/{body['token']}"
     assert len(body["token"]) >= 22, "at least 128 random bits"
     assert "phone" not in body and "0812" not in str(body) and "3456" not in str(body)
     second = await take(client, "B")
-    assert second["ahead"] == 1 and second["estimated_wait_s"] > 0
+    assert second["ahead"] == 1 and second["estimated_wait_known"] is False
 
 
 async def test_ticket_status_and_cancel(client, admin):
@@ -41,7 +42,7 @@ async def test_ticket_status_and_cancel(client, admin):
     resp = await client.get(f"/api/tickets/{ticket['token']}")
     status = await resp.json()
     assert {k: status[k] for k in ("number", "service", "state", "ahead", "estimated_wait_s", "counter")} == {
-        "number": "A001", "service": "A", "state": "waiting", "ahead": 0, "estimated_wait_s": 0, "counter": None}
+        "number": "A001", "service": "A", "state": "waiting", "ahead": 0, "estimated_wait_s": None, "counter": None}
     resp = await client.delete(f"/api/tickets/{ticket['token']}")
     assert resp.status == 200 and (await resp.json())["state"] == "cancelled"
     resp = await client.delete(f"/api/tickets/{ticket['token']}")

@@ -20,6 +20,8 @@ PUBLIC = {
     ("GET", "/api/tickets/{token}/events"),  # the status page's own stream
     ("GET", "/kiosk"), ("GET", "/t/{token}/qr.svg"), ("GET", "/t/{token}/telegram.svg"),
     ("POST", "/telegram/webhook"),  # Telegram's secret-token header (tests/test_telegram.py)
+    ("GET", "/api/kiosk/search"), ("GET", "/loket/{id}"), ("GET", "/api/display/counters/{id}"),  # no citizen data
+    ("GET", "/display-media/{name}"),  # the displays' playlist
     # Providers' webhooks, each checked by its own signature or secret (tests/test_whatsapp.py, test_replies.py)
     ("GET", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook"), ("POST", "/whatsapp/webhook/{secret}"),
     ("POST", "/sms/webhook"),
@@ -36,7 +38,9 @@ ADMINS_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("POST", "/api/use
 PAGES = {("GET", "/staff"), ("GET", "/staff/counter/{id}"), ("GET", "/staff/supervisor"), ("GET", "/staff/audit"),
          ("POST", "/staff/logout"), ("GET", "/admin"), ("GET", "/admin/{section}"), ("GET", "/admin/{section}/new"),
          ("GET", "/admin/{section}/{key}"), ("POST", "/admin/{section}"), ("POST", "/admin/{section}/{key}"),
-         ("POST", "/admin/{section}/{key}/delete"), ("GET", "/laporan"), ("GET", "/kabupaten")}
+         ("POST", "/admin/{section}/{key}/delete"), ("GET", "/laporan"), ("GET", "/kabupaten"),
+         ("GET", "/admin/simulasi"), ("POST", "/admin/simulasi"), ("GET", "/admin/tayangan"), ("POST", "/admin/tayangan"),
+         ("POST", "/admin/tayangan/{name}/{action}")}
 MANAGER_PAGES = {p for p in PAGES if p[1].startswith("/admin")} | {("GET", "/staff/supervisor"),
                                                                    ("GET", "/staff/audit"), ("GET", "/laporan")}
 PUBLIC |= {("GET", "/staff/login"), ("POST", "/staff/login")}
@@ -53,7 +57,7 @@ def _routes(app):
 
 def _concrete(path: str, token: str) -> str:
     return (path.replace("{id}", "1").replace("{token}", token).replace("{name}", "siti")
-            .replace("{section}", "services").replace("{key}", "A"))
+            .replace("{section}", "services").replace("{key}", "A").replace("{action}", "hapus"))
 
 
 async def test_every_staff_route_needs_a_login(client):
@@ -81,7 +85,7 @@ async def test_officers_work_only_their_counters(client):
     await take(client, "A")
     counter_routes = [(m, p) for m, p in _routes(client.server.app) if p.startswith("/api/counters/{id}/")
                       and m == "POST"]
-    assert len(counter_routes) == 8
+    assert len(counter_routes) == 9
     for method, path in counter_routes:
         resp = await client.request(method, path.replace("{id}", "1"), headers=officer, json={"service": "B"})
         assert resp.status == 403, path

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 async def test_check_config(tmp_path):
     code, out, _ = await run_cli("check-config", str(ROOT / "examples" / "mpp-purwakarta.toml"))
-    assert code == 0 and "OK: Mal Pelayanan Publik Kabupaten Purwakarta" in out and "27 services" in out
+    assert code == 0 and "OK: Mal Pelayanan Publik Kabupaten Purwakarta" in out and "109 services" in out
     bad = tmp_path / "bad.toml"
     bad.write_text(write_hall(tmp_path).read_text().replace('services = ["A", "B"]', 'services = ["A", "X"]', 1))
     code, out, err = await run_cli("check-config", str(bad))

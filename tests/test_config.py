@@ -18,12 +18,20 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_bundled_demo_is_a_realistic_mpp():
     config = load_hall(ROOT / "examples" / "mpp-purwakarta.toml")
     assert config.hall.name == "Mal Pelayanan Publik Kabupaten Purwakarta"
-    assert len(config.agencies) >= 8
-    assert len(config.services) >= 25
-    assert 18 <= len(config.counters) <= 25
-    assert {"DUKCAPIL", "DPMPTSP", "ATRBPN", "IMIGRASI", "SAMSAT", "POLRES", "BPJSKES", "BAPENDA"} <= {
-        a.code for a in config.agencies}
+    assert len(config.agencies) >= 20
+    assert len(config.services) >= 100, "the MPP's planned size"
+    assert 40 <= len(config.counters) <= 60
+    assert {"DUKCAPIL", "DPMPTSP", "ATRBPN", "IMIGRASI", "SAMSAT", "POLRES", "BPJSKES", "BPJSTK", "PDAM", "PA",
+            "KEMENAG", "KPP", "PLN", "TASPEN", "BJB", "KEJARI", "DISNAKER", "DINKES"} <= {a.code for a in config.agencies}
     assert all(config.counters_for(s.code) for s in config.services), "every service has a counter"
+    assert all(any(s.agency == a.code for s in config.services) for a in config.agencies), "no empty agency"
+    # Two floors, each with its zones; every counter is somewhere, in a zone smaller than its floor.
+    floors = [config.zone("lantai1"), config.zone("lantai2")]
+    assert all(floors) and set(floors[0].counters) | set(floors[1].counters) == {c.id for c in config.counters}
+    assert all(config.zone_of_counter(c.id).id.startswith("zona-") for c in config.counters)
+    assert len({a.icon for a in config.agencies}) == len(config.agencies), "a pictogram of its own per agency"
+    assert sum(1 for s in config.services if s.daily_quota) >= 10 and sum(1 for s in config.services if s.hours) >= 20
+    assert config.search.synonyms and config.tickets.late_print == "drop"
     assert replace(load_hall(DEMO_HALL), source=config.source) == config, "examples/ points at the bundled demo"
 
 

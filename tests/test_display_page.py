@@ -10,6 +10,7 @@ import pytest
 from kiosk.app import create_app
 from kiosk.hall.parse import parse_hall
 from kiosk.settings import Settings
+from kiosk.web.appkeys import QUEUE
 from tests.browser import PageProblems, artifact, browser  # noqa: F401 - the fixture
 from tests.conftest import hall_dict, login, take
 
@@ -92,6 +93,7 @@ async def test_a_zone_display_shows_only_its_counters(served, browser, aiohttp_c
     await page.wait_for_function(
         "() => window.giliranDisplay && window.giliranDisplay.connected")
     assert await page.text_content(".zone-name") == "Lantai 2"
+    await page.wait_for_selector("#services li")
     assert [await li.get_attribute("data-service") for li in await page.query_selector_all("#services li")] == ["P"]
     await client.post("/api/counters/1/next", headers=headers)  # Dukcapil, the other wing
     await client.post("/api/counters/3/next", headers=headers)  # Imigrasi, this wing
@@ -126,3 +128,113 @@ async def test_a_stale_display_says_so_and_recovers(served, browser, aiohttp_cli
     assert await page.is_hidden("#stale")
     problems.check()
     await page.close()
+
+
+# --- at the real size (the demo hall) -----------------------------------------------------------------
+from tests.demo_hall import demo_config, demo_doc, demo_server  # noqa: E402,F401 - the fixture
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8"
+                    "cfc0f01f0005000201e2d3b1e40000000049454e44ae426082")  # a 1x1 picture
+
+
+async def test_the_hall_display_holds_any_name_and_whole_rows(demo_server, browser, aiohttp_client):  # noqa: F811
+    doc = demo_doc()
+    doc["counters"][8]["name"] = "Loket 9 Imigrasi (Lantai 1)"
+    # As long as a name may be (120 characters once names are checked, see issue 15).
+    doc["counters"][9]["name"] = ("Loket 10 Perizinan Berusaha, Persetujuan Bangunan Gedung, Reklame, Tata Ruang "
+                                  "dan Lingkungan (Lantai 1, Zona B)")
+    server = await demo_server(demo_config(counters=doc["counters"]))
+    client = await aiohttp_client(server)
+    officer = await login(client, "siti", "supervisor")
+    for code in ("NB", "NB", "BG", "A", "B", "C", "D", "SK", "PB", "PK", "JD"):
+        await take(client, code)
+    page = await browser.new_page(viewport={"width": 1920, "height": 1080})
+    problems = PageProblems(page)
+    await page.goto(str(server.make_url("/display?sound=0")))
+    await page.wait_for_function("() => window.giliranDisplay && window.giliranDisplay.connected")
+    # Before the first call: no "---" and no dangling "silakan menuju".
+    assert await page.is_visible("#now-idle") and await page.is_hidden(".now-to")
+    assert "---" not in await page.text_content(".now")
+    await page.screenshot(path=artifact("display-1920x1080-before-first-call.png"))
+
+    async def inside_panel(selector: str) -> bool:
+        return await page.evaluate("""(s) => { const e = document.querySelector(s).getBoundingClientRect();
+            const p = document.querySelector('.now').getBoundingClientRect();
+            return e.left >= p.left - 1 && e.right <= p.right + 1 && e.top >= p.top - 1 && e.bottom <= p.bottom + 1
+                   && document.querySelector(s).scrollWidth <= document.querySelector(s).clientWidth + 1; }""", selector)
+
+    for counter, name in (("9", "Loket 9 Imigrasi (Lantai 1)"), ("10", doc["counters"][9]["name"])):
+        await client.post(f"/api/counters/{counter}/next", headers=officer)
+        await page.wait_for_function(f"() => document.getElementById('now-counter').textContent === {name!r}")
+        await page.wait_for_timeout(100)
+        for part in ("#now-number", "#now-counter", "#now-service", ".now .label"):
+            assert await inside_panel(part), (counter, part)
+        number_size = await page.eval_on_selector("#now-number", "(e) => parseFloat(getComputedStyle(e).fontSize)")
+        assert number_size >= 180, "the number stays huge; only the name gives way"
+    await page.screenshot(path=artifact("display-1920x1080-long-counter-name.png"))
+    # More calls than the panel holds: only whole rows; a recall moves its number up, never a new row.
+    for counter in ("1", "2", "4", "5", "20", "7", "17", "32"):
+        await client.post(f"/api/counters/{counter}/next", headers=officer)
+    for _ in range(3):
+        await client.post("/api/counters/9/recall", headers=officer)
+    await page.wait_for_function("() => window.giliranDisplay.recent.length >= 10 && "
+                                 "document.querySelector('#recent li').textContent.startsWith('NB001')")
+    await page.wait_for_timeout(200)
+    rows = await page.evaluate("""() => { const list = document.getElementById('recent').getBoundingClientRect();
+        return [...document.querySelectorAll('#recent li')].map(li => { const r = li.getBoundingClientRect();
+            return [li.querySelector('.num').textContent, r.top >= list.top - 1 && r.bottom <= list.bottom + 1]; }); }""")
+    numbers = [n for n, _ in rows]
+    assert all(whole for _, whole in rows), rows
+    assert len(numbers) == len(set(numbers)) and numbers[0] == "NB001" and len(numbers) >= 4, numbers
+    assert await page.text_content("#recent li:first-child .tag") == "Lt 1 · Zona B", "where the counter is"
+    # Services turn a page at a time, one zone per page, named.
+    assert await page.text_content("#services-zone") == "Lt 1 · Zona A"
+    # Disconnected: the notice never covers the clock.
+    await page.evaluate("() => { const real = Date.now; Date.now = () => real() + 120000; }")
+    await page.wait_for_selector("#stale", state="visible", timeout=15000)
+    overlap = await page.evaluate("""() => { const a = document.getElementById('stale').getBoundingClientRect();
+        const b = document.querySelector('.clock').getBoundingClientRect();
+        return !(a.bottom <= b.top || a.top >= b.bottom || a.right <= b.left || a.left >= b.right); }""")
+    assert not overlap
+    await page.screenshot(path=artifact("display-1920x1080-disconnected.png"))
+    problems.check()
+    await page.close()
+
+
+async def test_the_playlist_plays_what_admins_upload(demo_server, browser, aiohttp_client):  # noqa: F811
+    from tests.demo_hall import staff_page
+
+    server = await demo_server()
+    context, admin = await staff_page(browser, server, "adi", "admin")
+    problems = PageProblems(admin)
+    display = await browser.new_page(viewport={"width": 1920, "height": 1080})
+    display_problems = PageProblems(display)
+    await display.goto(str(server.make_url("/display?sound=0")))
+    await display.wait_for_function("() => window.giliranDisplay && window.giliranDisplay.connected")
+    assert await display.is_hidden("#media")
+    await admin.goto(str(server.make_url("/admin/tayangan")))
+    await admin.set_input_files("#media-file", files=[{"name": "Jadwal Layanan!.png", "mimeType": "image/png",
+                                                      "buffer": PNG}])
+    await admin.get_by_role("button", name="Unggah dan tayangkan").click()
+    await admin.wait_for_selector("text=Tayangan ditambahkan")
+    (name,) = server.app[QUEUE].config.display.playlist
+    assert name.startswith("jadwal-layanan-") and name.endswith(".png")
+    await display.wait_for_selector("#media:not([hidden]) img.media-item")
+    assert await display.get_attribute("#media img", "src") == f"/display-media/{name}"
+    await display.wait_for_function("() => document.querySelector('#media img').naturalWidth === 1")
+    await display.screenshot(path=artifact("display-1920x1080-playlist.png"))
+    # Something that is no picture or video is refused, in Indonesian; the playlist stays.
+    problems.expect("/admin/tayangan")
+    await admin.set_input_files("#media-file", files=[{"name": "virus.png", "mimeType": "image/png",
+                                                      "buffer": b"MZ\x90\x00 not a picture"}])
+    await admin.get_by_role("button", name="Unggah dan tayangkan").click()
+    assert "Berkas harus gambar" in await admin.text_content("#form-error")
+    await admin.goto(str(server.make_url("/admin/tayangan")))
+    await admin.screenshot(path=artifact("admin-tayangan.png"), full_page=True)
+    await admin.get_by_role("button", name=f"Hapus {name}").click()
+    await display.wait_for_selector("#media", state="hidden")
+    assert (await (await aiohttp_client(server)).get(f"/display-media/{name}")).status == 404
+    problems.check()
+    display_problems.check()
+    await context.close()
+    await display.close()

@@ -326,3 +326,62 @@ def test_a_long_priority_line_wraps_on_58mm_paper():
     lines = text_lines(ticket_layout(facts, paper), paper)
     at = lines.index("PRIORITAS: PENYANDANG")
     assert lines[at + 1] == "DISABILITAS" and all(len(line) <= paper.columns for line in lines)
+
+
+@pytest.fixture
+def late_client(aiohttp_client, tmp_path, clock):
+    """A hall whose kiosk K1 prints on the stand-in, with the late-print policy given."""
+    async def make(port: int, late_print: str):
+        doc = printing_hall(port, tmp_path, confirm_wait_s=0.3) | {"tickets": {"late_print": late_print}}
+        app = create_app(Settings(db=tmp_path / f"late-{late_print}.sqlite3"), config=parse_hall(doc), clock=clock,
+                         synchronous="NORMAL")
+        return await aiohttp_client(app)
+    return make
+
+
+async def test_a_ticket_shown_as_unprinted_is_dropped_when_the_hall_says_so(printer, late_client):
+    client = await late_client(printer.port, "drop")
+    await printer.stop()
+    body = await take(client, "A", kiosk="K1")
+    assert body["print"]["state"] == "dropped" and "tidak dicetak" in body["print"]["message"]
+    await printer.start()
+    await asyncio.sleep(1.5)  # longer than the spool's back-off: a late A001 would be out by now
+    served = await take(client, "B", kiosk="K1")  # the printer works again: the next ticket prints at once
+    assert served["print"]["state"] == "printed"
+    assert [next(t for t, size in read_escpos(d).lines if size == 4) for d in printer.printed] == ["B001"]
+    headers = await login(client, "siti", "officer", ("1",))
+    supervisor = await login(client, "sri", "supervisor")
+    audit = await (await client.get("/api/audit?action=unprinted", headers=supervisor)).json()
+    assert [(a["ticket_number"], a["detail"]) for a in audit] == [("A001", "printer P1: tidak dicetak")]
+    # Asked at the counter, staff print it after all.
+    resp = await client.post(f"/api/tickets/{body['token']}/reprint", headers=headers)
+    assert resp.status == 202
+    await until(lambda: len(printer.printed) == 2)
+    assert "CETAK ULANG" in read_escpos(printer.printed[1]).text
+
+
+async def test_a_ticket_shown_as_unprinted_is_printed_late_and_says_so(printer, late_client):
+    client = await late_client(printer.port, "print")
+    await printer.stop()
+    body = await take(client, "A", kiosk="K1")
+    assert body["print"]["state"] == "queued" and "akan dicetak" in body["print"]["message"]
+    await printer.start()
+    await until(lambda: len(printer.printed) == 1)
+    out = read_escpos(printer.printed[0])
+    assert "*** DICETAK TERLAMBAT ***" in out.text
+    assert "tampil di layar kios pukul 09.00" in " ".join(out.text.split()), "whoever finds it knows"
+    assert ("A001", 4) in out.lines
+
+
+async def test_the_printed_hint_promises_telegram_only_when_a_bot_runs(printer, make_client, tmp_path):
+    from kiosk.web.appkeys import QUEUE
+
+    client = await make_client(printer.port)
+    await take(client, "A", kiosk="K1")
+    await until(lambda: len(printer.printed) == 1)
+    assert "Telegram" not in read_escpos(printer.printed[0]).text, "no bot: no promise"
+    # A hall with a bot: the notifier adds the ticket's Telegram link to its view (notifier/web.py).
+    client.server.app[QUEUE].views.extensions.append(lambda t, view: view.update(telegram_url="https://t.me/b?start=x"))
+    await take(client, "A", kiosk="K1")
+    await until(lambda: len(printer.printed) == 2)
+    assert "Telegram" in read_escpos(printer.printed[1]).text

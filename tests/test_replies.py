@@ -75,8 +75,9 @@ async def test_sms_replies_status_cancel_with_confirmation_and_defer(sms_app, ga
 
     status = await replies_to("status", 1)
     assert status.startswith("Nomor B004 (Kartu Keluarga): menunggu. Orang di depan Anda: 3")
-    assert (await replies_to("TUNDA", 2)).startswith("Giliran nomor B004 ditunda. Orang di depan Anda sekarang: 5 "
-                                                     "(perkiraan sekitar ")
+    # No counter works B yet: the wait cannot be estimated (docs/estimates.md).
+    assert await replies_to("TUNDA", 2) == ("Giliran nomor B004 ditunda. Orang di depan Anda sekarang: 5 "
+                                            "(perkiraan belum dapat diperkirakan).")
     assert "sudah pernah ditunda" in await replies_to("tunda", 3)
     assert await replies_to("BATAL", 4) == "Untuk membatalkan nomor antrean B004, balas: BATAL B004"
     assert "BATAL" in await replies_to("apa?", 5) and "TUNDA" in sms_to(gateway, PHONE)[-1]

@@ -313,6 +313,7 @@ async def test_an_older_database_gets_its_history_summarised(runtime_factory, ha
         for table in ("report_stays", "report_counts", "report_counter_days"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("ALTER TABLE users DROP COLUMN agencies")
+        conn.execute("ALTER TABLE print_jobs DROP COLUMN told_unprinted_at")  # migration 10, after them
         conn.execute(f"PRAGMA user_version = {BEFORE_REPORTS}")
     await store.open()
     try:

@@ -205,7 +205,7 @@ async def test_agencies_on_the_users_page_and_the_command_line(client, tmp_path,
                                                    "agencies[]": ["IMIGRASI"]}, allow_redirects=False)
     assert resp.status == 303, await resp.text()
     page = await (await client.get("/admin/users")).text()
-    assert "<td>kepala.imi</td><td>supervisor</td><td>semua</td>\n        <td>IMIGRASI</td>" in page
+    assert "<td>kepala.imi</td><td>pengawas</td><td>semua</td>\n        <td>IMIGRASI</td>" in page
     resp = await client.post("/admin/users", data={"csrf": csrf, "action": "add", "username": "siti",
                                                    "role": "officer", "password": PASSWORD, "counters[]": ["1"],
                                                    "agencies[]": ["IMIGRASI"]})

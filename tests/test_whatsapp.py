@@ -139,7 +139,8 @@ async def test_outside_the_window_the_approved_template_goes(wa_client, cloud):
     for _ in range(3):
         await client.post("/api/counters/2/next", headers=staff)
     await until(lambda: clock.advance(0.2) or len(bodies(cloud, WA)) == 3, show=lambda: bodies(cloud, WA))
-    assert bodies(cloud, WA)[1:] == ["template:antrean_hampir_tiba(A003, 1, sekitar 1 menit)",
+    # The forecast: the visit just called, then the one ahead, 5 minutes each (docs/estimates.md).
+    assert bodies(cloud, WA)[1:] == ["template:antrean_hampir_tiba(A003, 1, sekitar 10 menit)",
                                      "template:antrean_dipanggil(A003, Loket 2)"]
     assert cloud.texts_to(WA)[1]["template"]["language"] == {"code": "id"}
     await client.post("/api/counters/2/recall", headers=staff)  # no template for "recalled"
@@ -161,7 +162,7 @@ async def test_a_text_reported_undelivered_after_the_window_closed_goes_again_as
     for _ in range(2):
         await client.post("/api/counters/2/next", headers=staff)
     await until(lambda: len(bodies(cloud, WA)) == 2, show=lambda: bodies(cloud, WA))
-    assert bodies(cloud, WA)[1] == "template:antrean_hampir_tiba(A003, 1, sekitar 1 menit)"
+    assert bodies(cloud, WA)[1] == "template:antrean_hampir_tiba(A003, 1, sekitar 10 menit)"
     sql = "SELECT stage, state, key LIKE '%:template' FROM outbox WHERE channel = 'whatsapp' ORDER BY id"
     await until(lambda: rows(client, sql)[-1][1] != "pending")  # sent, and its outcome recorded
     states = rows(client, sql)

@@ -9,9 +9,10 @@
   const staleAfterMs = Number(body.dataset.staleAfter || 30) * 1000;
   const recentMax = Number(body.dataset.recent || 8);
   const $ = (id) => document.getElementById(id);
+  let places = JSON.parse($("display-data").textContent); // where counters and services are (zone tags)
 
   // What tests and operators can look at in the console.
-  const state = { lastEventId: null, services: new Map(), recent: [], spoken: [], connected: false };
+  const state = { lastEventId: null, services: new Map(), recent: [], spoken: [], connected: false, now: null };
   window.giliranDisplay = state;
 
   // --- clock --------------------------------------------------------------------------
@@ -40,6 +41,7 @@
   }
 
   function waitText(seconds) {
+    if (seconds === null || seconds === undefined) return "belum diperkirakan";  // no counter works it now
     const minutes = Math.round(seconds / 60);
     if (minutes < 1) return "< 1 mnt";
     if (minutes < 60) return `± ${minutes} mnt`;
@@ -47,11 +49,41 @@
     return `± ${hours} j ${minutes % 60} mnt`;
   }
 
+  function zoneOrder(code) {
+    const tag = places.services[code];
+    const i = tag ? places.zones.indexOf(tag) : -1;
+    return i < 0 ? places.zones.length : i;
+  }
+
+  // The services, a page at a time, zone by zone: a page shows one part of the hall, named in the
+  // title; a big zone takes several pages. The pages turn every 8 seconds.
+  let servicePage = 0;
+  function servicePages() {
+    const list = $("services");
+    const cols = getComputedStyle(list).gridTemplateColumns.split(" ").length || 1;
+    const rows = Number(getComputedStyle(list).getPropertyValue("--rows")) || 3;
+    const groups = new Map();
+    const sorted = [...state.services.values()].map((s, i) => [zoneOrder(s.code), i, s])
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[2]);
+    for (const s of sorted) {
+      const tag = places.services[s.code] || "";
+      if (!groups.has(tag)) groups.set(tag, []);
+      groups.get(tag).push(s);
+    }
+    const pages = [];
+    for (const [tag, services] of groups) {
+      for (let i = 0; i < services.length; i += cols * rows) pages.push({ tag, services: services.slice(i, i + cols * rows) });
+    }
+    return pages;
+  }
+
   function renderServices() {
     const list = $("services");
-    const scroll = list.scrollTop;
+    const pages = servicePages();
+    servicePage = pages.length ? servicePage % pages.length : 0;
+    const page = pages[servicePage] || { tag: "", services: [] };
     list.replaceChildren();
-    for (const s of state.services.values()) {
+    for (const s of page.services) {
       const li = el("li");
       li.dataset.service = s.code;
       li.append(el("span", "code", s.code), el("span", "name", s.name));
@@ -60,7 +92,14 @@
       li.append(wait);
       list.append(li);
     }
-    list.scrollTop = scroll;
+    $("services-zone").textContent = page.tag;
+    $("services-zone").hidden = !page.tag;
+    $("services-page").textContent = pages.length > 1 ? `${servicePage + 1}/${pages.length}` : "";
+  }
+
+  function rotateServices() {
+    servicePage += 1;
+    renderServices();
   }
 
   function renderRecent() {
@@ -68,33 +107,42 @@
     list.replaceChildren();
     for (const call of state.recent.slice(0, recentMax)) {
       const li = el("li", call.recall ? "recall" : "");
-      li.append(el("span", "num", call.number), el("span", "to", call.counter_name || call.counter));
+      const tag = places.counters[call.counter];
+      li.append(el("span", "num", call.number), el("span", "to", call.counter_name || call.counter),
+                tag ? el("span", "tag", tag) : el("span"));
       list.append(li);
+    }
+    // Only whole rows: a row the panel cannot hold entirely is left out, never cut in half.
+    const bottom = list.getBoundingClientRect().bottom;
+    for (const li of [...list.children].reverse()) {
+      if (li.getBoundingClientRect().bottom <= bottom + 0.5) break;
+      li.remove();
     }
   }
 
+  // A number is listed once: calling it again moves it to the top, marked as a repeat.
+  function remember(call) {
+    state.recent = [call, ...state.recent.filter((c) => c.number !== call.number)].slice(0, 20);
+  }
+
+  function fitNow() {
+    for (const id of ["now-number", "now-counter", "now-service"]) window.giliranFit($(id), 0.35);
+  }
+
   function showNow(call, flash) {
+    state.now = call;
+    document.querySelector(".now").classList.remove("idle");
     $("now-number").textContent = call.number;
     $("now-counter").textContent = call.counter_name || call.counter;
+    $("now-zone").textContent = places.counters[call.counter] || "";
     $("now-service").textContent = call.service_name || "";
+    fitNow();
     if (flash) {
       const panel = document.querySelector(".now");
       panel.classList.remove("flash");
       void panel.offsetWidth; // restart the animation for each new call
       panel.classList.add("flash");
     }
-  }
-
-  // A big hall has more services than fit: show them a page at a time.
-  let servicePage = 0;
-  function rotateServices() {
-    const list = $("services");
-    const gap = parseFloat(getComputedStyle(list).rowGap) || 0;
-    const step = list.clientHeight + gap;
-    const pages = step > 0 ? Math.max(1, Math.ceil((list.scrollHeight + gap) / step)) : 1;
-    servicePage = (servicePage + 1) % pages;
-    list.scrollTop = servicePage * step;
-    $("services-page").textContent = pages > 1 ? `${servicePage + 1}/${pages}` : "";
   }
 
   // --- sound ------------------------------------------------------------------------------------
@@ -192,19 +240,22 @@
     };
     source.addEventListener("snapshot", (e) => {
       const snap = parse(e);
+      if (snap.places) places = snap.places;
       state.services = new Map(snap.services.map((s) => [s.code, s]));
-      state.recent = snap.recent_calls.slice();
+      state.recent = [];
+      for (const call of snap.recent_calls.slice().reverse()) remember(call);
       $("ticker-text").textContent = snap.ticker || "";
+      board.classList.toggle("with-media", (snap.playlist || []).length > 0);
+      window.GiliranMedia.play($("media"), snap.playlist || [], snap.image_seconds || 12);
       renderServices();
-      renderRecent();
       if (state.recent.length) showNow(state.recent[0], false);
+      renderRecent();
     });
     source.addEventListener("ticket.called", (e) => {
       const call = parse(e);
-      state.recent.unshift(call);
-      state.recent.length = Math.min(state.recent.length, 20);
-      renderRecent();
+      remember(call);
       showNow(call, true);
+      renderRecent();
       announce(call);
     });
     source.addEventListener("queue.changed", (e) => {
@@ -226,6 +277,8 @@
     });
   }
 
+  const board = $("board");
+  window.addEventListener("resize", () => { if (state.now) fitNow(); renderRecent(); });
   tick();
   setInterval(tick, 1000);
   setInterval(rotateServices, 8000);

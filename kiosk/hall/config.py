@@ -16,12 +16,31 @@ HOURS_RANGE = re.compile(r"^\s*(\d{2}):(\d{2})\s*-\s*(\d{2}):(\d{2})\s*$")
 # A hall's id names its data in a database shared by many halls (PostgreSQL: schema hall_<id>).
 HALL_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 DEFAULT_HALL_ID = "default"
+# A file of the display's playlist (uploaded by admins into var/media/): images and videos browsers play.
+MEDIA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}\.(png|jpg|jpeg|webp|gif|mp4|webm)$")
 
 DEMO_HALL = Path(__file__).parent / "demo" / "mpp-purwakarta.toml"
 
+# The agency pictograms the kiosk has (kiosk/web/static/pictograms/<name>.svg, drawn for Giliran).
+PICTOGRAMS = ("identitas", "paspor", "izin", "tanah", "agama", "pengadilan", "kendaraan", "polisi", "hukum",
+              "pajak", "rumah", "bank", "pensiun", "kesehatan", "perisai", "medis", "pekerja", "sosial", "air",
+              "listrik", "usaha", "sekolah", "kantor", "informasi")
+LATE_PRINT = ("print", "drop")
+
 
 class ConfigError(Exception):
-    """A hall file that cannot be used; the message names the file, the entry and the key."""
+    """A hall file that cannot be used; the message names the file, the entry and the key.
+
+    `where` (e.g. "services[3] (code 'D')"), `key` and `problem` are the parts of the message, so
+    the admin pages can say it in Indonesian with the form's labels (kiosk/hall/messages.py).
+    """
+
+    def __init__(self, message: str, *, where: str | None = None, key: str | None = None,
+                 problem: str | None = None) -> None:
+        super().__init__(message)
+        self.where = where
+        self.key = key
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,13 @@ class Agency:
 
     code: str
     name: str
+    short_name: str | None = None  # what the kiosk's tile says ("Disdukcapil"); the name when left out
+    icon: str = "kantor"  # one of PICTOGRAMS
+
+    @property
+    def label(self) -> str:
+        """The short name, or the name."""
+        return self.short_name or self.name
 
 
 @dataclass(frozen=True)
@@ -57,6 +83,7 @@ class Service:
     approach_ahead: int | None = None
     approach_minutes: float | None = None
     target_wait_minutes: float | None = None  # None: the hall's [queue] target_wait_minutes
+    keywords: tuple[str, ...] = ()  # more words the kiosk's search finds it by
 
 
 @dataclass(frozen=True)
@@ -135,6 +162,9 @@ class TicketText:
 
     footer: str = "Terima kasih. Simpan tiket ini sampai layanan selesai."
     alert_hint: str = "Pindai kode QR untuk melihat giliran Anda dan menerima pemberitahuan."
+    # A ticket the kiosk already called "belum tercetak" when its printer comes back: "print" it
+    # late (marked as such), or "drop" it (staff reprint it from the console on request).
+    late_print: str = "print"
 
 
 @dataclass(frozen=True)
@@ -144,6 +174,12 @@ class Zone:
     id: str
     name: str
     counters: tuple[str, ...]
+    short_name: str | None = None  # the tag on the display's rows ("Lt 1 · Zona A"); the name when left out
+
+    @property
+    def label(self) -> str:
+        """The short name, or the name."""
+        return self.short_name or self.name
 
 
 @dataclass(frozen=True)
@@ -156,6 +192,15 @@ class DisplaySettings:
     recent_calls: int = 8
     stale_after_s: float = 30.0
     voice: str = "id"
+    playlist: tuple[str, ...] = ()  # images and videos admins uploaded (var/media/), shown in turn
+    image_seconds: float = 12.0  # how long an image of the playlist stays
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """What the kiosk's search knows besides the services' names: groups of words that mean the same."""
+
+    synonyms: tuple[tuple[str, ...], ...] = ()
 
 
 SMS_PROVIDERS = ("log", "smsgate", "zenziva", "gammu", "http")
@@ -252,6 +297,7 @@ class HallConfig:
     display: DisplaySettings = field(default_factory=DisplaySettings)
     alerts: Alerts = field(default_factory=Alerts)
     sms: SmsSettings = field(default_factory=SmsSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)
     # The document this was read from (JSON-safe): what the database keeps and admin pages edit.
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -260,6 +306,8 @@ class HallConfig:
     _counters_by_id: dict[str, Counter] = field(init=False, compare=False, repr=False)
     _agencies_by_code: dict[str, Agency] = field(init=False, compare=False, repr=False)
     _counters_by_service: dict[str, tuple[Counter, ...]] = field(init=False, compare=False, repr=False)
+    # Built on first use by kiosk/hall/search.py (the kiosk's search index of this document).
+    _search: object = field(init=False, compare=False, repr=False, default=None)
 
     def approach_rule(self, service_code: str) -> tuple[int, float]:
         """(people ahead, minutes) at or under which a ticket's turn is "approaching"."""
@@ -279,6 +327,18 @@ class HallConfig:
     def zone(self, zone_id: str) -> Zone | None:
         """The zone with this id, if any."""
         return next((z for z in self.zones if z.id == zone_id), None)
+
+    def zone_of_counter(self, counter_id: str) -> Zone | None:
+        """Where a counter is: the smallest zone holding it (a floor's zone holds its wings' counters)."""
+        holding = [z for z in self.zones if counter_id in z.counters]
+        return min(holding, key=lambda z: len(z.counters)) if holding else None
+
+    def zone_of_service(self, service_code: str) -> Zone | None:
+        """Where a service is called: the zone of the first counter that calls it."""
+        for counter in self.counters_for(service_code):
+            if (zone := self.zone_of_counter(counter.id)) is not None:
+                return zone
+        return None
 
     def printer(self, printer_id: str) -> Printer | None:
         """The printer with this id, if any."""

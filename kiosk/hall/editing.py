@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.hall.config import PRINTER_DRIVERS
+from kiosk.hall.config import LATE_PRINT, PICTOGRAMS, PRINTER_DRIVERS, PRINTER_OPTIONS
 from kiosk.queue.errors import BadRequest, Forbidden, NotFound, Unprocessable
 
 
@@ -19,10 +19,10 @@ class Field:
 
     name: str
     label: str
-    kind: str = "text"  # text, int, number, select, multi, textarea
+    kind: str = "text"  # text, int, number, select, multi, textarea, words (comma list), groups (a line each)
     required: bool = False
     hint: str = ""
-    choices: str | None = None  # the section whose keys are the choices, or "drivers"/"profiles"/"read_numbers"
+    choices: str | None = None  # the section whose keys are the choices, or one of CHOICES' names
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,14 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
               hint="kosongkan untuk memakai ambang umum"),
         Field("target_wait_minutes", "Target waktu tunggu (menit)", "number",
               hint="untuk laporan dan pemantauan; kosongkan untuk memakai target umum"),
+        Field("keywords", "Kata pencarian tambahan", "words", hint="dipisah koma, mis. rekam, cetak ulang ktp"),
     ), supervisor_fields=frozenset({"daily_quota", "hours", "target_wait_minutes"}),
         intro="Kuota dan jam layanan berlaku seketika di kios."),
     Section("agencies", "Instansi", key="code", fields=(
         Field("code", "Kode", required=True, hint="huruf, angka, - atau _"),
         Field("name", "Nama instansi", required=True),
+        Field("short_name", "Nama singkat di kios", hint="mis. Disdukcapil; kosongkan untuk memakai nama instansi"),
+        Field("icon", "Piktogram di kios", "select", choices="pictograms"),
     )),
     Section("counters", "Loket", key="id", fields=(
         Field("id", "Nomor/ID loket", required=True, hint="huruf, angka, - atau _"),
@@ -93,7 +96,8 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
         Field("read_numbers", "Cara membaca nomor", "select", required=True, choices="read_numbers"),
         Field("recent_calls", "Jumlah panggilan terakhir di layar", "int"),
         Field("stale_after_s", "Tanda terputus setelah (detik)", "number"),
-    ), intro="Teks berjalan diubah di bagian Teks berjalan."),
+        Field("image_seconds", "Lama satu gambar tayangan (detik)", "number"),
+    ), intro="Teks berjalan diubah di bagian Teks berjalan; gambar dan video di Tayangan layar."),
     Section("alerts", "Ambang pemberitahuan", fields=(
         Field("approach_ahead", "Beri tahu saat sisa antrean di depan", "int", required=True),
         Field("approach_minutes", "Beri tahu saat perkiraan tunggu (menit)", "number", required=True),
@@ -116,7 +120,13 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
     Section("tickets", "Teks tiket", fields=(
         Field("footer", "Kaki tiket", "textarea", required=True),
         Field("alert_hint", "Petunjuk QR", "textarea", required=True),
+        Field("late_print", "Tiket yang terlambat dicetak", "select", choices="late_print",
+              hint="tiket yang di kios sudah dinyatakan belum tercetak, saat printer siap kembali"),
     )),
+    Section("search", "Pencarian kios", fields=(
+        Field("synonyms", "Kelompok kata yang sama arti", "groups",
+              hint="satu baris satu kelompok, kata dipisah koma, mis. kk, kartu keluarga"),
+    ), intro="Warga yang mengetik salah satu kata dalam satu kelompok menemukan layanan dengan kata lainnya."),
     Section("hall", "Nama & alamat", fields=(
         Field("name", "Nama mal pelayanan", required=True),
         Field("public_url", "Alamat publik (untuk kode QR)", required=True, hint="mis. https://antrean.purwakartakab.go.id"),
@@ -126,14 +136,21 @@ SECTIONS: dict[str, Section] = {s.name: s for s in (
 MAX_TEXT = 500
 
 
+LATE_PRINT_LABELS = {"print": "Cetak terlambat (ditandai terlambat)",
+                     "drop": "Jangan dicetak (petugas mencetak ulang bila diminta)"}
+CHOICES: dict[str, list[tuple[str, str]]] = {
+    "drivers": [(d, d) for d in PRINTER_DRIVERS],
+    "profiles": [(p, p) for p in PROFILES],
+    "read_numbers": [("words", "Kata (A dua belas)"), ("digits", "Angka per digit (A nol satu dua)")],
+    "pictograms": [(p, p) for p in PICTOGRAMS],
+    "late_print": [(v, LATE_PRINT_LABELS[v]) for v in LATE_PRINT],
+}
+
+
 def choices(section: str | None, raw: dict[str, Any]) -> list[tuple[str, str]]:
     """(value, label) pairs for a select or multi field."""
-    if section == "drivers":
-        return [(d, d) for d in PRINTER_DRIVERS]
-    if section == "profiles":
-        return [(p, p) for p in PROFILES]
-    if section == "read_numbers":
-        return [("words", "Kata (A dua belas)"), ("digits", "Angka per digit (A nol satu dua)")]
+    if section in CHOICES:
+        return CHOICES[section]
     spec = SECTIONS[section] if section else None
     if spec is None or spec.key is None:
         return []
@@ -160,6 +177,18 @@ def convert(spec: Section, values: dict[str, Any]) -> dict[str, Any]:
             if not all(isinstance(v, str) for v in items):
                 raise Unprocessable(f"{f.label}: pilih dari daftar.", code="invalid_field")
             out[name] = [v for v in items if v] or None
+            continue
+        if f.kind in ("words", "groups") and not isinstance(value, str):
+            out[name] = value or None  # JSON: the list itself (parse_hall checks it)
+            continue
+        if f.kind == "words":
+            out[name] = [w.strip() for w in value.split(",") if w.strip()] or None
+            continue
+        if f.kind == "groups":
+            if len(value) > 50 * MAX_TEXT:
+                raise Unprocessable(f"{f.label}: terlalu panjang.", code="invalid_field")
+            groups = [[w.strip() for w in line.split(",") if w.strip()] for line in value.splitlines()]
+            out[name] = [g for g in groups if g] or None
             continue
         if isinstance(value, str):
             value = value.strip()
@@ -229,13 +258,26 @@ def edit(raw: dict[str, Any], spec: Section, key: str | None, values: dict[str, 
         if missing:
             raise Unprocessable(f"Wajib diisi: {', '.join(missing)}.", code="field_required")
         entries.append(_merge({}, changes))
+        if spec.name == "printers":
+            entries[-1] = _driver_options(entries[-1])
         return doc
     index = _find(entries, spec, key)
     if spec.key in changes and str(changes[spec.key]) != str(key):
         raise Unprocessable(f"{spec.field(spec.key).label} tidak dapat diubah; hapus lalu tambah baru.",  # type: ignore[union-attr]
                             code="key_fixed")
     entries[index] = _merge(entries[index], changes)
+    if spec.name == "printers":
+        entries[index] = _driver_options(entries[index])
     return doc
+
+
+def _driver_options(entry: dict[str, Any]) -> dict[str, Any]:
+    """A printer keeps only the options of its driver: switching a network printer back to preview
+    drops its host and port instead of refusing them."""
+    from kiosk.hall.rooms import PRINTER_KEYS
+
+    allowed = PRINTER_KEYS | PRINTER_OPTIONS.get(str(entry.get("driver")), set())
+    return {k: v for k, v in entry.items() if k in allowed}
 
 
 def remove(raw: dict[str, Any], spec: Section, key: str, *, role: str) -> dict[str, Any]:

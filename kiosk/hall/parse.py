@@ -20,6 +20,7 @@ from kiosk.hall.config import (
     DEFAULT_HALL_ID,
     HALL_ID,
     HOURS_RANGE,
+    PICTOGRAMS,
     SERVICE_CODE,
     Agency,
     ConfigError,
@@ -31,12 +32,13 @@ from kiosk.hall.config import (
     QueueRules,
     Service,
 )
-from kiosk.hall.reader import Reader
+from kiosk.hall.reader import MAX_NAME, Reader
 from kiosk.hall.rooms import (
     parse_alerts,
     parse_display,
     parse_kiosks,
     parse_printers,
+    parse_search,
     parse_sms,
     parse_tickets,
     parse_whatsapp,
@@ -44,7 +46,7 @@ from kiosk.hall.rooms import (
 )
 
 SECTIONS = {"hall", "agencies", "services", "counters", "queue", "limits", "printers", "kiosks", "tickets", "zones",
-            "display", "alerts", "sms", "whatsapp"}
+            "display", "alerts", "sms", "whatsapp", "search"}
 
 
 def load_hall(path: str | Path) -> HallConfig:
@@ -92,6 +94,7 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
         alerts=parse_alerts(Reader(source, "[alerts]", top.get("alerts", dict, {}))),
         sms=parse_sms(Reader(source, "[sms]", top.get("sms", dict, {}))),
         whatsapp=parse_whatsapp(Reader(source, "[whatsapp]", top.get("whatsapp", dict, {}))),
+        search=parse_search(Reader(source, "[search]", top.get("search", dict, {}))),
     )
 
 
@@ -117,19 +120,22 @@ def _agencies(top: Reader) -> tuple[Agency, ...]:
         r = Reader(top.source, f"agencies[{i}]", entry)
         code = r.text("code")
         r.where = f"agencies[{i}] (code '{code}')"
-        r.unknown_keys({"code", "name"})
+        r.unknown_keys({"code", "name", "short_name", "icon"})
         if not AGENCY_CODE.match(code):
             r.fail("code", f"'{code}' must be letters, digits, '-' or '_' (at most 32)")
         if any(a.code == code for a in agencies):
             r.fail("code", f"duplicate agency code '{code}'")
-        agencies.append(Agency(code=code, name=r.name("name")))
+        icon = r.text("icon", Agency.icon)
+        if icon not in PICTOGRAMS:
+            r.fail("icon", f"'{icon}' is not one of the pictograms: {', '.join(PICTOGRAMS)}")
+        agencies.append(Agency(code=code, name=r.name("name"), short_name=r.name("short_name", None), icon=icon))
     if not agencies:
         top.fail("agencies", "at least one agency is needed")
     return tuple(agencies)
 
 
 SERVICE_KEYS = {"code", "name", "agency", "daily_quota", "hours", "service_minutes", "approach_ahead",
-                "approach_minutes", "target_wait_minutes"}
+                "approach_minutes", "target_wait_minutes", "keywords"}
 
 
 def _services(top: Reader, agency_codes: set[str]) -> tuple[Service, ...]:
@@ -177,9 +183,14 @@ def _service(r: Reader, code: str, agency_codes: set[str]) -> Service:
     target = r.number("target_wait_minutes", None)
     if target is not None and not 1 <= target <= 1440:
         r.fail("target_wait_minutes", "must be between 1 and 1440")
+    keywords = r.get("keywords", list, [])
+    if not all(isinstance(k, str) and k.strip() for k in keywords):
+        r.fail("keywords", "must be a list of words (text)")
+    for keyword in keywords:
+        r.check_text("keywords", keyword, max_len=MAX_NAME, newlines=False)
     return Service(code=code, name=r.name("name"), agency=agency, daily_quota=quota, hours=hours,
                    service_minutes=minutes or None, approach_ahead=ahead, approach_minutes=approach_minutes,
-                   target_wait_minutes=target)
+                   target_wait_minutes=target, keywords=tuple(k.strip() for k in keywords))
 
 
 def _counters(top: Reader, service_codes: set[str]) -> tuple[Counter, ...]:

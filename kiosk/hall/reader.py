@@ -35,7 +35,7 @@ class Reader:
     def fail(self, key: str | None, problem: str) -> NoReturn:
         """Raise ConfigError naming this table and key."""
         place = f"{self.where}, key '{key}'" if key else self.where
-        raise ConfigError(f"{self.source}: {place}: {problem}")
+        raise ConfigError(f"{self.source}: {place}: {problem}", where=self.where, key=key, problem=problem)
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., *, required: bool = False) -> Any:
         """The value of `key`, of one of the kinds given; `default` when it is left out."""

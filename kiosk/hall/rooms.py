@@ -11,6 +11,8 @@ from typing import Any
 
 from kiosk.hall.config import (
     COUNTER_ID,
+    LATE_PRINT,
+    MEDIA_NAME,
     PRINTER_DRIVERS,
     PRINTER_OPTIONS,
     SMS_PROVIDERS,
@@ -22,6 +24,7 @@ from kiosk.hall.config import (
     DisplaySettings,
     Kiosk,
     Printer,
+    SearchSettings,
     Service,
     SmsSettings,
     TicketText,
@@ -29,7 +32,7 @@ from kiosk.hall.config import (
     Zone,
 )
 from kiosk.hall.devices import devfile_problem, directory_problem
-from kiosk.hall.reader import Reader
+from kiosk.hall.reader import MAX_NAME, Reader
 
 PRINTER_KEYS = {"id", "driver", "profile", "timeout_s", "status_queries", "confirm_wait_s", "retry_max_s"}
 
@@ -132,9 +135,12 @@ def parse_kiosks(source: str, entries: list[Any], printers: tuple[Printer, ...])
 
 def parse_tickets(t: Reader) -> TicketText:
     """[tickets]: words printed on every ticket."""
-    t.unknown_keys({"footer", "alert_hint"})
+    t.unknown_keys({"footer", "alert_hint", "late_print"})
+    late = t.text("late_print", TicketText.late_print)
+    if late not in LATE_PRINT:
+        t.fail("late_print", f"must be 'print' or 'drop', not '{late}'")
     return TicketText(footer=t.free_text("footer", TicketText.footer),
-                      alert_hint=t.free_text("alert_hint", TicketText.alert_hint))
+                      alert_hint=t.free_text("alert_hint", TicketText.alert_hint), late_print=late)
 
 
 def parse_zones(source: str, entries: list[Any], agencies: tuple[Agency, ...], services: tuple[Service, ...],
@@ -146,7 +152,7 @@ def parse_zones(source: str, entries: list[Any], agencies: tuple[Agency, ...], s
         r = Reader(source, f"zones[{i}]", entry)
         zid = str(r.get("id", (str, int)))
         r.where = f"zones[{i}] (id '{zid}')"
-        r.unknown_keys({"id", "name", "agencies", "counters"})
+        r.unknown_keys({"id", "name", "short_name", "agencies", "counters"})
         zid = _entry_id(r, "zones", i, [z.id for z in zones])
         if ("agencies" in r.table) == ("counters" in r.table):
             r.fail("agencies", "give either 'agencies' or 'counters'")
@@ -164,7 +170,8 @@ def parse_zones(source: str, entries: list[Any], agencies: tuple[Agency, ...], s
                 members.append(str(cid))
         if not members:
             r.fail("agencies", "the zone has no counters")
-        zones.append(Zone(id=zid, name=r.name("name"), counters=tuple(members)))
+        zones.append(Zone(id=zid, name=r.name("name"), counters=tuple(members),
+                          short_name=r.name("short_name", None)))
     return tuple(zones)
 
 
@@ -191,7 +198,8 @@ def phrase_problem(phrase: str) -> str | None:
 
 def parse_display(d: Reader) -> DisplaySettings:
     """[display]: the call-out phrase, how numbers are read, the running text, the TV's layout."""
-    d.unknown_keys({"phrase", "read_numbers", "ticker", "recent_calls", "stale_after_s", "voice"})
+    d.unknown_keys({"phrase", "read_numbers", "ticker", "recent_calls", "stale_after_s", "voice", "playlist",
+                    "image_seconds"})
     phrase = d.text("phrase", DisplaySettings.phrase, max_len=300)
     if problem := phrase_problem(phrase):
         d.fail("phrase", f"may use only {{number}}, {{counter}} and {{service}}, without format specs ({problem})")
@@ -205,8 +213,17 @@ def parse_display(d: Reader) -> DisplaySettings:
     if not 15 <= stale <= 600:
         # The server sends a heartbeat every 10 s: a shorter limit would flag a quiet, healthy hall.
         d.fail("stale_after_s", "must be between 15 and 600 seconds (heartbeats come every 10 s)")
+    playlist = d.get("playlist", list, [])
+    for name in playlist:
+        if not isinstance(name, str) or not MEDIA_NAME.match(name):
+            d.fail("playlist", f"{name!r} is not a media file name (letters, digits, '-', '_'; "
+                               ".png, .jpg, .webp, .gif, .mp4 or .webm)")
+    seconds = float(d.get("image_seconds", (int, float), DisplaySettings.image_seconds))
+    if not 3 <= seconds <= 300:
+        d.fail("image_seconds", "must be between 3 and 300 seconds")
     return DisplaySettings(phrase=phrase, read_numbers=read, ticker=d.free_text("ticker", DisplaySettings.ticker),
-                           recent_calls=recent, stale_after_s=stale, voice=d.text("voice", "id"))
+                           recent_calls=recent, stale_after_s=stale, voice=d.text("voice", "id"),
+                           playlist=tuple(dict.fromkeys(playlist)), image_seconds=seconds)
 
 
 def parse_alerts(a: Reader) -> Alerts:
@@ -314,3 +331,15 @@ def parse_whatsapp(m: Reader) -> WhatsAppSettings:
                             templates=dict(templates),
                             rate_per_minute=_positive(m, "rate_per_minute", WhatsAppSettings.rate_per_minute, 6000),
                             timeout_s=_positive(m, "timeout_s", WhatsAppSettings.timeout_s, 120))
+
+
+def parse_search(s: Reader) -> SearchSettings:
+    """[search]: groups of words that mean the same to the kiosk's search (KK = kartu keluarga)."""
+    s.unknown_keys({"synonyms"})
+    groups = s.get("synonyms", list, [])
+    for group in groups:
+        if not isinstance(group, list) or len(group) < 2 or not all(isinstance(w, str) and w.strip() for w in group):
+            s.fail("synonyms", f"{group!r} must be a list of at least two words or phrases")
+        for word in group:
+            s.check_text("synonyms", word, max_len=MAX_NAME, newlines=False)
+    return SearchSettings(synonyms=tuple(tuple(w.strip() for w in group) for group in groups))

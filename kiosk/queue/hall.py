@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kiosk.hall.config import ConfigError, HallConfig
+from kiosk.hall.messages import indonesian
 from kiosk.hall.parse import parse_hall
 from kiosk.hall.reader import control_characters
 from kiosk.queue.errors import Conflict, Unprocessable
@@ -67,8 +68,7 @@ class HallService:
                 try:
                     new = parse_hall(doc, "database")
                 except ConfigError as exc:
-                    detail = str(exc).removeprefix("database: ")
-                    raise Unprocessable(f"Perubahan ditolak: {detail}", code="invalid_hall") from None
+                    raise Unprocessable(f"Perubahan ditolak: {indonesian(exc)}", code="invalid_hall") from None
                 if new.hall.timezone != old.hall.timezone:
                     raise Unprocessable("Zona waktu hanya dapat diubah lewat berkas hall (giliran hall import).",
                                         code="timezone_fixed")

@@ -21,8 +21,14 @@ def format_datetime(dt: datetime) -> str:
     return f"{format_date(dt)} pukul {dt:%H.%M}{zone}"
 
 
-def format_wait(seconds: int) -> str:
-    """'kurang dari 1 menit', 'sekitar 12 menit', 'sekitar 1 jam 5 menit'."""
+UNKNOWN_WAIT = "belum dapat diperkirakan"
+
+
+def format_wait(seconds: int | None) -> str:
+    """'kurang dari 1 menit', 'sekitar 12 menit', 'sekitar 1 jam 5 menit'; 'belum dapat diperkirakan'
+    for None (no counter works the service now)."""
+    if seconds is None:
+        return UNKNOWN_WAIT
     minutes = round(seconds / 60)
     if minutes < 1:
         return "kurang dari 1 menit"

@@ -119,3 +119,4 @@ class PrintJob:
     last_error: str | None
     created_at: float
     sent_at: float | None
+    told_unprinted_at: float | None = None  # the kiosk said "belum tercetak" then (see PrintJobs.told_unprinted)

@@ -62,15 +62,36 @@ class PrintJobs:
             await w.q.start_print_job(job.id)
         return job, ticket
 
+    async def told_unprinted(self, job: PrintJob) -> PrintJob:
+        """The kiosk told the citizen "belum tercetak" (the printer did not confirm in time). What then
+        happens to the job is the hall's `[tickets] late_print`: "print" prints it when the printer
+        is back, marked as late; "drop" gives it up (staff reprint it from the console on request;
+        an attempt under way now ends first and is not retried)."""
+        drop = self.writer.config.tickets.late_print == "drop"
+        async with self.writer.write() as w:
+            await w.q.tell_unprinted(job.id, w.now, drop=drop)
+            updated = await w.q.print_job(job.id)
+            ticket = await w.q.ticket_by_id(job.ticket_id)
+            what = "tidak dicetak" if drop else "dicetak saat printer siap"
+            await w.q.audit(at=w.now, username=None, action="unprinted", detail=f"printer {job.printer_id}: {what}",
+                            ticket_number=ticket.number if ticket else None)
+        assert updated is not None
+        return updated
+
     async def record(self, job: PrintJob, *, sent: bool, error: str | None = None, partial: bool = False) -> None:
-        """The printers room reports an attempt: sent (confirmed) or failed (the job stays pending).
+        """The printers room reports an attempt: sent (confirmed) or failed (the job stays pending,
+        unless the kiosk already said "belum tercetak" and the hall drops such tickets).
 
         `partial` marks a failed attempt during which bytes reached the printer: the retry is
         printed as a reprint, since half a ticket may already be out.
         """
         async with self.writer.write() as w:
-            await w.q.finish_print_job(job.id, state="sent" if sent else "pending", at=w.now, error=error,
-                                       partial=partial)
+            state = "sent" if sent else "pending"
+            if not sent and self.writer.config.tickets.late_print == "drop":
+                current = await w.q.print_job(job.id)
+                if current is not None and current.told_unprinted_at is not None:
+                    state = "dropped"
+            await w.q.finish_print_job(job.id, state=state, at=w.now, error=error, partial=partial)
             w.notify("print.done" if sent else "print.failed",
                      {"job": job.id, "printer": job.printer_id, "error": error})
         await self.settled(job.id)

@@ -154,32 +154,83 @@ class QueueService:
         return ticket
 
     # --- counters ---------------------------------------------------------------------------
-    async def call_next(self, counter_id: str, actor: str | None) -> tuple[Ticket | None, Ticket | None]:
-        """Close the counter's current ticket and call the next one; (called, closed)."""
+    async def call_next(self, counter_id: str, actor: str | None, *, expect: str | None = None,
+                        confirm_no_show: bool = True) -> tuple[Ticket | None, Ticket | None]:
+        """Close the counter's current ticket and call the next one; (called, closed).
+
+        `expect` is the number the caller believes is current ("" for none): when the counter has
+        moved on meanwhile (another tab), nothing happens (409 `current_changed`). With
+        `confirm_no_show=False` a called ticket that has not started is not ended as a no-show
+        (409 `confirm_no_show`): the console asks the officer first.
+        """
         counter = self._counter(counter_id)
         async with self.writer.write() as w:
             state = await w.q.counter_state(counter.id)
             if state.paused:
                 raise Conflict(f"{counter.name} sedang istirahat; tekan Lanjutkan dulu.", code="counter_paused")
-            closed = await w.q.counter_ticket(counter.id)
-            if closed is not None:
-                # Next ends the current visit: served means done, never started means no-show.
-                outcome = DONE if closed.state == SERVING else NO_SHOW
-                closed = await w.q.update_ticket(closed, closed.state, state=outcome, finished_at=w.now)
-                await w.q.log_service(closed, ended_at=w.now, outcome=outcome, username=actor)
-                w.change(outcome, closed)
+            closed = await self._close_current(w, counter, actor, expect, confirm_no_show)
             ticket, streak = await self._choose(w, counter.services, state)
-            if ticket is not None:
-                ticket = await w.q.update_ticket(ticket, WAITING, state=CALLED, counter_id=counter.id,
-                                                 called_at=w.now, started_at=None, finished_at=None)
-                await self._announce(w, ticket, recall=False)
-                w.change("called", ticket)
-                await self.loads.changed(w, ticket.service)
+            # Saved first: the load read below (the forecast) sees this counter at work.
             await w.q.save_counter_state(replace(state, priority_streak=streak, active_day=w.day))
+            if ticket is not None:
+                ticket = await self._call(w, counter, ticket)
             await w.q.audit(at=w.now, username=actor, action="next", counter_id=counter.id,
-                            ticket_number=ticket.number if ticket else None,
-                            detail=f"{closed.number} -> {closed.state}" if closed else None)
+                            ticket_number=ticket.number if ticket else None)
         return ticket, closed
+
+    async def call_number(self, counter_id: str, number: str, actor: str | None, *, expect: str | None = None,
+                          confirm_no_show: bool = True) -> tuple[Ticket, Ticket | None]:
+        """Call one waiting number of this counter's services out of turn ("Panggil nomor..."); the
+        current ticket closes as with next. The priority rule's count is left as it is."""
+        counter = self._counter(counter_id)
+        number = number.strip().upper()
+        async with self.writer.write() as w:
+            state = await w.q.counter_state(counter.id)
+            if state.paused:
+                raise Conflict(f"{counter.name} sedang istirahat; tekan Lanjutkan dulu.", code="counter_paused")
+            ticket = await w.q.ticket_by_number(w.day, number)
+            if ticket is None:
+                raise NotFound(f"Nomor {number} tidak ada hari ini.", code="unknown_number")
+            if ticket.service not in counter.services:
+                raise Conflict(f"Nomor {number} bukan untuk layanan {counter.name}; alihkan dulu ke layanan ini.",
+                               code="other_service")
+            self._require(ticket, (WAITING,), "dipanggil")
+            closed = await self._close_current(w, counter, actor, expect, confirm_no_show)
+            await w.q.save_counter_state(replace(state, active_day=w.day))  # before the forecast reads the load
+            ticket = await self._call(w, counter, ticket)
+            await w.q.audit(at=w.now, username=actor, action="call_number", counter_id=counter.id,
+                            ticket_number=ticket.number)
+        return ticket, closed
+
+    async def _close_current(self, w: Work, counter: Counter, actor: str | None, expect: str | None,
+                             confirm_no_show: bool) -> Ticket | None:
+        """End the visit at the counter before a call: served means done, called but never started
+        means no-show; each recorded on its own ticket's line of the audit log."""
+        closed = await w.q.counter_ticket(counter.id)
+        if expect is not None and (closed.number if closed else "") != expect.strip().upper():
+            shown = f"nomor {closed.number} ({STATE_LABELS[closed.state]})" if closed else "tidak ada nomor"
+            raise Conflict(f"Layar Anda belum terbarui: di {counter.name} sekarang {shown}. Periksa lalu ulangi.",
+                           code="current_changed")
+        if closed is None:
+            return None
+        if closed.state == CALLED and not confirm_no_show:
+            raise Conflict(f"Nomor {closed.number} sudah dipanggil tetapi belum dilayani. Tandai tidak hadir?",
+                           code="confirm_no_show")
+        outcome = DONE if closed.state == SERVING else NO_SHOW
+        closed = await w.q.update_ticket(closed, closed.state, state=outcome, finished_at=w.now)
+        await w.q.log_service(closed, ended_at=w.now, outcome=outcome, username=actor)
+        w.change(outcome, closed)
+        await w.q.audit(at=w.now, username=actor, action="finish" if outcome == DONE else "no_show",
+                        counter_id=counter.id, ticket_number=closed.number, detail="ditutup oleh panggilan berikutnya")
+        return closed
+
+    async def _call(self, w: Work, counter: Counter, ticket: Ticket) -> Ticket:
+        ticket = await w.q.update_ticket(ticket, WAITING, state=CALLED, counter_id=counter.id,
+                                         called_at=w.now, started_at=None, finished_at=None)
+        await self._announce(w, ticket, recall=False)
+        w.change("called", ticket)
+        await self.loads.changed(w, ticket.service)
+        return ticket
 
     async def _choose(self, w: Work, services: tuple[str, ...], state: CounterState) -> tuple[Ticket | None, int]:
         """The priority rule: priority first, but at most N in a row while normal tickets wait."""
@@ -265,7 +316,13 @@ class QueueService:
             w.change("transferred", ticket, source=source)
             await self.loads.changed(w, source)
             await self.loads.changed(w, target.code)
+            await self._counter_changed(w, counter.id, "transfer")
         return ticket
+
+    async def no_shows(self, counter_id: str, limit: int = 30) -> list[Ticket]:
+        """Today's no-shows of the counter's services, latest first (the console puts them back)."""
+        counter = self._counter(counter_id)
+        return await self.store.reads.ended_tickets(self.today(), counter.services, NO_SHOW, limit)
 
     async def pause(self, counter_id: str, actor: str | None) -> CounterState:
         """The counter takes a break (istirahat)."""

@@ -31,6 +31,7 @@ class Views:
         rows = []
         for service in config.services:
             load = loads[service.code]
+            wait = load.wait_for(load.waiting)  # a new ticket's
             open_now, quota_left, reason = self.loads.availability(service, issued.get(service.code, 0))
             agency = config.agency(service.agency)
             rows.append({
@@ -43,8 +44,9 @@ class Views:
                 "waiting": load.waiting,
                 "daily_quota": service.daily_quota,
                 "quota_left": quota_left,
-                "estimated_wait_s": load.wait_for(load.waiting),
-                "estimated_wait_text": format_wait(load.wait_for(load.waiting)),
+                "estimated_wait_s": wait,
+                "estimated_wait_text": format_wait(wait),
+                "estimated_wait_known": wait is not None,
                 "unavailable_reason": reason,
             })
         return rows
@@ -54,7 +56,7 @@ class Views:
         """A ticket as the citizen and the API see it (no phone, no name)."""
         q = q or self.writer.store.reads
         config = self.writer.config
-        wait = 0
+        wait: int | None = 0
         if ticket.state != WAITING:
             ahead = 0
         else:
@@ -62,7 +64,9 @@ class Views:
                 ahead = await q.ahead_of(ticket)
             if load is None:
                 load = (await self.loads.current(q, (ticket.service,))).get(ticket.service)
-            wait = load.wait_for(ahead) if load else 0
+            if load is not None:
+                self.loads.admit(ticket, load)  # a ticket just issued joins the forecast first
+            wait = load.wait_for(ahead) if load else None
         service = config.service(ticket.service)
         counter = config.counter(ticket.counter_id) if ticket.counter_id else None
         at_counter = ticket.state in (CALLED, SERVING)
@@ -75,8 +79,9 @@ class Views:
             "priority": ticket.priority,
             "priority_reason": ticket.priority_reason,
             "ahead": ahead,
-            "estimated_wait_s": wait,
+            "estimated_wait_s": wait,  # None: no counter works the service now
             "estimated_wait_text": format_wait(wait),
+            "estimated_wait_known": wait is not None,
             "counter": ticket.counter_id if at_counter else None,
             "counter_name": counter.name if counter and at_counter else None,
             "issued_at": self.writer.iso(ticket.issued_at),
@@ -113,7 +118,7 @@ class Views:
                 "paused": state.paused,
                 "current": None if ticket is None else {
                     "number": ticket.number, "service": ticket.service, "state": ticket.state,
-                    "token": ticket.token, "priority": ticket.priority,
+                    "token": ticket.token, "priority": ticket.priority, "priority_reason": ticket.priority_reason,
                     "since": self.writer.iso(ticket.started_at or ticket.called_at),
                 },
                 "waiting": sum(waiting.get(code, 0) for code in counter.services),

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
 Body = Callable[[], Coroutine[Any, Any, None]]
 
+Lane = tuple[int, str, bool, float]  # a waiting ticket as the wait forecast reads it: id, service, priority, place
+DeskRow = tuple[int, int | None, str | None, float | None]  # a working counter: streak, its visit's ticket,
+#                                                           service and call time (None: no visit)
+
 
 class TicketQueries(Protocol):
     """Tickets: issuing, the waiting order, counters' current tickets, the day's end."""
@@ -80,8 +84,22 @@ class TicketQueries(Protocol):
     async def waiting_list(self, day: str, services: Iterable[str]) -> list[Ticket]:
         """Today's waiting tickets of these services, by their place in the queue."""
 
+    async def ticket_by_number(self, day: str, number: str) -> Ticket | None:
+        """The ticket of `day` with this number (numbers are unique within a day)."""
+
+    async def ended_tickets(self, day: str, services: Iterable[str], state: str, limit: int) -> list[Ticket]:
+        """`day`'s tickets of these services that ended in `state` (e.g. no_show), latest first."""
+
     async def ahead_of(self, ticket: Ticket) -> int:
         """Waiting tickets of the same service that will be called before this one."""
+
+    async def waiting_lanes(self, day: str, services: Iterable[str], limit: int) -> list[Lane]:
+        """The first `limit` waiting tickets of each class (priority, normal) of each service, as
+        (id, service, priority, place), in no particular order: what the wait forecast reads."""
+
+    async def day_flow(self, day: str, services: Iterable[str], since: float) -> dict[str, tuple[int, int, int]]:
+        """Per service of these, today's tickets called (at a counter or finished there), cancelled,
+        and priority ones issued since `since` (the forecast's priority arrivals and drop-outs)."""
 
     async def last_place(self, day: str) -> float | None:
         """The latest place any ticket of `day` took (None before the day's first ticket)."""
@@ -112,6 +130,15 @@ class CounterQueries(Protocol):
                                ) -> dict[str, tuple[int, float]]:
         """Per service (or just `service`), the count and sum of the last finished visits' durations today."""
 
+    async def recent_visits(self, day: str, services: Iterable[str], last: int) -> dict[str, list[float]]:
+        """Per service, the durations (call to end, every outcome) of its last `last` visits today,
+        newest first."""
+
+    async def usual_visits(self, first_day: str, before_day: str, utc_offset_s: int
+                           ) -> dict[tuple[str, int], tuple[int, float, float]]:
+        """Per (service, local hour of the call), the count, sum and sum of squares of visit durations
+        (call to end, every outcome) on days from `first_day` up to, not including, `before_day`."""
+
     async def served_today(self, day: str) -> dict[str, tuple[int, float]]:
         """Per counter, today's finished visits and their total duration."""
 
@@ -123,6 +150,10 @@ class CounterQueries(Protocol):
 
     async def working_counters(self, day: str) -> set[str]:
         """Counters that called someone on `day` and are not paused."""
+
+    async def desk_states(self, day: str, counter_ids: Iterable[str]) -> dict[str, DeskRow]:
+        """Of these counters, those working on `day` (called someone that day, not paused): their
+        priority streak and visit in progress (ticket id, service, called at), as the forecast reads them."""
 
     async def save_counter_state(self, state: CounterState) -> None:
         """Store a counter's state."""
@@ -149,6 +180,10 @@ class PrintQueries(Protocol):
 
     async def job_for_ticket(self, ticket_id: int) -> PrintJob | None:
         """The first print job of a ticket."""
+
+    async def tell_unprinted(self, job_id: int, at: float, *, drop: bool) -> None:
+        """Note that the citizen was told the job is not printed; with `drop`, a job not being printed
+        right now is given up (state 'dropped')."""
 
     async def expire_print_jobs_before(self, day: str) -> None:
         """Jobs of earlier days' tickets are not printed any more."""
@@ -292,6 +327,21 @@ class StaffQueries(Protocol):
         """Log a session out."""
 
 
+class DayQueries(Protocol):
+    """A whole day as it happened, for the day simulator (its measures, and replaying a real day)."""
+
+    async def day_tickets(self, day: str) -> list[Ticket]:
+        """Every ticket of a day, in the order they were issued."""
+
+    async def day_visits(self, day: str) -> list[dict[str, Any]]:
+        """Every visit of a day at a counter (ticket_id, service, counter_id, called_at, started_at,
+        ended_at, outcome), in the order they ended."""
+
+    async def day_messages(self, day: str, stage: str) -> list[dict[str, Any]]:
+        """The outbox rows of one stage for a day's tickets (ticket_id, channel, address, created_at,
+        state), oldest first."""
+
+
 class HistoryQueries(Protocol):
     """Whole past days written at once (`giliran demo-history`), through the same triggers as live writes."""
 
@@ -386,7 +436,7 @@ class RegencyQueries(Protocol):
 
 
 class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries,
-              HistoryQueries, RegencyQueries, Protocol):
+              HistoryQueries, RegencyQueries, DayQueries, Protocol):
     """Everything the domain reads and writes, on one connection or transaction."""
 
     def savepoint(self, name: str) -> AbstractAsyncContextManager[None]:

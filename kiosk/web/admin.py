@@ -35,11 +35,13 @@ async def _apply(request: web.Request, user: User, spec: Section, key: str | Non
                  create: bool = False, delete: bool = False) -> None:
     if delete:
         assert key is not None
-        change = f"{spec.name} {key} dihapus"
+        change = f"{spec.title} {key} dihapus"
         await request.app[HALL].change(lambda raw: remove(raw, spec, key, role=user.role), user.username, change)
         return
-    shown = ", ".join(f"{k}={v}" for k, v in values.items() if k != spec.key)
-    change = f"{spec.name} {key or values.get(spec.key or '', '')} {'ditambah' if create else 'diubah'}: {shown}"
+    # The audit log says it as the form does: "Layanan A diubah: Kuota harian=2".
+    shown = ", ".join(f"{f.label if (f := spec.field(k)) else k}={v}" for k, v in values.items() if k != spec.key)
+    entry = " ".join(str(p) for p in (spec.title, key or values.get(spec.key or "", "")) if p)
+    change = f"{entry} {'ditambah' if create else 'diubah'}: {shown}"
     await request.app[HALL].change(
         lambda raw: edit(raw, spec, key, values, role=user.role, create=create), user.username, change.strip())
 

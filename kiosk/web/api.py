@@ -98,11 +98,17 @@ async def _print_outcome(request: web.Request, ticket: Ticket) -> dict[str, Any]
     job = await request.app[PRINTING].wait_for(ticket, printer.confirm_wait_s)
     if job is None:
         return None
-    printed = job.state == "sent"
-    return {"printer": printer.id, "state": "printed" if printed else "queued",
-            "message": None if printed else "Printer bermasalah; tiket akan dicetak saat printer siap. "
-                                            "Simpan nomor antrean yang tampil di layar.",
-            "error": job.last_error}
+    if job.state == "sent":
+        return {"printer": printer.id, "state": "printed", "message": None, "error": None}
+    # The citizen is told now that the ticket is not printed; the hall's late_print says what then.
+    job = await request.app[PRINTING].told_unprinted(job)
+    if job.state == "dropped":
+        return {"printer": printer.id, "state": "dropped", "error": job.last_error,
+                "message": "Printer bermasalah: tiket tidak dicetak. Catat nomor antrean di layar atau pindai kode "
+                           "QR; petugas loket dapat mencetaknya bila perlu."}
+    return {"printer": printer.id, "state": "queued", "error": job.last_error,
+            "message": "Printer bermasalah; tiket akan dicetak saat printer siap. "
+                       "Simpan nomor antrean yang tampil di layar."}
 
 
 @routes.get("/api/tickets/{token}")
@@ -210,8 +216,10 @@ async def counter_queue(request: web.Request) -> web.Response:
     require_counter(user, counter.id)
     queue = request.app[QUEUE]
     tickets = await request.app[STORE].reads.waiting_list(queue.today(), counter.services)
+    now = queue.clock.now()
     return ok([{"number": t.number, "service": t.service, "priority": t.priority,
-                "priority_reason": t.priority_reason, "issued_at": queue.iso(t.issued_at)} for t in tickets])
+                "priority_reason": t.priority_reason, "issued_at": queue.iso(t.issued_at), "token": t.token,
+                "waited_s": round(now - t.issued_at)} for t in tickets])
 
 
 COUNTER_ACTIONS = ("next", "recall", "start", "finish", "no-show", "transfer", "pause", "resume")

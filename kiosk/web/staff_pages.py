@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from kiosk.queue.errors import DomainError, Forbidden, NotFound, Unauthorized
-from kiosk.queue.models import User
+from kiosk.queue.models import PRIORITY_REASONS, User
 from kiosk.staff.auth import SESSION_SECONDS
 from kiosk.web.appkeys import AUTH, QUEUE
 from kiosk.web.http import LOGIN_CSRF_COOKIE, SESSION_COOKIE, csrf_for, form_body
@@ -96,8 +97,12 @@ async def choose_counter(request: web.Request) -> web.StreamResponse:
     if user.role == "regency":  # reads across halls, works at no counter
         raise web.HTTPSeeOther("/kabupaten")
     config = request.app[QUEUE].config
-    counters = [c for c in config.counters if user.may_work(c.id)]
-    html = render("staff_choose.html", hall=config.hall, user=user, counters=counters,
+    groups: dict[str, list[Any]] = {}
+    for counter in config.counters:
+        if user.may_work(counter.id):
+            zone = config.zone_of_counter(counter.id)
+            groups.setdefault(zone.name if zone else "Loket", []).append(counter)
+    html = render("staff_choose.html", hall=config.hall, user=user, groups=groups,
                   csrf=csrf_for(request.cookies[SESSION_COOKIE]))
     return web.Response(text=html, content_type="text/html")
 
@@ -112,10 +117,14 @@ async def console(request: web.Request) -> web.StreamResponse:
         raise NotFound(f"Loket '{request.match_info['id']}' tidak dikenal.", code="unknown_counter")
     if not user.may_work(counter.id):
         raise Forbidden(f"Anda tidak ditugaskan di {counter.name}.", code="forbidden_counter")
-    services = [s for s in config.services if s.code not in counter.services]
-    html = render("staff_console.html", hall=config.hall, user=user, counter=counter,
-                  transfer_services=services, csrf=csrf_for(request.cookies[SESSION_COOKIE]),
-                  timezone=config.hall.timezone)
+    groups = []
+    for agency in config.agencies:
+        others = [s for s in config.services if s.agency == agency.code and s.code not in counter.services]
+        if others:
+            groups.append((agency.label, others))
+    data = {"services": {s.code: s.name for s in config.services}, "priorities": PRIORITY_REASONS}
+    html = render("staff_console.html", hall=config.hall, user=user, counter=counter, transfer_groups=groups,
+                  csrf=csrf_for(request.cookies[SESSION_COOKIE]), timezone=config.hall.timezone, data=data)
     return web.Response(text=html, content_type="text/html")
 
 
@@ -135,6 +144,27 @@ async def supervisor(request: web.Request) -> web.StreamResponse:
     return web.Response(text=html, content_type="text/html")
 
 
+# What the audit log's actions mean, as staff read them (the log keeps the short English names).
+ACTION_LABELS = {
+    "next": "Panggil berikutnya", "call_number": "Panggil nomor tertentu", "recall": "Panggil ulang",
+    "start": "Mulai layani", "finish": "Selesai dilayani", "no_show": "Tidak hadir", "transfer": "Alihkan layanan",
+    "pause": "Istirahat", "resume": "Lanjut melayani", "cancel": "Dibatalkan warga",
+    "requeue": "Dimasukkan kembali ke antrean", "reprint": "Cetak ulang", "unprinted": "Tiket tidak tercetak di kios",
+    "hall": "Ubah pengaturan aula", "ticker": "Ubah teks berjalan",
+    "login": "Masuk", "add_user": "Tambah akun", "reset_password": "Ganti kata sandi",
+    "disable": "Nonaktifkan akun", "enable": "Aktifkan akun",
+}
+SHORT_MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+
+def _when(iso: str | None) -> str:
+    """'25 Nov 2026 10.42.05' from an ISO time of the hall's zone."""
+    if not iso:
+        return ""
+    at = datetime.fromisoformat(iso)
+    return f"{at.day} {SHORT_MONTHS[at.month - 1]} {at.year} {at:%H.%M.%S}"
+
+
 @routes.get("/staff/audit")
 async def audit_page(request: web.Request) -> web.StreamResponse:
     """Supervisor and admin: the audit log of staff and admin actions, with a filter."""
@@ -142,7 +172,10 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
 
     user = await _supervisor(request)
     entries = await audit_entries(request)
+    for entry in entries:
+        entry["when"] = _when(entry["at"])
+        entry["action_label"] = ACTION_LABELS.get(entry["action"], entry["action"])
     html = render("staff_audit.html", hall=request.app[QUEUE].config.hall, user=user, entries=entries,
-                  csrf=csrf_for(request.cookies[SESSION_COOKIE]),
+                  csrf=csrf_for(request.cookies[SESSION_COOKIE]), actions=ACTION_LABELS,
                   query={k: request.query.get(k, "") for k in ("username", "action", "counter", "ticket")})
     return web.Response(text=html, content_type="text/html")

@@ -38,7 +38,7 @@ YIELD_EVERY = 20
 READ_SLICE = 200
 PACE = 4.0
 WATCHED = ("queue.changed", "ticket.called", "counter.changed", "hall.changed")
-SHOWN = ("state", "ahead", "estimated_wait_text", "counter", "recalls", "service")  # what a page shows
+SHOWN = ("state", "ahead", "estimated_wait_text", "counter", "recalls", "service", "now_called")  # what a page shows
 
 
 @dataclass(eq=False)
@@ -73,7 +73,13 @@ class TicketWatch:
         self.wake = asyncio.Event()
         self.refresh_s = REFRESH_S
         self.send_s = 0.0  # time the status pages' streams spent sending since the last slice
+        self.last_call: dict[str, tuple[str, str]] = {}  # per service: (day, the number last called)
         self._task: asyncio.Task[None] | None = None
+
+    def now_called(self, service: str) -> str | None:
+        """The number of this service called last today (what the status page shows as "now")."""
+        day, number = self.last_call.get(service, ("", ""))
+        return number if day == self.queue.today() else None
 
     def follow(self, ticket: Ticket) -> Follower:
         follower = Follower(ticket.id, ticket.service, ticket.number, ticket.place)
@@ -102,6 +108,9 @@ class TicketWatch:
 
     async def start(self) -> None:
         subscription = self.bus.subscribe(WATCHED)  # listening from now on, before the first page connects
+        today = self.queue.today()
+        for call in reversed(await self.queue.views.recent_calls(500)):  # oldest first: the last call wins
+            self.last_call[call["service"]] = (today, call["number"])
         self._task = asyncio.create_task(self._run(subscription), name="ticket-watch")
 
     async def stop(self) -> None:
@@ -142,6 +151,7 @@ class TicketWatch:
                     self.dirty.add(data.get("service", ""))
                 elif event.type == "ticket.called":
                     service = data.get("service", "")
+                    self.last_call[service] = (self.queue.today(), data.get("number", ""))
                     self.dirty.add(service)
                     self.urgent.update(f for f in self.by_service.get(service, ()) if f.number == data.get("number"))
                 elif event.type == "counter.changed":
@@ -181,6 +191,7 @@ class TicketWatch:
         for start in range(0, len(ids), READ_SLICE):
             tickets |= await reads.tickets_by_ids(ids[start:start + READ_SLICE])
         reread = set(others)
+        now_called = self.now_called(service)
         loop = asyncio.get_running_loop()
         started = loop.time()
         for n, follower in enumerate(followers):
@@ -195,9 +206,10 @@ class TicketWatch:
                 ahead = order[follower.ticket_id]
                 wait = load.wait_for(ahead) if load else 0
                 text = format_wait(wait)
-                if ahead != follower.view["ahead"] or text != follower.view["estimated_wait_text"]:
+                if ahead != follower.view["ahead"] or text != follower.view["estimated_wait_text"] \
+                        or now_called != follower.view.get("now_called"):
                     follower.offer(follower.view | {"ahead": ahead, "estimated_wait_s": wait,
-                                                    "estimated_wait_text": text})
+                                                    "estimated_wait_text": text, "now_called": now_called})
                 continue
             ticket = tickets.get(follower.ticket_id)
             if ticket is None:
@@ -213,7 +225,8 @@ class TicketWatch:
             # A waiting ticket missing from the order moved back beyond what was read: the view counts.
             place = order.get(ticket.id) if ticket.state == WAITING else 0
             view = await self.queue.views.ticket_view(ticket, reads, load, ahead=place)
-            if follower.view is None or any(view[k] != follower.view[k] for k in SHOWN):
+            view["now_called"] = now_called
+            if follower.view is None or any(view[k] != follower.view.get(k) for k in SHOWN):
                 follower.offer(view)
 
 
@@ -230,7 +243,7 @@ async def ticket_events(request: web.Request) -> web.StreamResponse:
     loop = asyncio.get_running_loop()
     stream = EventSourceResponse()
     try:
-        follower.offer(await queue.views.ticket_view(ticket))
+        follower.offer(await queue.views.ticket_view(ticket) | {"now_called": watch.now_called(ticket.service)})
         await stream.prepare(request)
         while True:
             try:

@@ -41,8 +41,9 @@ class InlineConnection:
     """A connection whose statements run inline on the event loop; for the writer, transaction
     control (which may wait on the disk) runs in a thread."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, private: bool = False) -> None:
         self.conn = conn
+        self.private = private  # nothing can wait (no fsync, no other process): transaction control inline
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> _Statement:
         return _Statement(self.conn.execute(sql, tuple(params)))
@@ -59,6 +60,9 @@ class InlineConnection:
 
     async def in_thread(self, sql: str) -> None:
         """A statement that may wait on the disk (COMMIT's fsync) or on another process's lock."""
+        if self.private:
+            self.conn.execute(sql)
+            return
         await asyncio.to_thread(self.conn.execute, sql)
 
     @property

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from kiosk.queue.models import CounterState, Ticket
+from kiosk.storage.base import DeskRow
 from kiosk.storage.sqlite.sql import Sql
 
 
@@ -36,6 +39,33 @@ class CounterSql(Sql):
                WHERE rn <= ? GROUP BY service""", (day, last))
         return {r[0]: (int(r[1]), float(r[2])) for r in rows}
 
+    async def recent_visits(self, day: str, services: Iterable[str], last: int) -> dict[str, list[float]]:
+        """Per service, the durations (call to end, every outcome) of its last `last` visits today,
+        newest first."""
+        codes = tuple(services)
+        visits: dict[str, list[float]] = {code: [] for code in codes}
+        one = ("SELECT * FROM (SELECT service, ended_at - called_at FROM service_log WHERE day = ? AND service = ? "
+               "ORDER BY ended_at DESC, id DESC LIMIT ?)")
+        for start in range(0, len(codes), 100):
+            chunk = codes[start:start + 100]
+            rows = await self._all(" UNION ALL ".join([one] * len(chunk)),
+                                   [p for code in chunk for p in (day, code, last)])
+            for service, duration in rows:
+                visits[service].append(max(0.0, float(duration)))
+        return visits
+
+    async def usual_visits(self, first_day: str, before_day: str, utc_offset_s: int
+                           ) -> dict[tuple[str, int], tuple[int, float, float]]:
+        """Per (service, local hour of the call), the count, sum and sum of squares of visit durations
+        (call to end, every outcome) on days from `first_day` up to, not including, `before_day`."""
+        rows = await self._all(
+            """SELECT service, CAST((CAST(called_at AS INTEGER) + ?) % 86400 / 3600 AS INTEGER) AS hour,
+                      COUNT(*), SUM(d), SUM(d * d)
+               FROM (SELECT service, called_at, MAX(ended_at - called_at, 0) AS d FROM service_log
+                     WHERE day >= ? AND day < ?)
+               GROUP BY service, hour""", (utc_offset_s, first_day, before_day))
+        return {(r[0], int(r[1])): (int(r[2]), float(r[3]), float(r[4])) for r in rows}
+
     async def served_today(self, day: str) -> dict[str, tuple[int, float]]:
         """Per counter, today's finished visits and their total duration."""
         rows = await self._all(
@@ -60,6 +90,19 @@ class CounterSql(Sql):
         """Counters that called someone on `day` and are not paused."""
         rows = await self._all("SELECT counter_id FROM counter_state WHERE active_day = ? AND paused = 0", (day,))
         return {r[0] for r in rows}
+
+    async def desk_states(self, day: str, counter_ids: Iterable[str]) -> dict[str, DeskRow]:
+        """Of these counters, those working on `day` (called someone that day, not paused): their
+        priority streak and visit in progress (ticket id, service, called at), as the forecast reads them."""
+        ids = tuple(counter_ids)
+        if not ids:
+            return {}
+        rows = await self._all(
+            f"""SELECT s.counter_id, s.priority_streak, t.id, t.service, t.called_at FROM counter_state s
+                LEFT JOIN tickets t ON t.counter_id = s.counter_id AND t.state IN ('called', 'serving')
+                WHERE s.counter_id IN ({",".join("?" * len(ids))}) AND s.active_day = ? AND s.paused = 0
+                ORDER BY t.id""", (*ids, day))
+        return {r[0]: (int(r[1]), r[2], r[3], r[4]) for r in rows}  # the newest visit, as counter_ticket
 
     async def save_counter_state(self, state: CounterState) -> None:
         """Store a counter's state."""

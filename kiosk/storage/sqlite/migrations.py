@@ -247,6 +247,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE users ADD COLUMN agencies TEXT NOT NULL DEFAULT '[]';
     """,
+    # 10: when the kiosk told the citizen a ticket was not printed ("belum tercetak"): such a job is
+    # then printed late, marked so, or dropped, as the hall's [tickets] late_print says.
+    """
+    ALTER TABLE print_jobs ADD COLUMN told_unprinted_at REAL;
+    """,
 )
 
 

@@ -52,6 +52,14 @@ class PrintSql(Sql):
         row = await self._one("SELECT * FROM print_jobs WHERE ticket_id = ? ORDER BY id LIMIT 1", (ticket_id,))
         return print_job(row) if row else None
 
+    async def tell_unprinted(self, job_id: int, at: float, *, drop: bool) -> None:
+        """Note that the citizen was told the job is not printed; with `drop`, a job not being printed
+        right now is given up (state 'dropped')."""
+        await self.conn.execute(
+            "UPDATE print_jobs SET told_unprinted_at = COALESCE(told_unprinted_at, ?), "
+            "state = CASE WHEN ? AND state = 'pending' THEN 'dropped' ELSE state END WHERE id = ?",
+            (at, int(drop), job_id))
+
     async def expire_print_jobs_before(self, day: str) -> None:
         """Jobs of earlier days' tickets are not printed any more."""
         await self.conn.execute(

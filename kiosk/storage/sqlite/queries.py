@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from kiosk.queue.models import Event
 from kiosk.storage.sqlite.alerts import AlertSql
 from kiosk.storage.sqlite.counters import CounterSql
+from kiosk.storage.sqlite.days import DaySql
 from kiosk.storage.sqlite.history import HistorySql
 from kiosk.storage.sqlite.printing import PrintSql
 from kiosk.storage.sqlite.records import RecordSql
@@ -16,7 +17,7 @@ from kiosk.storage.sqlite.tickets import TicketSql
 
 
 class SqliteQueries(TicketSql, CounterSql, PrintSql, AlertSql, RecordSql, StaffSql, HistorySql,
-                    RegencySql):
+                    RegencySql, DaySql):
     """The `Queries` of the SQLite store (see kiosk/storage/base.py for the contract)."""
 
     announced: Sequence[Event] = ()

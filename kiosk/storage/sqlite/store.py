@@ -91,9 +91,12 @@ WRITER_CHECKPOINT_PAGES = 10000
 class SqliteStore:
     """The hall's database: `transaction()` for the single writer, `reads` for everything else."""
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL", private: bool = False) -> None:
         self.path = str(path)
         self.synchronous = synchronous
+        # A scratch database only this process opens, never synced (the day simulator's): nothing
+        # waits on the disk or another process, so transaction control runs inline too.
+        self.private = private
         self._writer: InlineConnection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._quick: InlineConnection | None = None
@@ -112,7 +115,7 @@ class SqliteStore:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = await asyncio.to_thread(sqlite3.connect, self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        self._writer = InlineConnection(conn)
+        self._writer = InlineConnection(conn, private=self.private)
         await self._writer.execute("PRAGMA busy_timeout = 5000")
         await self._writer.execute("PRAGMA journal_mode = WAL")
         await self._writer.execute(f"PRAGMA synchronous = {self.synchronous}")
@@ -127,7 +130,8 @@ class SqliteStore:
         quick.execute("PRAGMA query_only = ON")
         self._quick = InlineConnection(quick)
         await self._writer.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
-        self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoints(), name="wal-checkpoint")
+        if not self.private:  # a scratch database leaves checkpoints to the writer (the WAL stays bounded)
+            self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoints(), name="wal-checkpoint")
 
     async def _checkpoints(self) -> None:
         """Copy committed pages from the WAL into the database file, beside the writer (PASSIVE:

@@ -7,7 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from kiosk.queue.models import AT_COUNTER, PHONE_CHANNELS, Ticket
+from kiosk.storage.base import Lane
 from kiosk.storage.sqlite.sql import Sql
+
+LANE_CHUNK = 100  # services per statement (SQLite allows 500 terms in a compound select)
 
 TICKET_COLUMNS = {
     "service", "state", "called_at", "started_at", "finished_at", "counter_id", "recalls",
@@ -142,6 +145,22 @@ class TicketSql(Sql):
             "ORDER BY place, id", (day, *codes))
         return [ticket_row(r) for r in rows]
 
+    async def ticket_by_number(self, day: str, number: str) -> Ticket | None:
+        """The ticket of `day` with this number (numbers are unique within a day)."""
+        prefix = number.rstrip("0123456789")  # along the (day, prefix, seq) index
+        row = await self._one("SELECT * FROM tickets WHERE day = ? AND prefix = ? AND number = ? ORDER BY id LIMIT 1",
+                              (day, prefix, number))
+        return ticket_row(row) if row else None
+
+    async def ended_tickets(self, day: str, services: Iterable[str], state: str, limit: int) -> list[Ticket]:
+        """`day`'s tickets of these services that ended in `state` (e.g. no_show), latest first."""
+        codes = tuple(services)
+        marks = ",".join("?" * len(codes))
+        rows = await self._all(
+            f"SELECT * FROM tickets WHERE day = ? AND state = ? AND service IN ({marks}) "
+            "ORDER BY finished_at DESC, id DESC LIMIT ?", (day, state, *codes, limit))
+        return [ticket_row(r) for r in rows]
+
     async def ahead_of(self, ticket: Ticket) -> int:
         """Waiting tickets of the same service that will be called before this one."""
         if ticket.priority:
@@ -153,6 +172,34 @@ class TicketSql(Sql):
         row = await self._one(sql, (ticket.day, ticket.service, ticket.place, ticket.id))
         assert row is not None
         return int(row[0])
+
+    async def waiting_lanes(self, day: str, services: Iterable[str], limit: int) -> list[Lane]:
+        """The first `limit` waiting tickets of each class (priority, normal) of each service, as
+        (id, service, priority, place), in no particular order: what the wait forecast reads."""
+        # One index range per service and class (no sort, no table row): the queue index holds all four.
+        lane = ("SELECT * FROM (SELECT id, service, priority, place FROM tickets WHERE day = ? AND state = 'waiting' "
+                "AND service = ? AND priority = ? ORDER BY place LIMIT ?)")
+        codes = tuple(services)
+        lanes: list[Lane] = []
+        for start in range(0, len(codes), LANE_CHUNK):
+            chunk = codes[start:start + LANE_CHUNK]
+            sql = " UNION ALL ".join([lane] * (2 * len(chunk)))
+            params = [p for code in chunk for priority in (1, 0) for p in (day, code, priority, limit)]
+            lanes += [(r[0], r[1], bool(r[2]), r[3]) for r in await self._all(sql, params)]
+        return lanes
+
+    async def day_flow(self, day: str, services: Iterable[str], since: float) -> dict[str, tuple[int, int, int]]:
+        """Per service of these, today's tickets called (at a counter or finished there), cancelled,
+        and priority ones issued since `since` (the forecast's priority arrivals and drop-outs)."""
+        codes = tuple(services)
+        marks = ",".join("?" * len(codes))
+        # One range of the queue index per state (day, state, service, priority, place): no table row.
+        rows = await self._all(
+            f"""SELECT service, SUM(state IN ('called', 'serving', 'done', 'no_show')), SUM(state = 'cancelled'),
+                       SUM(priority = 1 AND place >= ?)
+                FROM tickets WHERE day = ? AND state IN ('waiting', 'called', 'serving', 'done', 'no_show',
+                'cancelled') AND service IN ({marks}) GROUP BY service""", (since, day, *codes))
+        return {r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in rows}
 
     async def last_place(self, day: str) -> float | None:
         """The latest place any ticket of `day` took (None before the day's first ticket)."""
