@@ -307,7 +307,8 @@ async def test_an_older_hall_gets_its_history_summarised(pg_server, clock):
             "DROP TABLE report_stays, report_counts, report_counter_days; "
             "DROP FUNCTION report_ticket_issued, report_ticket_called, report_ticket_closed, report_ticket_requeued, "
             "report_ticket_transferred, report_visit_logged, report_stays_sync, whole_seconds; "
-            f"ALTER TABLE users DROP COLUMN agencies; UPDATE schema_version SET version = {before_reports}")
+            "ALTER TABLE users DROP COLUMN agencies; ALTER TABLE print_jobs DROP COLUMN told_unprinted_at; "
+            f"UPDATE schema_version SET version = {before_reports}")
     finally:
         await conn.close()
     store = create_store(url)

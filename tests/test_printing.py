@@ -329,11 +329,11 @@ def test_a_long_priority_line_wraps_on_58mm_paper():
 
 
 @pytest.fixture
-def late_client(aiohttp_client, tmp_path, clock):
+def late_client(aiohttp_client, db_at, tmp_path, clock):
     """A hall whose kiosk K1 prints on the stand-in, with the late-print policy given."""
     async def make(port: int, late_print: str):
         doc = printing_hall(port, tmp_path, confirm_wait_s=0.3) | {"tickets": {"late_print": late_print}}
-        app = create_app(Settings(db=tmp_path / f"late-{late_print}.sqlite3"), config=parse_hall(doc), clock=clock,
+        app = create_app(Settings(db=db_at(f"late-{late_print}"), var=tmp_path), config=parse_hall(doc), clock=clock,
                          synchronous="NORMAL")
         return await aiohttp_client(app)
     return make

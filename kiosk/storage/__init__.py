@@ -67,7 +67,12 @@ def stored_setting_of(db: str | Path, key: str, *, hall: str | None = None) -> s
 
 async def read_day_of(db: str | Path, day: str) -> tuple[list[Ticket], list[dict[str, Any]]]:
     """A day's tickets and visits from a hall's database, read without writing to it (the day
-    simulator replays them)."""
+    simulator replays them): an SQLite file, or a hall of a PostgreSQL database (a postgresql://
+    URL with `?hall=`). Raises OSError or LookupError when there is no such database or hall."""
+    if is_shared(db):
+        from kiosk.storage.postgres.days import read_day as pg_read_day
+
+        return await pg_read_day(str(db), day)
     from kiosk.storage.sqlite.days import read_day
 
     return await read_day(db, day)

@@ -1,6 +1,6 @@
 """The PostgreSQL schema of one hall, as numbered migrations: entry N here is the PostgreSQL form
 of entry N of kiosk/storage/sqlite/migrations.py (the same tables and columns; tests/
-test_schema_parity.py compares what both reach). A new table or column is a new entry at the end
+test_postgres_store.py compares what both reach). A new table or column is a new entry at the end
 of BOTH lists; an applied entry is never edited.
 
 Types: INTEGER PRIMARY KEY -> bigint identity (BY DEFAULT, so `giliran migrate-to` can copy a
@@ -222,6 +222,11 @@ MIGRATIONS: tuple[str, ...] = (
     # 9: staff limited to some agencies (a supervisor sees only their agencies' reports)
     """
     ALTER TABLE users ADD COLUMN agencies text NOT NULL DEFAULT '[]';
+    """,
+    # 10: when the kiosk told the citizen a ticket was not printed ("belum tercetak"): such a job is
+    # then printed late, marked so, or dropped, as the hall's [tickets] late_print says.
+    """
+    ALTER TABLE print_jobs ADD COLUMN told_unprinted_at double precision;
     """,
 )
 

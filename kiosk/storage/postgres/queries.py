@@ -1,6 +1,7 @@
 """Giliran's SQL on PostgreSQL: the SQLite store's query classes, run through PgConnection, with the
 few statements PostgreSQL words differently written here (scalar MAX, a subquery without an alias,
-an unqualified column in ON CONFLICT ... WHERE, COLLATE NOCASE, an empty IN ())."""
+an unqualified column in ON CONFLICT ... WHERE, COLLATE NOCASE, an empty IN ()); the forecast's
+reads in forecast.py."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Any
 
 from kiosk.queue.models import Ticket, User
 from kiosk.storage.postgres.dsn import SCHEMA_PREFIX
+from kiosk.storage.postgres.forecast import PgForecastSql
 from kiosk.storage.sqlite.queries import SqliteQueries
 from kiosk.storage.sqlite.regency import HALL_DAY, hall_figures
 from kiosk.storage.sqlite.tickets import ticket_row
 
 
-class PgQueries(SqliteQueries):
+class PgQueries(PgForecastSql, SqliteQueries):
     """The `Queries` of the PostgreSQL store (see kiosk/storage/base.py for the contract)."""
 
     # --- tickets ---------------------------------------------------------------------------

@@ -118,6 +118,9 @@ class PgStore:
         except CONNECTION_FAILURES as exc:
             await self.close()
             raise unavailable(exc) from exc
+        except BaseException:  # a migration that fails: nothing is left open
+            await self.close()
+            raise
         self._id_tables = frozenset(r[0] for r in rows)
         if self._relay is not None:
             ready = asyncio.Event()
