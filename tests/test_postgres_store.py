@@ -319,3 +319,99 @@ async def test_an_older_hall_gets_its_history_summarised(pg_server, clock):
             assert await Summaries(store, hall).summary(Period(DAY, DAY), by, None) == summary
     finally:
         await store.close()
+
+
+async def _worked_days(rt: Runtime, clock: FakeClock) -> None:
+    """Two days of visits at odd fractions of a second (the hour of a call is cut, not rounded),
+    done and no-show, a cancellation, a priority ticket, and a visit still going at the end."""
+    for day in (23, 24):
+        clock.set(wib(2026, 11, day, 8, 59, 59))
+        clock.advance(0.6)  # 08:59:59.6: the hour of a call at this moment is 8 on both stores
+        tickets = [await rt.queue.issue(code, priority=prio) for code, prio in
+                   (("A", False), ("A", True), ("B", False), ("A", False), ("B", True), ("P", False), ("B", False))]
+        for counter, seconds in (("1", 200.3), ("2", 301.9), ("3", 95.5), ("1", 140.25)):
+            await rt.queue.call_next(counter, None)
+            clock.advance(20.7)
+            await rt.queue.start_service(counter, None)
+            clock.advance(seconds)
+            await rt.queue.finish(counter, None)
+        await rt.queue.call_next("2", None)
+        clock.advance(33.3)
+        await rt.queue.no_show("2", None)
+        await rt.queue.cancel(tickets[-1].token)
+        await rt.queue.call_next("1", None)  # a visit in progress
+        for code, prio in (("B", False), ("A", True), ("B", False), ("B", False), ("B", True)):  # still waiting
+            clock.advance(12.5)
+            await rt.queue.issue(code, priority=prio)
+
+
+async def _forecast_reads(rt: Runtime) -> dict[str, object]:
+    q, day = rt.writer.store.reads, rt.queue.today()
+    services, counters = ["A", "B", "P", "Z"], [str(i) for i in range(1, 11)]
+    return {
+        "lanes": sorted(await q.waiting_lanes(day, services, 2)),
+        "flow": await q.day_flow(day, services, rt.writer.clock.now() - 3600),
+        "ended": [t.number for t in await q.ended_tickets(day, services, "no_show", 5)],
+        "ended_none": await q.ended_tickets(day, [], "done", 5),
+        "recent": await q.recent_visits(day, services, 3),
+        "usual": await q.usual_visits("2026-11-01", day, 7 * 3600),
+        "desks": await q.desk_states(day, counters),
+        "by_number": (await q.ticket_by_number(day, "B001")).token,
+        "day": ([t.number for t in await q.day_tickets(day)], await q.day_visits(day)),
+    }
+
+
+async def test_the_forecasts_reads_answer_as_on_sqlite(pg_server, tmp_path, clock):
+    # Issue 20's reads are worded apart on PostgreSQL (kiosk/storage/postgres/forecast.py): the same
+    # two days give the same answers, to the last float (sums of the same doubles in another order
+    # may differ in the last bits: compared as such).
+    answers = []
+    for db in (str(tmp_path / "forecast.sqlite3"), f"{pg_server}?hall=forecast-reads"):
+        clock.set(wib(2026, 11, 23, 7, 0))  # a hall's day never goes back: start before the first
+        runtime, _ = await _runtime(db, clock)
+        try:
+            await _worked_days(runtime, clock)
+            answers.append(await _forecast_reads(runtime))
+        finally:
+            await runtime.writer.store.close()
+    lite, pg = answers
+    assert lite["usual"].keys() == pg["usual"].keys()
+    assert ("A", 8) in lite["usual"], "called at 08:59:59.6: hour 8 (rounding would say 9)"
+    for key, (n, total, squares) in lite["usual"].items():
+        assert pg["usual"][key] == (n, pytest.approx(total, rel=1e-12), pytest.approx(squares, rel=1e-12))
+    lite_tokens = lite.pop("by_number"), pg.pop("by_number")
+    assert all(lite_tokens)
+    del lite["usual"], pg["usual"]
+    assert lite == pg
+    assert lite["lanes"] and lite["recent"]["A"] and lite["ended"] and lite["desks"]["1"][1] is not None
+
+
+async def test_a_day_is_replayed_from_a_postgresql_hall_read_only(pg_server, clock):
+    # giliran simulate's [replay] database may name a hall of a PostgreSQL database: its day is read
+    # on a read-only connection (a hall that is not there is said, never created).
+    from kiosk.sim.profile import ProfileError, parse_profile
+    from kiosk.sim.run import replayed
+    from kiosk.storage import read_day_of
+
+    clock.set(wib(2026, 3, 2, 8, 0))
+    runtime, _ = await _runtime(f"{pg_server}?hall=replayed", clock)
+    try:
+        for minute in (0, 7):
+            clock.set(wib(2026, 3, 2, 8, minute))
+            await runtime.queue.issue("B", priority=minute == 7)
+    finally:
+        await runtime.writer.store.close()
+    text = '[profile]\nname = "uji"\ndate = "2026-03-09"\n[replay]\ndatabase = "{}"\nday = "2026-03-02"\n'
+    arrivals = await replayed(parse_hall(hall_dict()), parse_profile(text.format(f"{pg_server}?hall=replayed"), "u.toml"))
+    assert arrivals == [(8 * 3600, "B", False), (8 * 3600 + 420, "B", True)]
+    with pytest.raises(ProfileError, match="no such hall"):
+        await replayed(parse_hall(hall_dict()), parse_profile(text.format(f"{pg_server}?hall=nowhere"), "u.toml"))
+    with pytest.raises(LookupError):
+        await read_day_of(f"{pg_server}?hall=nowhere", "2026-03-02")
+    import asyncpg
+    conn = await asyncpg.connect(pg_server)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM information_schema.schemata "
+                                   "WHERE schema_name = 'hall_nowhere'") == 0
+    finally:
+        await conn.close()
