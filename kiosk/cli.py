@@ -260,8 +260,9 @@ async def _demo_history(settings: Settings, args: argparse.Namespace) -> int:
     if not 1 <= args.days <= 3660 or not 1 <= args.per_day <= 100_000:
         print("giliran: --days must be 1-3660 and --per-day 1-100000", file=sys.stderr)
         return 2
-    config = hall_in_use(settings)
-    store = create_store(settings.db, synchronous="NORMAL")
+    hall = hall_id(settings)
+    config = hall_in_use(settings, hall=hall)
+    store = create_store(settings.db, hall=hall, synchronous="NORMAL")
     await store.open()
     days = list(days_before(datetime.now(config.hall.tz).date(), args.days))
     try:
@@ -269,7 +270,7 @@ async def _demo_history(settings: Settings, args: argparse.Namespace) -> int:
                                                         lambda text: print(text, flush=True))
     finally:
         await store.close()
-    print(f"{settings.db}: {tickets} tickets on {written} days from {days[0]} to {days[-1]} "
+    print(f"{store.path}: {tickets} tickets on {written} days from {days[0]} to {days[-1]} "
           f"({skipped} days that had tickets were left as they were)")
     return 0
 
