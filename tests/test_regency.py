@@ -7,6 +7,7 @@ from kiosk.queue.events import EventBus
 from kiosk.runtime import Runtime
 from kiosk.storage import create_store
 from kiosk.storage.base import DayRange
+from kiosk.web.appkeys import STORE
 from tests.conftest import PASSWORD, hall_dict, login, take
 
 
@@ -20,12 +21,14 @@ async def test_a_regency_account_reads_the_halls_and_acts_on_nothing(client, clo
     resp = await client.get("/api/regency/halls", headers=regency)
     assert resp.status == 200
     body = await resp.json()
-    (hall,) = body["halls"]
+    # This hall (on PostgreSQL the suite's other halls share the database and are listed too).
+    here = getattr(client.server.app[STORE], "location", None)
+    (hall,) = [h for h in body["halls"] if h["hall"] == (here.hall if here else "default")]
     assert (hall["name"], hall["issued"], hall["waiting"], hall["at_counters"]) == ("MPP Uji <b>Coba</b>", 3, 2, 1)
     assert hall["mean_wait_s"] == 0 and hall["longest_wait_s"] == 120
-    assert body["totals"]["issued"] == 3
+    assert body["totals"]["issued"] == sum(h["issued"] for h in body["halls"]) >= 3
     resp = await client.get("/api/regency/summary?range=week", headers=regency)
-    (summary,) = (await resp.json())["rows"]
+    (summary,) = [r for r in (await resp.json())["rows"] if r["hall"] == hall["hall"]]
     assert (summary["name"], summary["issued"], summary["called"], summary["wait_p50_s"]) == \
         ("MPP Uji <b>Coba</b>", 3, 1, 0), "the hall's report, as /laporan computes it"
     for method, path in (("POST", "/api/counters/1/next"), ("GET", "/api/counters"), ("GET", "/api/admin/hall"),
