@@ -206,6 +206,8 @@ async def scenario_display(root: Path, pg: str, processes: list[int], screens: i
 
 def report(results: dict[str, Any]) -> str:
     lines = [f"# PostgreSQL and several processes ({results['machine']})", ""]
+    if measured := results.get("measured"):
+        lines += ["Measured: " + "; ".join(f"{k} {v}" for k, v in measured.items()), ""]
     if "issue" in results:
         lines += ["## Ticket issue (tickets/s; p99 ms)", "", "| setup | 32 clients | p99 | 128 clients | p99 | "
                   "vs SQLite (32/128) | acknowledged = stored, distinct |", "|---|---|---|---|---|---|---|"]
@@ -256,6 +258,22 @@ async def run(only: set[str], seconds: float, processes: list[int]) -> dict[str,
     return results
 
 
+SCENARIOS = ("issue", "next", "display")
+
+
+def kept(path: Path, results: dict[str, Any], only: set[str]) -> dict[str, Any]:
+    """This run's scenarios, with those not run this time kept from the last results (`--only`),
+    each with the time it was measured."""
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    try:
+        previous = json.loads(path.read_text())
+    except (OSError, ValueError):
+        previous = {}
+    merged = {k: previous[k] for k in SCENARIOS if k in previous and k not in only and k not in results}
+    measured = {k: previous.get("measured", {}).get(k, "an earlier run") for k in merged}
+    return results | merged | {"measured": measured | {k: now for k in SCENARIOS if k in results}}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -265,8 +283,10 @@ def main() -> int:
     if server_binaries() is None and not os.environ.get("GILIRAN_PG_DSN"):
         print("PostgreSQL is not installed (apt-get install postgresql) and GILIRAN_PG_DSN is not set: skipped")
         return 0
-    results = asyncio.run(run(set(args.only.split(",")), args.seconds, [int(p) for p in args.processes.split(",")]))
+    only = set(args.only.split(","))
+    results = asyncio.run(run(only, args.seconds, [int(p) for p in args.processes.split(",")]))
     RESULTS.mkdir(exist_ok=True)
+    results = kept(RESULTS / "pg.json", results, only)
     (RESULTS / "pg.json").write_text(json.dumps(results, indent=2))
     text = report(results)
     (RESULTS / "pg.md").write_text(text)
