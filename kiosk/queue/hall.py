@@ -112,11 +112,16 @@ class HallService:
         """Use the database's hall document if it differs from the one in force."""
         stored = await self.writer.store.reads.setting(HALL_KEY)
         if stored is None or json.loads(stored) == self.writer.config.raw:
-            return
-        old, new = self.writer.config, parse_hall(json.loads(stored), "database")
-        self.writer.config = new
-        log.info("hall document changed by another process of the hall: in force here too")
-        await self._tell(old, new)
+            return  # in force already (this process's own change, or nothing new)
+        # Read again and put in force under the writer (on a shared database, the hall's lock): a
+        # change this process commits meanwhile can then never be undone by a document read
+        # before it (the read above may be older than a change in force but not yet committed).
+        async with self.writer.write() as w:
+            old = self.writer.config
+            new = self.writer.config = await self._newest(w, old)
+        if new is not old:
+            log.info("hall document changed by another process of the hall: in force here too")
+            await self._tell(old, new)
 
     @staticmethod
     async def _check_in_use(w: Work, old: HallConfig, doc: dict[str, Any]) -> None:
