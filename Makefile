@@ -5,13 +5,19 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 A11Y   := tools/a11y/node_modules/.installed
 
-.PHONY: run test check bench faults a11y simulate check-config clean
+.PHONY: run test test-pg check bench faults a11y simulate check-config clean
 
 run: $(STAMP)
 	$(BIN)/giliran serve
 
 test: check $(A11Y)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite on PostgreSQL (GILIRAN_PG_DSN names a server; without it a throwaway cluster is started
+# when Debian's postgresql is installed). Tests about the SQLite store itself skip themselves.
+test-pg: $(STAMP)
+	GILIRAN_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS) --deselect tests/test_postgres_store.py \
+		--deselect tests/test_pg_processes.py --deselect tests/test_accessibility.py
 
 # Lint and import order (ruff), types (mypy; strict on the queue, hall, storage and support packages).
 check: $(STAMP)
@@ -34,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.alert_bench --alerts 2000 --chats 1000 | tee benchmarks/results/alerts.txt
 	$(BIN)/python -m benchmarks.reports_bench --days 365 | tee benchmarks/results/reports.txt
 	$(BIN)/python -m benchmarks.booking_bench --citizens 3000 --concurrency 500 | tee benchmarks/results/booking.txt
+	$(BIN)/python -m benchmarks.pg_bench  # PostgreSQL with 1, 2 and 4 processes beside SQLite (results/pg.md)
 
 # The day simulator (docs/estimates.md): both example profiles on the demo hall, seeds 1-5, the
 # waiting-time forecast against the formula used before it; reports in var/simulate/, the

@@ -301,8 +301,8 @@ async def media_change(request: web.Request) -> web.StreamResponse:
 def setup_display(app: web.Application) -> None:
     """Add the display routes, its static files and the speech cache beside the database."""
     config = app[QUEUE].config
-    app[SPEECH] = Speech(app[SETTINGS].db.parent / "speech", voice=config.display.voice)
-    app[MEDIA] = MediaStore(app[SETTINGS].db.parent / "media")
+    app[SPEECH] = Speech(app[SETTINGS].data_dir / "speech", voice=config.display.voice)
+    app[MEDIA] = MediaStore(app[SETTINGS].data_dir / "media")
     app.add_routes(routes)
     app.router.add_static("/display-static/", STATIC, name="display_static")
     log.debug("display ready: %d zones, speech %s", len(config.zones),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -17,7 +18,8 @@ from kiosk.queue.hall import HALL_KEY
 from kiosk.runtime import Runtime
 from kiosk.settings import Settings
 from kiosk.staff.auth import StaffAuth
-from kiosk.storage import create_store, stored_setting_of
+from kiosk.storage import create_store, is_shared, shown, stored_setting_of
+from kiosk.support.aio import stop_tasks
 from kiosk.support.ratelimit import RateLimiter
 from kiosk.web.admin import routes as admin_routes
 from kiosk.web.api import routes
@@ -27,6 +29,7 @@ from kiosk.web.citizen import public_url_warning
 from kiosk.web.citizen import routes as citizen_routes
 from kiosk.web.console_api import routes as console_routes
 from kiosk.web.middlewares import add_security_headers, error_middleware
+from kiosk.web.regency import routes as regency_routes
 from kiosk.web.reports import routes as report_routes
 from kiosk.web.simulation import setup_simulation
 from kiosk.web.staff_pages import routes as staff_page_routes
@@ -46,10 +49,11 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     The hall file (or `config`) seeds an empty database; after that the database's copy, which
     admins change at run time, is the hall.
     """
-    config = hall_in_use(settings, config)
+    hall = hall_id(settings, config)
+    config = hall_in_use(settings, config, hall)
     clock = clock or SystemClock()
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
-    store = create_store(settings.db, synchronous=synchronous)
+    store = create_store(settings.db, hall=hall, synchronous=synchronous)
     bus = EventBus()
     runtime = Runtime.build(store, config, clock, bus)
     app[SETTINGS] = settings
@@ -61,7 +65,8 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     app[PRINTING] = runtime.printing
     app[FOLLOWING] = runtime.following
     app[AUTH] = StaffAuth(store, config, clock)
-    app[TICKET_LIMITER] = RateLimiter(config.limits.tickets_per_minute, config.limits.ticket_burst, clock.now)
+    app[TICKET_LIMITER] = RateLimiter(config.limits.tickets_per_minute, config.limits.ticket_burst, clock.now,
+                                      store.buckets, "tickets")
 
     async def follow_limits(old: HallConfig, new: HallConfig) -> None:
         app[TICKET_LIMITER].configure(new.limits.tickets_per_minute, new.limits.ticket_burst)
@@ -77,6 +82,7 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     setup_simulation(app)  # before admin's /admin/{section}
     app.add_routes(admin_routes)
     app.add_routes(users_routes)
+    app.add_routes(regency_routes)
     app.add_routes(report_routes)
     setup_survey(app)
     setup_watch(app, app[QUEUE], bus)
@@ -96,12 +102,28 @@ def create_app(settings: Settings, *, config: HallConfig | None = None, clock: C
     return app
 
 
-def hall_in_use(settings: Settings, seed: HallConfig | None = None) -> HallConfig:
+def hall_id(settings: Settings, seed: HallConfig | None = None) -> str | None:
+    """Which hall of a shared database this is: --hall / GILIRAN_HALL, else the hall file's (or
+    `seed`'s) `[hall] id` if it has one; None leaves it to the database URL (`?hall=`) or the default
+    hall. An SQLite file holds one hall and needs no name."""
+    if settings.hall:
+        return settings.hall
+    if not is_shared(settings.db):
+        return None
+    config = seed if seed is not None else load_hall(settings.config)
+    named = config.raw.get("hall", {}).get("id")
+    return str(named) if named else None
+
+
+def hall_in_use(settings: Settings, seed: HallConfig | None = None, hall: str | None = None) -> HallConfig:
     """The database's hall document if it has one, else the hall file (or `seed`)."""
-    stored = stored_setting_of(settings.db, HALL_KEY)
+    try:
+        stored = stored_setting_of(settings.db, HALL_KEY, hall=hall)
+    except ValueError as exc:  # a hall id the URL and the file disagree on
+        raise ConfigError(str(exc)) from None
     if stored is not None:
         try:
-            return parse_hall(json.loads(stored), f"{settings.db} (hall kept in the database)")
+            return parse_hall(json.loads(stored), f"{shown(settings.db, hall)} (hall kept in the database)")
         except (ValueError, ConfigError) as exc:
             raise ConfigError(f"{exc}; fix it on the admin pages or replace it: giliran hall import FILE") from None
     return seed or load_hall(settings.config)
@@ -114,12 +136,14 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     users = await store.reads.users()
     if not users:
         log.warning("belum ada akun petugas: buat dengan 'giliran user add NAMA --role admin --password-stdin'")
+    follower = asyncio.get_running_loop().create_task(app[HALL].follow(app[BUS]), name="hall-follow")
     config = app[QUEUE].config
     log.info("%s: %d layanan, %d loket, database %s", config.hall.name, len(config.services),
              len(config.counters), store.path)
     if warning := public_url_warning(config):
         log.warning("%s", warning)
     yield
+    await stop_tasks([follower])
     await store.close()
 
 

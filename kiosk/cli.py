@@ -17,20 +17,23 @@ from pathlib import Path
 from aiohttp import web
 
 from kiosk import __version__
-from kiosk.app import create_app, hall_in_use
+from kiosk.app import create_app, hall_id, hall_in_use
 from kiosk.hall.config import ConfigError, HallConfig
 from kiosk.hall.parse import load_hall, parse_hall
 from kiosk.queue.clock import SystemClock
-from kiosk.queue.errors import DomainError
+from kiosk.queue.errors import DomainError, Unavailable
 from kiosk.queue.hall import HALL_KEY
 from kiosk.queue.models import ROLES
-from kiosk.settings import Settings, SettingsError
+from kiosk.settings import DEFAULT_DB, Settings, SettingsError
 from kiosk.staff.auth import StaffAuth
-from kiosk.storage import Store, create_store
+from kiosk.storage import Store, create_store, is_shared, shown, stored_setting_of
 from kiosk.web.appkeys import HALL
 from kiosk.web.guard import ConnectionGuard, GuardedSite
 
 log = logging.getLogger("giliran")
+DB_HELP = ("SQLite database file (default: var/giliran.sqlite3), or a PostgreSQL URL "
+           "postgresql://user:password@host:port/name (docs/postgres.md)")
+HALL_HELP = "which hall of a shared PostgreSQL database (default: the hall file's [hall] id, else 'default')"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the server (GILIRAN_CONFIG, GILIRAN_DB, GILIRAN_HOST, GILIRAN_PORT)")
     serve.add_argument("--config", help="hall file (default: the bundled MPP Purwakarta demo)")
-    serve.add_argument("--db", help="SQLite database file (default: var/giliran.sqlite3)")
+    serve.add_argument("--db", help=DB_HELP)
+    serve.add_argument("--hall", help=HALL_HELP)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the hall network)")
     serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
 
@@ -70,9 +74,16 @@ def _parser() -> argparse.ArgumentParser:
                                     help="replace the database's hall with a hall file (stop the server first)")
     importing.add_argument("file")
     exporting = hall_sub.add_parser("export", help="print the database's hall (JSON)")
+    moving = sub.add_parser("migrate-to", help="copy a hall's SQLite database into PostgreSQL, verified by counts")
+    moving.add_argument("--db", required=True, help="the PostgreSQL URL to copy into (postgresql://...)")
+    moving.add_argument("--from", dest="source", default=str(DEFAULT_DB),
+                        help=f"the hall's SQLite file (default: {DEFAULT_DB})")
+    moving.add_argument("--hall", help="the hall's id in PostgreSQL (default: the [hall] id of the hall kept in "
+                                       "the SQLite file, else 'default')")
     for p in (add, listing, importing, exporting, demo):
         p.add_argument("--config", help="hall file (default: the bundled demo)")
-        p.add_argument("--db", help="SQLite database file (default: var/giliran.sqlite3)")
+        p.add_argument("--db", help=DB_HELP)
+        p.add_argument("--hall", help=HALL_HELP)
     _simulate_parser(sub)
     return parser
 
@@ -96,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.load(config=getattr(args, "config", None), db=getattr(args, "db", None),
-                                 host=getattr(args, "host", None), port=getattr(args, "port", None))
+                                 hall=getattr(args, "hall", None), host=getattr(args, "host", None),
+                                 port=getattr(args, "port", None))
     except SettingsError as exc:
         print(f"giliran: {exc}", file=sys.stderr)
         return 2
@@ -107,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_serve(settings))
         elif args.command == "check-config":
             return _check_config(args.file)
+        elif args.command == "migrate-to":
+            return _migrate_to(settings, Path(args.source))
         elif args.command == "demo-history":
             return asyncio.run(_demo_history(settings, args))
         elif args.command == "simulate":
@@ -121,6 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"giliran: hall file error: {exc}", file=sys.stderr)
         return 2
+    except Unavailable as exc:  # the database cannot be reached (PostgreSQL away)
+        print(f"giliran: {exc.message} ({shown(settings.db, settings.hall)})", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0
@@ -218,7 +235,8 @@ def _hall_file(path: Path) -> HallConfig:
 
 async def _hall_import(settings: Settings, path: str) -> int:
     config = load_hall(path)
-    store = create_store(settings.db)
+    hall = hall_id(settings, config)
+    store = create_store(settings.db, hall=hall)
     await store.open()
     try:
         async with store.transaction() as q:
@@ -227,12 +245,12 @@ async def _hall_import(settings: Settings, path: str) -> int:
             await q.audit(at=now, username="cli", action="hall", detail=f"import {path}"[:200])
     finally:
         await store.close()
-    print(f"{settings.db}: hall replaced with {path} ({config.hall.name}); restart the server to use it")
+    print(f"{store.path}: hall replaced with {path} ({config.hall.name}); restart the server to use it")
     return 0
 
 
 async def _hall_export(settings: Settings) -> int:
-    print(json.dumps(hall_in_use(settings).raw, ensure_ascii=False, indent=2))
+    print(json.dumps(hall_in_use(settings, hall=hall_id(settings)).raw, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -242,8 +260,9 @@ async def _demo_history(settings: Settings, args: argparse.Namespace) -> int:
     if not 1 <= args.days <= 3660 or not 1 <= args.per_day <= 100_000:
         print("giliran: --days must be 1-3660 and --per-day 1-100000", file=sys.stderr)
         return 2
-    config = hall_in_use(settings)
-    store = create_store(settings.db, synchronous="NORMAL")
+    hall = hall_id(settings)
+    config = hall_in_use(settings, hall=hall)
+    store = create_store(settings.db, hall=hall, synchronous="NORMAL")
     await store.open()
     days = list(days_before(datetime.now(config.hall.tz).date(), args.days))
     try:
@@ -251,14 +270,15 @@ async def _demo_history(settings: Settings, args: argparse.Namespace) -> int:
                                                         lambda text: print(text, flush=True))
     finally:
         await store.close()
-    print(f"{settings.db}: {tickets} tickets on {written} days from {days[0]} to {days[-1]} "
+    print(f"{store.path}: {tickets} tickets on {written} days from {days[0]} to {days[-1]} "
           f"({skipped} days that had tickets were left as they were)")
     return 0
 
 
 async def _open_for_users(settings: Settings) -> tuple[HallConfig, Store]:
-    config = hall_in_use(settings)
-    store = create_store(settings.db)
+    hall = hall_id(settings)
+    config = hall_in_use(settings, hall=hall)
+    store = create_store(settings.db, hall=hall)
     await store.open()
     return config, store
 
@@ -300,4 +320,30 @@ async def _user_list(settings: Settings) -> int:
         print(f"{user.username}\t{user.role}\t{counters}\t{agencies}\t{state}")
     if not users:
         print("no users yet: giliran user add NAME --role admin --password-stdin")
+    return 0
+
+
+def _migrate_to(settings: Settings, source: Path) -> int:
+    """Copy a hall's SQLite database into its schema of a PostgreSQL database and compare the counts."""
+    from kiosk.storage.postgres.dsn import locate
+    from kiosk.storage.postgres.transfer import TransferError, migrate_to
+
+    if not is_shared(settings.db):
+        print("giliran: --db must be a PostgreSQL URL (postgresql://user:password@host:port/name)", file=sys.stderr)
+        return 2
+    hall = settings.hall
+    if hall is None and source.exists():
+        stored = stored_setting_of(source, HALL_KEY)
+        hall = json.loads(stored).get("hall", {}).get("id") if stored else None
+    try:
+        target = locate(str(settings.db), hall)
+        result = asyncio.run(migrate_to(source, target))
+    except (TransferError, ValueError, Unavailable) as exc:
+        print(f"giliran: migrate-to: {exc}", file=sys.stderr)
+        return 1
+    width = max(len(t) for t in result.counts)
+    for table, (lite, pg) in result.counts.items():
+        print(f"{table:<{width}}  {lite:>9}  {pg:>9}  {'ok' if lite == pg else 'DIFFERENT'}")
+    print(f"{source} -> {target.shown}: every table copied and counted; serve the hall with "
+          f"--db '<the same URL>' --hall {target.hall}")
     return 0

@@ -12,6 +12,20 @@ from urllib.parse import urlsplit
 from kiosk.hall.config import DEMO_HALL
 
 DEFAULT_DB = Path("var") / "giliran.sqlite3"
+DEFAULT_VAR = Path("var")
+DB_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def database_location(text: str | Path) -> str | Path:
+    """What --db / GILIRAN_DB names: a PostgreSQL URL (kept as text), or an SQLite file (a path,
+    optionally written `sqlite:PATH`)."""
+    if isinstance(text, Path):
+        return text
+    if text.startswith(DB_URL_SCHEMES):
+        return text
+    return Path(text.removeprefix("sqlite://").removeprefix("sqlite:"))
+
+
 # What the Bot API accepts (setWebhook): a secret token of 1-256 of these characters, and webhooks
 # only over HTTPS on these ports.
 TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -41,7 +55,9 @@ class Settings:
     """Where the hall file and database are, and where to listen."""
 
     config: Path = DEMO_HALL
-    db: Path = DEFAULT_DB
+    db: str | Path = DEFAULT_DB  # an SQLite file, or a postgresql:// URL (see docs/postgres.md)
+    hall: str | None = None  # which hall in a shared database (else the hall file's [hall] id)
+    var: Path | None = None  # data files (speech, print previews); default: beside an SQLite file, else var/
     host: str = "127.0.0.1"
     port: int = 8080
     log_level: str = "INFO"
@@ -50,6 +66,16 @@ class Settings:
     telegram_mode: str = "polling"
     telegram_secret: str | None = None
     kiosk_keys: dict[str, str] = field(default_factory=dict)  # kiosk id -> the key only that kiosk sends
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "db", database_location(self.db))
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the server keeps its files: GILIRAN_VAR, else the SQLite file's folder, else var/."""
+        if self.var is not None:
+            return self.var
+        return self.db.parent if isinstance(self.db, Path) else DEFAULT_VAR
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: object) -> Settings:
@@ -83,7 +109,10 @@ class Settings:
         if secret is not None and not TELEGRAM_SECRET.match(secret):
             raise SettingsError("GILIRAN_TELEGRAM_SECRET must be 1-256 characters of A-Z, a-z, 0-9, '_' and '-' "
                                 "(what Telegram accepts as a webhook secret token)")
-        return cls(config=Path(str(pick("config", cls.config))), db=Path(str(pick("db", cls.db))),
+        hall = pick("hall", None)
+        var = pick("var", None)
+        return cls(config=Path(str(pick("config", cls.config))), db=database_location(str(pick("db", cls.db))),
+                   hall=str(hall) if hall else None, var=Path(str(var)) if var else None,
                    kiosk_keys=_kiosk_keys(env.get("GILIRAN_KIOSK_KEYS", "")),
                    host=str(pick("host", cls.host)), port=port, log_level=level, telegram_token=token,
                    telegram_api_url=env.get("GILIRAN_TELEGRAM_API_URL", cls.telegram_api_url).rstrip("/"),

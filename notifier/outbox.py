@@ -16,6 +16,7 @@ from typing import Any
 
 from kiosk.hall.config import HallConfig
 from kiosk.queue.clock import Clock
+from kiosk.queue.errors import Unavailable
 from kiosk.queue.events import EventBus
 from kiosk.queue.following import Following
 from kiosk.support.aio import stop_tasks, wait_event
@@ -99,6 +100,9 @@ class ChannelLoop:
                 pause = await self.deliver_due()
             except asyncio.CancelledError:
                 raise
+            except Unavailable:  # the database is away: the messages wait in it
+                log.warning("%s outbox: database unavailable; messages wait", self.channel)
+                pause = self.worker.config.alerts.retry_first_s
             except Exception:
                 log.exception("%s outbox loop error; retrying", self.channel)
                 pause = self.worker.config.alerts.retry_first_s
@@ -215,7 +219,10 @@ class OutboxWorker:
 
     async def start(self) -> None:
         """Deliver what is pending (also what a restart left) and listen for new messages."""
-        self._tasks = [asyncio.create_task(loop.run(), name=f"outbox-{channel}")
+        # With several server processes on one database, one of them delivers each channel (rate
+        # limits hold per bot and gateway, and each address's messages stay in order).
+        store = self.following.writer.store
+        self._tasks = [asyncio.create_task(store.exclusive(f"outbox/{channel}", loop.run), name=f"outbox-{channel}")
                        for channel, loop in self.loops.items()]
         self._tasks.append(asyncio.create_task(self._listen(), name="outbox-listen"))
 

@@ -8,6 +8,7 @@ outbox like every alert (notifier/replies.py); only the acknowledgement of a pre
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -128,18 +129,26 @@ class TelegramBot:
         return f"https://t.me/{self.username}?start={ticket.token}" if self.username else None
 
     async def start(self) -> None:
-        """getMe, then long polling or the webhook."""
+        """getMe, then the webhook (long polling is `poll`, run by one process of the hall)."""
         await self.app.initialize()
         self.username = self.app.bot.username
         await self.app.start()
         if self.mode == "webhook":
             await self.app.bot.set_webhook(f"{self.config.hall.public_url}/telegram/webhook",
                                            secret_token=self.secret, allowed_updates=["message", "callback_query"])
-        else:
-            assert self.app.updater is not None
-            await self.app.updater.start_polling(timeout=timedelta(seconds=10),
-                                                 allowed_updates=["message", "callback_query"])
         log.info("Telegram bot @%s running (%s)", self.username, self.mode)
+
+    async def poll(self) -> None:
+        """Long polling until cancelled. Telegram allows one getUpdates per bot at a time, so with
+        several server processes of a hall only one of them polls (kiosk/storage exclusive work)."""
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(timeout=timedelta(seconds=10),
+                                             allowed_updates=["message", "callback_query"])
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if self.app.updater.running:
+                await self.app.updater.stop()
 
     async def stop(self) -> None:
         """Stop polling and the Application."""

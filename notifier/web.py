@@ -135,7 +135,9 @@ def setup_notifier(app: web.Application) -> None:
         if config.sms.gammu_inbox:
             async def handle(message: Incoming) -> None:
                 await replies.handle("sms", message.address, message.text, message.external_id)
-            tasks.append(asyncio.create_task(GammuInbox(config.sms.gammu_inbox, handle).run(), name="gammu-inbox"))
+            inbox = GammuInbox(config.sms.gammu_inbox, handle)  # one process of the hall reads the folder
+            tasks.append(asyncio.create_task(queue.writer.store.exclusive("gammu-inbox", inbox.run),
+                                             name="gammu-inbox"))
         yield
         await worker.stop()
         await stop_tasks(tasks)
@@ -167,6 +169,8 @@ async def _start_bot(bot: TelegramBot, sender: _BotSender) -> None:
         try:
             await bot.start()
             sender.inner, sender.down_reason = bot.sender, None
+            if bot.mode != "webhook":
+                await bot.queue.writer.store.exclusive("telegram-polling", bot.poll)
             return
         except asyncio.CancelledError:
             raise

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kiosk.hall.config import HallConfig, Printer
 from kiosk.queue.clock import to_local
+from kiosk.queue.errors import Unavailable
 from kiosk.queue.events import EventBus
 from kiosk.queue.hall import HallService
 from kiosk.queue.models import PRIORITY_REASONS, PrintJob, Ticket
@@ -95,6 +96,10 @@ class PrinterWorker:
                 await self._print(job, ticket)
             except asyncio.CancelledError:
                 raise
+            except Unavailable:  # the database is away (the jobs wait in it): try again shortly
+                log.warning("printer %s: database unavailable; jobs wait", self.printer.id)
+                await asyncio.sleep(self.backoff)
+                self.backoff = min(self.backoff * 2, self.printer.retry_max_s)
             except Exception:
                 # A bug or a database hiccup must not end printing for the day.
                 log.exception("printer %s: worker error; retrying", self.printer.id)
@@ -168,7 +173,10 @@ class PrintSpool:
         return PrinterWorker(printer, driver, self.queue, self.printing)
 
     def _run(self, worker: PrinterWorker) -> None:
-        self._running[worker.printer.id] = asyncio.create_task(worker.run(), name=f"printer-{worker.printer.id}")
+        # With several server processes on one database, a printer is driven by one of them at a time.
+        store = self.queue.writer.store
+        self._running[worker.printer.id] = asyncio.create_task(
+            store.exclusive(f"printer/{worker.printer.id}", worker.run), name=f"printer-{worker.printer.id}")
 
     async def start(self) -> None:
         """Start the workers; unfinished jobs from before a restart are picked up at once."""
@@ -192,10 +200,16 @@ class PrintSpool:
 
     async def _listen(self) -> None:
         while True:
-            subscription = self.bus.subscribe(("print.queued",))
+            subscription = self.bus.subscribe(("print.queued", "print.done", "print.failed"))
             async for event in subscription:
-                if (worker := self.workers.get(event.data["printer"])):
+                if event.type != "print.queued":  # printed by this process or another one of the hall
+                    if isinstance(event.data.get("job"), int):
+                        await self.printing.settled(event.data["job"])
+                elif (worker := self.workers.get(event.data.get("printer", ""))):
                     worker.wake.set()
+                else:  # jobs of several printers (another process's batch of tickets)
+                    for worker in self.workers.values():
+                        worker.wake.set()
             if self.bus.closed:
                 return
             # Dropped for falling behind: wake everyone (they read the jobs table) and listen again.
@@ -224,5 +238,7 @@ class PrintSpool:
                 "last_printed_at": self.queue.iso(h.last_printed_at),
                 "checked_at": self.queue.iso(h.checked_at),
                 "kiosks": [k.id for k in self.config.kiosks if k.printer == pid],
+                # Several server processes: only the one driving the printer knows its state.
+                "driven_here": self.queue.writer.store.runs_here(f"printer/{pid}"),
             })
         return rows

@@ -23,7 +23,7 @@ async def printers(request: web.Request) -> web.Response:
 
 def setup_printing(app: web.Application) -> None:
     """Add the spool (started after the database, stopped before it closes) and its route."""
-    var_dir = app[SETTINGS].db.parent
+    var_dir = app[SETTINGS].data_dir
     app[SPOOL] = PrintSpool(app[QUEUE], app[PRINTING], app[HALL], app[BUS], var_dir)
 
     async def spool_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,139 @@ from kiosk.web.appkeys import AUTH, QUEUE
 
 WIB = ZoneInfo("Asia/Jakarta")
 PASSWORD = "rahasia-123"
+
+# Which store the suite runs on: GILIRAN_TEST_DB unset or "sqlite" (the default), "postgresql" (a
+# throwaway cluster started for the session, or the server in GILIRAN_PG_DSN), or a postgresql:// URL.
+TEST_DB = os.environ.get("GILIRAN_TEST_DB", "sqlite").strip() or "sqlite"
+ON_POSTGRES = TEST_DB != "sqlite"
+_halls = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: about the SQLite store itself (skipped on PostgreSQL)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if ON_POSTGRES:
+        skip = pytest.mark.skip(reason="about the SQLite store itself")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"giliran store: {'PostgreSQL' if ON_POSTGRES else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL database for the session's halls: a fresh database on the server named by
+    GILIRAN_TEST_DB / GILIRAN_PG_DSN, or on a cluster started here; dropped at the end."""
+    import asyncio
+    import secrets
+
+    import asyncpg
+
+    from tests.pgcluster import Cluster, server_binaries
+    cluster = None
+    server = TEST_DB if "://" in TEST_DB else os.environ.get("GILIRAN_PG_DSN")
+    if not server:
+        if server_binaries() is None:
+            pytest.skip("PostgreSQL is not installed and GILIRAN_PG_DSN is not set")
+        cluster = Cluster()
+        cluster.start()
+        server = cluster.url()
+    name = f"giliran_t{secrets.token_hex(4)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(server)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+    asyncio.run(admin(f"CREATE DATABASE {name}"))
+    base, _, _ = server.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        if cluster is not None:
+            cluster.destroy()
+        else:
+            asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(autouse=ON_POSTGRES)
+def _files_in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """On PostgreSQL a server keeps its files (print previews, speech) in var/: the test's folder here."""
+    import kiosk.settings
+    monkeypatch.setattr(kiosk.settings, "DEFAULT_VAR", tmp_path)
+    monkeypatch.setenv("GILIRAN_VAR", str(tmp_path))  # and servers started in a subprocess
+
+
+def wipe(db: str | Path) -> None:
+    """Empty a test database for the next example of a property test (cheaper than a new one)."""
+    if isinstance(db, Path):
+        for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            path.unlink(missing_ok=True)
+        return
+    import asyncio
+
+    import asyncpg
+
+    from kiosk.storage.postgres.dsn import locate
+    where = locate(db)
+
+    async def truncate() -> None:
+        conn = await asyncpg.connect(where.dsn)
+        try:
+            tables = [r[0] for r in await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename <> 'schema_version'",
+                where.schema)]
+            if tables:
+                await conn.execute(f"TRUNCATE {', '.join(f'{where.schema}.{t}' for t in tables)} RESTART IDENTITY")
+        finally:
+            await conn.close()
+    asyncio.run(truncate())
+
+
+def query(db: str | Path, sql: str) -> list[tuple]:
+    """Rows of a read-only statement on a test's database, whichever store holds it."""
+    if isinstance(db, Path):
+        import sqlite3
+        from contextlib import closing
+        with closing(sqlite3.connect(db)) as conn:
+            return conn.execute(sql).fetchall()
+    import asyncio
+    import threading
+
+    import asyncpg
+
+    from kiosk.storage.postgres.dsn import locate
+    where = locate(db)
+    found: list[list[tuple]] = []
+
+    async def fetch() -> None:
+        conn = await asyncpg.connect(where.dsn, server_settings={"search_path": where.schema})
+        try:
+            found.append([tuple(r) for r in await conn.fetch(sql)])
+        finally:
+            await conn.close()
+    # A loop of its own in a thread: the callers are synchronous, inside the test's running loop.
+    thread = threading.Thread(target=lambda: asyncio.run(fetch()))
+    thread.start()
+    thread.join()
+    return found[0]
+
+
+@pytest.fixture
+def db_at(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str | Path]:
+    """A test's databases by name: an SQLite file in tmp_path, or (on PostgreSQL) a hall of its own
+    in the session's database. The same name gives the same database within a test."""
+    if not ON_POSTGRES:
+        return lambda name: tmp_path / (name if "." in name else f"{name}.sqlite3")
+    server = request.getfixturevalue("pg_server")
+    test = next(_halls)
+    return lambda name: f"{server}?hall=t{test}-{re.sub(r'[^a-z0-9]+', '-', name.lower().split('.')[0]).strip('-')[:24]}"
 
 
 def hall_dict(**overrides: Any) -> dict[str, Any]:
@@ -64,12 +201,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def runtime_factory(tmp_path: Path, clock: FakeClock):
+async def runtime_factory(db_at, clock: FakeClock):
     """Builds a hall's services on fresh databases; closes them all afterwards."""
     stores: list[Store] = []
 
     async def make(config: HallConfig) -> Runtime:
-        store = create_store(tmp_path / f"q{len(stores)}.sqlite3", synchronous="NORMAL")
+        store = create_store(db_at(f"q{len(stores)}"), synchronous="NORMAL")
         stores.append(store)
         await store.open()
         runtime = Runtime.build(store, config, clock, EventBus())
@@ -100,8 +237,8 @@ async def queue(runtime: Runtime) -> QueueService:
 
 
 @pytest.fixture
-def app(tmp_path: Path, config: HallConfig, clock: FakeClock):
-    return create_app(Settings(db=tmp_path / "app.sqlite3"), config=config, clock=clock, synchronous="NORMAL")
+def app(db_at, config: HallConfig, clock: FakeClock):
+    return create_app(Settings(db=db_at("app")), config=config, clock=clock, synchronous="NORMAL")
 
 
 @pytest.fixture
@@ -110,11 +247,11 @@ async def client(aiohttp_client, app):
 
 
 @pytest.fixture
-def client_for(aiohttp_client, tmp_path: Path, clock: FakeClock):
+def client_for(aiohttp_client, db_at, clock: FakeClock):
     """A client of a server for a hall built from `hall_dict(**overrides)`."""
     async def make(**overrides: Any):
         config = parse_hall(hall_dict(**overrides), "test-hall.toml")
-        app = create_app(Settings(db=tmp_path / "custom.sqlite3"), config=config, clock=clock,
+        app = create_app(Settings(db=db_at("custom")), config=config, clock=clock,
                          synchronous="NORMAL")
         return await aiohttp_client(app)
     return make

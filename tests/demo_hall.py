@@ -29,10 +29,10 @@ def demo_config(**changes: Any) -> HallConfig:
 
 
 @pytest.fixture
-def demo_server(aiohttp_server, tmp_path, clock):
+def demo_server(aiohttp_server, db_at, tmp_path, clock):
     """A server of the demo hall (or of `demo_config(**changes)`) on a fresh database."""
     async def make(config: HallConfig | None = None):
-        app = create_app(Settings(db=tmp_path / "demo.sqlite3"), config=config or demo_config(), clock=clock,
+        app = create_app(Settings(db=db_at("demo"), var=tmp_path), config=config or demo_config(), clock=clock,
                          synchronous="NORMAL")
         return await aiohttp_server(app)
     return make

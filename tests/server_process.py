@@ -64,8 +64,8 @@ async def run_cli(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
 class ServerProcess:
     """One `giliran serve` process on a free loopback port."""
 
-    def __init__(self, config: Path, db: Path, env: dict[str, str] | None = None,
-                 argv: list[str] | None = None) -> None:
+    def __init__(self, config: Path, db: Path | str, env: dict[str, str] | None = None,
+                 argv: list[str] | None = None, log: Path | None = None) -> None:
         self.config = config
         self.db = db
         self.env = env or {}
@@ -74,9 +74,10 @@ class ServerProcess:
                              "--host", "127.0.0.1", "--port", "0"]
         self.proc: asyncio.subprocess.Process | None = None
         self.url = ""
+        # The server's log, for a failing test to read.
+        self.log = log or (db.with_suffix(".log") if isinstance(db, Path) else config.with_name("server.log"))
 
     async def start(self, timeout: float = 30) -> str:
-        self.log = self.db.with_suffix(".log")  # the server's log, for a failing test to read
         with self.log.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, *self.argv, stdout=asyncio.subprocess.PIPE, stderr=log,

@@ -39,6 +39,11 @@ class BotApiStandIn:
     _update_id: int = 100
     _message_id: int = 1
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
+    polling: int = 0  # getUpdates calls in flight
+    _poll: asyncio.Future[None] | None = None
+    _transport: asyncio.BaseTransport | None = None
+    _request_transport: asyncio.BaseTransport | None = None
+    conflicts: int = 0  # getUpdates refused because another one was in flight (Telegram's 409)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -95,6 +100,7 @@ class BotApiStandIn:
             return self._error(401, "Unauthorized")
         method = request.match_info["method"]
         self.calls.append(method)
+        self._request_transport = request.transport
         params = await self._params(request)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
@@ -129,6 +135,30 @@ class BotApiStandIn:
         return self._ok(BOT_USER)
 
     async def _m_getUpdates(self, params: dict[str, Any]) -> web.Response:
+        # Telegram serves one getUpdates per bot at a time: a second one terminates the first with 409
+        # (a poller whose client already went away, as at a clean shutdown, is no conflict).
+        previous, transport = self._poll, self._transport
+        if previous is not None and not previous.done():
+            if transport is not None and not transport.is_closing():
+                self.conflicts += 1
+            previous.set_result(None)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._poll, self._transport = mine, self._request_transport
+        self.polling += 1
+        try:
+            task = asyncio.ensure_future(self._get_updates(params))
+            await asyncio.wait((task, mine), return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                task.cancel()
+                return self._error(409, "Conflict: terminated by other getUpdates request; make sure that only "
+                                        "one bot instance is running")
+            return task.result()
+        finally:
+            self.polling -= 1
+            if not mine.done():
+                mine.set_result(None)  # answered: no longer a poller in flight
+
+    async def _get_updates(self, params: dict[str, Any]) -> web.Response:
         offset = int(params.get("offset") or 0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates:

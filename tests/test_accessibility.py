@@ -59,6 +59,7 @@ async def test_every_page_passes_axe(demo_server, browser, aiohttp_client):  # n
              ("users", "/admin/users", (1366, 768), True), ("simulasi", "/admin/simulasi", (1366, 768), True),
              ("display", "/display?sound=0", (1920, 1080), False),
              ("laporan", "/laporan", (1366, 768), True), ("laporan-cetak", "/laporan?range=today", (794, 1123), True),
+             ("regency", "/kabupaten", (1366, 768), True),
              ("zone-display", "/display/lantai2?sound=0", (1366, 768), False),
              ("counter-top", "/loket/1", (1280, 720), False), ("media", "/admin/tayangan", (1366, 768), True),
              ("search-words", "/admin/search", (1366, 768), True), ("printer", "/admin/printers/P1", (1366, 768), True)]

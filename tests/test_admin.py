@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 
 from kiosk.app import create_app
 from kiosk.hall.parse import parse_hall
 from kiosk.settings import Settings
+from kiosk.storage import create_store
 from kiosk.web.appkeys import QUEUE
 from tests.conftest import PASSWORD, hall_dict, login, take
 from tests.escpos_reader import read_escpos
@@ -20,9 +20,9 @@ async def services(client) -> dict[str, dict]:
     return {s["code"]: s for s in await (await client.get("/api/services")).json()}
 
 
-async def test_a_quota_change_takes_effect_at_once_and_survives_a_restart(aiohttp_client, tmp_path, clock):
+async def test_a_quota_change_takes_effect_at_once_and_survives_a_restart(aiohttp_client, db_at, clock):
     seed = parse_hall(hall_dict(), "hall.toml")
-    settings = Settings(db=tmp_path / "hall.sqlite3")
+    settings = Settings(db=db_at("hall"))
     client = await aiohttp_client(create_app(settings, config=seed, clock=clock, synchronous="NORMAL"))
     admin = await login(client, "admin", "admin")
     await take(client, "A")
@@ -116,12 +116,12 @@ async def test_limits_follow_at_once(client, admin):
     assert statuses == [201, 201, 429]
 
 
-async def test_a_printer_added_at_run_time_prints(aiohttp_client, tmp_path, clock):
+async def test_a_printer_added_at_run_time_prints(aiohttp_client, clock, db_at):
     standin = PrinterStandIn()
     await standin.start()
     try:
         config = parse_hall(hall_dict(kiosks=[{"id": "K1", "name": "Kios"}]), "hall.toml")
-        client = await aiohttp_client(create_app(Settings(db=tmp_path / "p.sqlite3"), config=config, clock=clock,
+        client = await aiohttp_client(create_app(Settings(db=db_at("p")), config=config, clock=clock,
                                                  synchronous="NORMAL"))
         admin = await login(client, "admin", "admin")
         resp = await client.post("/api/admin/printers", headers=admin, json={
@@ -142,8 +142,8 @@ async def test_a_printer_added_at_run_time_prints(aiohttp_client, tmp_path, cloc
         await standin.stop()
 
 
-async def test_hall_import_replaces_the_database_copy(tmp_path):
-    db = tmp_path / "i.sqlite3"
+async def test_hall_import_replaces_the_database_copy(tmp_path, db_at):
+    db = db_at("i")
     first, second = tmp_path / "a.toml", tmp_path / "b.toml"
     first.write_text('[hall]\nname = "Aula Satu"\n[[agencies]]\ncode = "X"\nname = "X"\n'
                      '[[services]]\ncode = "A"\nname = "A"\nagency = "X"\n[[counters]]\nid = "1"\nservices = ["A"]\n')
@@ -153,8 +153,12 @@ async def test_hall_import_replaces_the_database_copy(tmp_path):
         assert code == 0, err
     code, out, err = await run_cli("hall", "export", "--db", str(db))
     assert code == 0 and json.loads(out)["hall"]["name"] == "Aula Dua", err
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM audit WHERE action = 'hall'").fetchone()[0] == 2
+    store = create_store(db)
+    await store.open()
+    try:
+        assert len(await store.reads.audit_entries(action="hall")) == 2
+    finally:
+        await store.close()
     bad = tmp_path / "bad.toml"
     bad.write_text(first.read_text().replace('services = ["A"]', 'services = ["Z"]'))
     code, _, err = await run_cli("hall", "import", str(bad), "--db", str(db))

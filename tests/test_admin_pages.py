@@ -40,7 +40,8 @@ async def test_admins_and_supervisors_read_indonesian(demo_server, browser, aioh
     await page.goto(str(server.make_url("/admin/users")))
     roles = await page.locator("tbody tr td:nth-child(2)").all_text_contents()
     assert set(roles) <= {"admin", "pengawas", "petugas loket"} and "petugas loket" in roles, roles
-    assert await page.locator("#u-role option").all_text_contents() == ["admin", "pengawas", "petugas loket"]
+    assert await page.locator("#u-role option").all_text_contents() == ["admin", "pengawas", "petugas loket",
+                                                                        "pemantau kabupaten"]
     problems.check()
     await context.close()
 

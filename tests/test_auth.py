@@ -49,7 +49,7 @@ ADMINS_ONLY = {("GET", "/api/users"), ("POST", "/api/users"), ("POST", "/api/use
 PAGES = {("GET", "/staff"), ("GET", "/staff/counter/{id}"), ("GET", "/staff/supervisor"), ("GET", "/staff/audit"),
          ("POST", "/staff/logout"), ("GET", "/admin"), ("GET", "/admin/{section}"), ("GET", "/admin/{section}/new"),
          ("GET", "/admin/{section}/{key}"), ("POST", "/admin/{section}"), ("POST", "/admin/{section}/{key}"),
-         ("POST", "/admin/{section}/{key}/delete"), ("GET", "/laporan"), ("GET", "/laporan/ikm"), ("GET", "/admin/simulasi"),
+         ("POST", "/admin/{section}/{key}/delete"), ("GET", "/laporan"), ("GET", "/laporan/ikm"), ("GET", "/kabupaten"), ("GET", "/admin/simulasi"),
          ("POST", "/admin/simulasi"), ("GET", "/admin/tayangan"), ("POST", "/admin/tayangan"),
          ("POST", "/admin/tayangan/{name}/{action}")}
 MANAGER_PAGES = {p for p in PAGES if p[1].startswith("/admin")} | {("GET", "/staff/supervisor"),

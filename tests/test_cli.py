@@ -22,8 +22,8 @@ async def test_check_config(tmp_path):
     assert "Traceback" not in err
 
 
-async def test_user_add_and_list(tmp_path):
-    config, db = write_hall(tmp_path), tmp_path / "u.sqlite3"
+async def test_user_add_and_list(tmp_path, db_at):
+    config, db = write_hall(tmp_path), db_at("u")
     common = ("--config", str(config), "--db", str(db))
     code, out, err = await run_cli("user", "add", "siti", "--role", "officer", "--counters", "1,2",
                                    "--password-stdin", *common, stdin="rahasia-123\n")
@@ -46,8 +46,8 @@ async def test_user_add_and_list(tmp_path):
     assert code == 0 and out.splitlines() == ["siti\tofficer\t1,2\t-\tactive"]
 
 
-async def test_serve_uses_environment_settings_and_stops_on_sigterm(tmp_path, monkeypatch):
-    config, db = write_hall(tmp_path), tmp_path / "s.sqlite3"
+async def test_serve_uses_environment_settings_and_stops_on_sigterm(tmp_path, monkeypatch, db_at):
+    config, db = write_hall(tmp_path), db_at("s")
     server = ServerProcess(config, db)
     url = await server.start()
     try:
@@ -55,7 +55,7 @@ async def test_serve_uses_environment_settings_and_stops_on_sigterm(tmp_path, mo
             assert (await resp.json())["name"] == "MPP Uji Ketahanan"
     finally:
         assert await server.stop() == 0
-    assert db.exists()
+    assert not isinstance(db, Path) or db.exists()
     monkeypatch.setenv("GILIRAN_PORT", "not-a-port")
     code, _, err = await run_cli("serve")
     assert code == 2 and "GILIRAN_PORT" in err

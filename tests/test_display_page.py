@@ -28,9 +28,9 @@ ZONED = {
 
 
 @pytest.fixture
-async def served(aiohttp_server, tmp_path, clock):
+async def served(aiohttp_server, db_at, clock):
     config = parse_hall(hall_dict(**ZONED))
-    app = create_app(Settings(db=tmp_path / "display.sqlite3"), config=config, clock=clock, synchronous="NORMAL")
+    app = create_app(Settings(db=db_at("display")), config=config, clock=clock, synchronous="NORMAL")
     server = await aiohttp_server(app)
     return server
 

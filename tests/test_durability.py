@@ -18,8 +18,8 @@ async def _login(session: aiohttp.ClientSession, url: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {(await resp.json())['token']}"}
 
 
-async def test_sigkill_while_issuing_loses_no_acknowledged_ticket(tmp_path):
-    config, db = write_hall(tmp_path), tmp_path / "hall.sqlite3"
+async def test_sigkill_while_issuing_loses_no_acknowledged_ticket(tmp_path, db_at):
+    config, db = write_hall(tmp_path), db_at("hall")
     code, _, err = await run_cli("user", "add", "admin", "--role", "admin", "--password-stdin", "--config",
                                  str(config), "--db", str(db), stdin=PASSWORD + "\n")
     assert code == 0, err

@@ -12,6 +12,8 @@ import pytest
 from kiosk.queue.errors import Unavailable
 from kiosk.storage.sqlite.store import SqliteStore as Store
 
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 async def store(tmp_path):

@@ -111,6 +111,7 @@ async def test_an_admin_cannot_point_a_printer_at_a_file(client, admin, tmp_path
     assert resp.status == 200, "a real device path is fine"
 
 
+@pytest.mark.sqlite_only  # the database is a file in the data directory
 async def test_a_listed_path_into_the_data_directory_is_still_refused(aiohttp_client, tmp_path, clock, monkeypatch):
     data = tmp_path / "data"
     data.mkdir()
@@ -274,10 +275,10 @@ async def test_the_json_api_takes_only_json(client):
     assert await (await client.get("/api/services")).json() == before, "no ticket was issued"
 
 
-async def test_a_kiosk_bound_to_its_address_or_key(client_for, aiohttp_client, tmp_path, clock):
+async def test_a_kiosk_bound_to_its_address_or_key(client_for, aiohttp_client, db_at, clock):
     bound = hall_dict(kiosks=[{"id": "KV", "name": "Kios Lobi", "printer": "PV", "addresses": ["10.20.30.40"]},
                               {"id": "KK", "name": "Kios Kunci", "printer": "PV"}])
-    settings = Settings(db=tmp_path / "kiosks.sqlite3", kiosk_keys={"KK": "k" * 24})
+    settings = Settings(db=db_at("kiosks"), kiosk_keys={"KK": "k" * 24})
     client = await aiohttp_client(create_app(settings, config=parse_hall(bound), clock=clock, synchronous="NORMAL"))
     body = await assert_refused(await client.post("/api/tickets", json={"service": "A", "kiosk": "KV"}), 403)
     assert body["error"]["code"] == "kiosk_not_allowed" and "Kios Lobi" in body["error"]["message"]

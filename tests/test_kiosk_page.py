@@ -214,7 +214,7 @@ async def test_a_ticket_the_printer_could_not_print_is_said_so(demo_server, brow
     await page.close()
 
 
-async def test_a_kiosk_bound_to_a_key_sends_it(aiohttp_server, tmp_path, clock, browser):  # noqa: F811
+async def test_a_kiosk_bound_to_a_key_sends_it(aiohttp_server, db_at, tmp_path, clock, browser):  # noqa: F811
     """A kiosk opened at /kiosk?kiosk=K1#key=... keeps the key (also after a reload, when the address
     no longer shows it) and sends it with every ticket; the same page without the key is refused in
     Indonesian and no ticket is issued."""
@@ -222,7 +222,7 @@ async def test_a_kiosk_bound_to_a_key_sends_it(aiohttp_server, tmp_path, clock, 
     from kiosk.settings import Settings
 
     key = "kunci-kios-lobi-" + "x" * 16
-    app = create_app(Settings(db=tmp_path / "keyed.sqlite3", kiosk_keys={"K1": key}), config=demo_config(),
+    app = create_app(Settings(db=db_at("keyed"), var=tmp_path, kiosk_keys={"K1": key}), config=demo_config(),
                      clock=clock, synchronous="NORMAL")
     server = await aiohttp_server(app)
 

@@ -126,7 +126,7 @@ async def test_estimate_after_an_undone_write_is_not_taken_from_it(queue):
     assert view["ahead"] == 1 and view["estimated_wait_s"] is None, "the undone change is not used"
 
 
-async def test_a_clock_set_back_never_puts_new_tickets_ahead(tmp_path, clock, config):
+async def test_a_clock_set_back_never_puts_new_tickets_ahead(db_at, clock, config):
     # The order of a queue is the tickets' places (the moment each joined): a clock pulled back an
     # hour (an NTP fix) must not let later tickets overtake those already waiting, in this process
     # or after a restart.
@@ -141,7 +141,7 @@ async def test_a_clock_set_back_never_puts_new_tickets_ahead(tmp_path, clock, co
         await runtime.start()
         return store, runtime
 
-    store, rt = await runtime_on(tmp_path / "place.sqlite3")
+    store, rt = await runtime_on(db_at("place"))
     try:
         first = [await rt.queue.issue("B") for _ in range(2)]
         clock.advance(-3600)
@@ -149,7 +149,7 @@ async def test_a_clock_set_back_never_puts_new_tickets_ahead(tmp_path, clock, co
         assert await store.reads.ahead_of(await store.reads.ticket_by_id(late.id)) == 2
     finally:
         await store.close()
-    store, rt = await runtime_on(tmp_path / "place.sqlite3")  # restarted, the clock still an hour back
+    store, rt = await runtime_on(db_at("place"))  # restarted, the clock still an hour back
     try:
         later = await rt.queue.issue("B")
         called = [(await rt.queue.call_next("1", "siti"))[0].number for _ in range(4)]
@@ -158,6 +158,7 @@ async def test_a_clock_set_back_never_puts_new_tickets_ahead(tmp_path, clock, co
         await store.close()
 
 
+@pytest.mark.sqlite_only  # the PostgreSQL form: tests/test_postgres_store.py
 async def test_tickets_of_an_older_database_keep_their_order(tmp_path, clock, config):
     # Schema 5 ordered a queue by ticket id; the migration gives every ticket its place (its issue
     # time), so a database upgraded in the middle of a day calls its waiting tickets in the same order.

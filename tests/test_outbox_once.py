@@ -6,21 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 from collections import Counter
 
+import pytest
 from aiohttp import web
 
 from kiosk.app import create_app
 from kiosk.hall.parse import parse_hall
 from kiosk.settings import Settings
 from kiosk.web.appkeys import QUEUE
-from tests.conftest import hall_dict
+from tests.conftest import hall_dict, query
 
 TICKETS = 5200  # each gets "approaching" and "called": more than 10,000 messages
 
 
-async def test_ten_thousand_sms_under_load_none_twice(aiohttp_client, tmp_path):
+@pytest.mark.timeout(900)  # on PostgreSQL each of the 10,000 records is a transaction with its own flush
+async def test_ten_thousand_sms_under_load_none_twice(aiohttp_client, db_at):
     received: Counter[tuple[str, str]] = Counter()
     called_told: set[str] = set()
 
@@ -39,7 +40,7 @@ async def test_ten_thousand_sms_under_load_none_twice(aiohttp_client, tmp_path):
     url = f"http://127.0.0.1:{runner.addresses[0][1]}"
     doc = hall_dict(alerts={"approach_ahead": 3, "approach_minutes": 0, "retry_first_s": 0.2},
                     sms={"provider": "http", "base_url": url, "path": "/kirim", "rate_per_minute": 100000})
-    db = tmp_path / "once.sqlite3"
+    db = db_at("once")
     client = await aiohttp_client(create_app(Settings(db=db), config=parse_hall(doc), synchronous="NORMAL",
                                              printing=False))
     queue = client.server.app[QUEUE]
@@ -78,8 +79,7 @@ async def test_ten_thousand_sms_under_load_none_twice(aiohttp_client, tmp_path):
     await asyncio.gather(*workers)
 
     def rows(sql: str) -> list[tuple]:
-        with sqlite3.connect(db) as conn:
-            return conn.execute(sql).fetchall()
+        return query(db, sql)
 
     async with asyncio.timeout(120):
         while rows("SELECT 1 FROM outbox WHERE state = 'pending' LIMIT 1"):

@@ -37,10 +37,10 @@ def printing_hall(port: int, tmp_path, **printer_extra) -> dict:
 
 
 @pytest.fixture
-def make_client(aiohttp_client, tmp_path, clock):
+def make_client(aiohttp_client, tmp_path, clock, db_at):
     async def make(port: int, db: str = "print.sqlite3", **printer_extra):
         config = parse_hall(printing_hall(port, tmp_path, **printer_extra))
-        app = create_app(Settings(db=tmp_path / db), config=config, clock=clock, synchronous="NORMAL")
+        app = create_app(Settings(db=db_at(db)), config=config, clock=clock, synchronous="NORMAL")
         return await aiohttp_client(app)
     return make
 
@@ -191,7 +191,7 @@ async def test_printer_health_lists_every_printer(printer, make_client):
     assert (await client.get("/api/printers")).status == 401
 
 
-async def test_file_driver_writes_through_python_escpos(aiohttp_client, tmp_path, clock, monkeypatch):
+async def test_file_driver_writes_through_python_escpos(aiohttp_client, tmp_path, clock, monkeypatch, db_at):
     device = tmp_path / "dev" / "lp0"  # a stand-in for /dev/usb/lp0: a plain file the deployment lists
     device.parent.mkdir()
     device.write_bytes(b"")
@@ -199,7 +199,7 @@ async def test_file_driver_writes_through_python_escpos(aiohttp_client, tmp_path
     config = parse_hall(hall_dict(
         printers=[{"id": "LP", "driver": "file", "devfile": str(device), "profile": "TM-T20II"}],
         kiosks=[{"id": "K1", "name": "Kios", "printer": "LP"}]))
-    client = await aiohttp_client(create_app(Settings(db=tmp_path / "data" / "file.sqlite3"), config=config,
+    client = await aiohttp_client(create_app(Settings(db=db_at("data/file.sqlite3"), var=tmp_path / "data"), config=config,
                                              clock=clock, synchronous="NORMAL"))
     body = await take(client, "A", kiosk="K1")
     assert body["print"]["state"] == "printed"
@@ -329,11 +329,11 @@ def test_a_long_priority_line_wraps_on_58mm_paper():
 
 
 @pytest.fixture
-def late_client(aiohttp_client, tmp_path, clock):
+def late_client(aiohttp_client, db_at, tmp_path, clock):
     """A hall whose kiosk K1 prints on the stand-in, with the late-print policy given."""
     async def make(port: int, late_print: str):
         doc = printing_hall(port, tmp_path, confirm_wait_s=0.3) | {"tickets": {"late_print": late_print}}
-        app = create_app(Settings(db=tmp_path / f"late-{late_print}.sqlite3"), config=parse_hall(doc), clock=clock,
+        app = create_app(Settings(db=db_at(f"late-{late_print}"), var=tmp_path), config=parse_hall(doc), clock=clock,
                          synchronous="NORMAL")
         return await aiohttp_client(app)
     return make

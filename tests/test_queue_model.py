@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -17,7 +16,15 @@ from kiosk.queue.errors import DomainError
 from kiosk.queue.events import EventBus
 from kiosk.runtime import Runtime
 from kiosk.storage import create_store
-from tests.conftest import hall_dict, wib
+from tests.conftest import ON_POSTGRES, hall_dict, wib, wipe
+
+DB_AT: list = []  # the running test's db_at (a state machine takes no fixtures)
+
+
+@pytest.fixture(autouse=True)
+def _databases(db_at):
+    DB_AT[:] = [db_at]
+
 
 CONFIG = parse_hall(hall_dict(
     services=[{"code": "A", "name": "KTP", "agency": "DUKCAPIL", "daily_quota": 6},
@@ -47,8 +54,9 @@ class QueueMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.dir = tempfile.TemporaryDirectory()
-        self.store = create_store(Path(self.dir.name) / "m.sqlite3", synchronous="OFF")
+        db = DB_AT[0]("m")
+        wipe(db)  # each example starts from an empty database
+        self.store = create_store(db, synchronous="OFF")
         self.clock = FakeClock(wib(2026, 11, 25, 9, 0))
         self.runtime = Runtime.build(self.store, CONFIG, self.clock, EventBus())
         self.queue = self.runtime.queue
@@ -75,7 +83,6 @@ class QueueMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.run(self.store.close())
         self.loop.close()
-        self.dir.cleanup()
 
     # --- model helpers ----------------------------------------------------------------
     def at(self, counter: str) -> ModelTicket | None:
@@ -234,6 +241,8 @@ class QueueMachine(RuleBasedStateMachine):
                                                   for t in self.tickets)
 
 
-QueueMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=40, deadline=None,
+# On PostgreSQL every step is a round trip to the server: a quarter of the examples keeps the pass
+# lean (the rules are the store's; SQLite runs all 200).
+QueueMachine.TestCase.settings = settings(max_examples=50 if ON_POSTGRES else 200, stateful_step_count=40, deadline=None,
                                           suppress_health_check=[HealthCheck.too_slow])
 TestQueueModel = QueueMachine.TestCase

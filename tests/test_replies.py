@@ -4,7 +4,6 @@ SMSD's inbox folder, answered through the outbox and the gateway stand-in."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 
 import pytest
@@ -13,7 +12,7 @@ from kiosk.app import create_app
 from kiosk.hall.parse import parse_hall
 from kiosk.settings import Settings
 from notifier.messages import is_gsm7
-from tests.conftest import hall_dict, login, take
+from tests.conftest import hall_dict, login, query, take
 from tests.sms_standins import GatewayStandIn, smsgate_receives, smsgate_signature
 
 ALERTS = {"approach_ahead": 1, "approach_minutes": 0, "retry_first_s": 0.2}
@@ -39,16 +38,16 @@ async def gateway():
 
 
 @pytest.fixture
-def sms_app(aiohttp_client, tmp_path, monkeypatch, gateway):
+def sms_app(aiohttp_client, db_at, monkeypatch, gateway):
     async def make(**sms):
         monkeypatch.setenv("GILIRAN_SMS_WEBHOOK_KEY", KEY)
         config = parse_hall(hall_dict(alerts=ALERTS, queue={"priority_max_in_row": 2, "defer_places": 2},
                                       sms={"provider": "smsgate", "base_url": gateway.url,
                                            "rate_per_minute": 6000} | sms))
-        client = await aiohttp_client(create_app(Settings(db=tmp_path / "r.sqlite3"), config=config,
+        client = await aiohttp_client(create_app(Settings(db=db_at("r")), config=config,
                                                  synchronous="NORMAL"))
         client.url = str(client.make_url("")).rstrip("/")
-        client.db = tmp_path / "r.sqlite3"
+        client.db = db_at("r")
         return client
     return make
 
@@ -58,8 +57,7 @@ def sms_to(gateway: GatewayStandIn, phone: str) -> list[str]:
 
 
 def count(client, sql: str) -> int:
-    with sqlite3.connect(client.db) as conn:
-        return conn.execute(sql).fetchone()[0]
+    return query(client.db, sql)[0][0]
 
 
 async def test_sms_replies_status_cancel_with_confirmation_and_defer(sms_app, gateway):

@@ -15,9 +15,10 @@ from kiosk.queue.clock import FakeClock
 from kiosk.reports.period import Period
 from kiosk.reports.summary import Summaries
 from kiosk.runtime import Runtime
+from kiosk.storage.postgres.report_schema import DERIVED_STAYS as PG_DERIVED_STAYS
 from kiosk.storage.sqlite.migrations import MIGRATIONS
 from kiosk.storage.sqlite.report_schema import DERIVED_STAYS
-from tests.conftest import hall_dict, wib
+from tests.conftest import ON_POSTGRES, hall_dict, wib
 
 DAY = date(2026, 11, 25)
 BEFORE_REPORTS = next(i for i, script in enumerate(MIGRATIONS) if "report_stays" in script)  # schema then
@@ -262,30 +263,38 @@ async def test_summaries_kept_by_triggers_equal_a_rebuild_from_the_tickets(runti
             assert getattr(exc, "status", 0) in (400, 404, 409, 422), exc
         if step == 300:
             clock.set(wib(2026, 11, 27, 8, 0))
-    path = runtime.writer.store.path
-    with sqlite3.connect(path) as conn:
-        kept = sorted(conn.execute("SELECT * FROM report_stays").fetchall())
-        derived = sorted(conn.execute(DERIVED_STAYS).fetchall())
-        assert kept == derived and len(kept) > 100
-        columns = "issued, transferred_in, called, wait_sum, served, no_show, cancelled, expired, transferred_out"
-        summed = conn.execute(
-            """SELECT day, service, counter, officer, SUM(issued), SUM(transferred_in), SUM(called), SUM(wait_sum),
-                       SUM(served), SUM(no_show), SUM(cancelled), SUM(expired), SUM(transferred_out) FROM (
-                  SELECT day, service, first_counter AS counter, first_officer AS officer, kind = 0 AS issued,
-                         kind = 1 AS transferred_in, wait_s IS NOT NULL AS called, COALESCE(wait_s, 0) AS wait_sum,
-                         0 AS served, 0 AS no_show, 0 AS cancelled, 0 AS expired, 0 AS transferred_out
-                  FROM report_stays
-                  UNION ALL
-                  SELECT day, service, end_counter, end_officer, 0, 0, 0, 0, outcome = 'done', outcome = 'no_show',
-                         outcome = 'cancelled', outcome = 'expired', outcome = 'transferred_out'
-                  FROM report_stays WHERE outcome IS NOT NULL)
-                GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""").fetchall()
-        stored = conn.execute(f"SELECT day, service, counter, officer, {columns} FROM report_counts "
-                              f"WHERE issued + transferred_in + called + served + no_show + cancelled + expired "
-                              f"+ transferred_out > 0 ORDER BY 1, 2, 3, 4").fetchall()
-        assert [r for r in summed if any(r[4:])] == stored
+    reads = runtime.writer.store.reads  # the triggers of the store that runs (SQLite's, or their plpgsql form)
+
+    async def rows(sql: str) -> list[tuple]:
+        return [tuple(r) for r in await reads._all(sql)]  # type: ignore[attr-defined]
+    kept = sorted(await rows("SELECT * FROM report_stays"))
+    derived = sorted(await rows(PG_DERIVED_STAYS if ON_POSTGRES else DERIVED_STAYS))
+    assert kept == derived and len(kept) > 100
+    columns = "issued, transferred_in, called, wait_sum, served, no_show, cancelled, expired, transferred_out"
+
+    def flag(condition: str) -> str:
+        return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+    summed = await rows(
+        f"""SELECT day, service, counter, officer, SUM(issued), SUM(transferred_in), SUM(called), SUM(wait_sum),
+                   SUM(served), SUM(no_show), SUM(cancelled), SUM(expired), SUM(transferred_out) FROM (
+              SELECT day, service, first_counter AS counter, first_officer AS officer, {flag('kind = 0')} AS issued,
+                     {flag('kind = 1')} AS transferred_in, {flag('wait_s IS NOT NULL')} AS called,
+                     COALESCE(wait_s, 0) AS wait_sum, 0 AS served, 0 AS no_show, 0 AS cancelled, 0 AS expired,
+                     0 AS transferred_out
+              FROM report_stays
+              UNION ALL
+              SELECT day, service, end_counter, end_officer, 0, 0, 0, 0, {flag("outcome = 'done'")},
+                     {flag("outcome = 'no_show'")}, {flag("outcome = 'cancelled'")}, {flag("outcome = 'expired'")},
+                     {flag("outcome = 'transferred_out'")}
+              FROM report_stays WHERE outcome IS NOT NULL) s
+            GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""")
+    stored = await rows(f"SELECT day, service, counter, officer, {columns} FROM report_counts "
+                        f"WHERE issued + transferred_in + called + served + no_show + cancelled + expired "
+                        f"+ transferred_out > 0 ORDER BY 1, 2, 3, 4")
+    assert [r for r in summed if any(r[4:])] == stored
 
 
+@pytest.mark.sqlite_only  # the PostgreSQL form: tests/test_postgres_store.py
 async def test_an_older_database_gets_its_history_summarised(runtime_factory, hall, clock, tmp_path):
     """A database from before the reports is migrated: its tickets' stays are derived once and the
     summaries equal what the triggers would have kept."""

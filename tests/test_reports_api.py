@@ -193,7 +193,7 @@ async def test_sla_watch_turns_amber_then_red(hall_client, clock):
     assert (rows[0]["longest_wait_s"], rows[0]["level"]) == (1800, "red")
 
 
-async def test_agencies_on_the_users_page_and_the_command_line(client, tmp_path):
+async def test_agencies_on_the_users_page_and_the_command_line(client, tmp_path, db_at):
     from tests.server_process import run_cli, write_hall
     from tests.test_admin import page_session
 
@@ -210,7 +210,7 @@ async def test_agencies_on_the_users_page_and_the_command_line(client, tmp_path)
                                                    "role": "officer", "password": PASSWORD, "counters[]": ["1"],
                                                    "agencies[]": ["IMIGRASI"]})
     assert resp.status == 422 and "hanya untuk supervisor" in await resp.text()
-    config, db = write_hall(tmp_path), tmp_path / "cli.sqlite3"
+    config, db = write_hall(tmp_path), db_at("cli")
     common = ("--config", str(config), "--db", str(db))
     code, out, err = await run_cli("user", "add", "sri", "--role", "supervisor", "--agencies", "DUKCAPIL",
                                    "--password-stdin", *common, stdin=PASSWORD + "\n")
@@ -222,10 +222,10 @@ async def test_agencies_on_the_users_page_and_the_command_line(client, tmp_path)
     assert out.splitlines() == ["sri\tsupervisor\t-\tDUKCAPIL\tactive"]
 
 
-async def test_demo_history_from_the_command_line(tmp_path):
+async def test_demo_history_from_the_command_line(tmp_path, db_at):
     from tests.server_process import run_cli, write_hall
 
-    config, db = write_hall(tmp_path), tmp_path / "demo.sqlite3"
+    config, db = write_hall(tmp_path), db_at("demo")
     common = ("--config", str(config), "--db", str(db))
     code, out, err = await run_cli("demo-history", "--days", "8", "--per-day", "300", *common)
     assert code == 0, err

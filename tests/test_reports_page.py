@@ -22,7 +22,7 @@ from tests.conftest import PASSWORD, hall_dict, take
 
 
 @pytest.fixture
-async def history_server(aiohttp_server, tmp_path, clock):
+async def history_server(aiohttp_server, db_at, clock):
     """A server on a database with the 35 days before the test's day (25 November 2026) of history."""
     doc = hall_dict(limits={"tickets_per_minute": 100000, "ticket_burst": 100000})
     for service in doc["services"]:
@@ -30,7 +30,7 @@ async def history_server(aiohttp_server, tmp_path, clock):
         service.pop("hours", None)
     doc["services"][0]["target_wait_minutes"] = 20
     config = parse_hall(doc, "test-hall.toml")
-    db = tmp_path / "history.sqlite3"
+    db = db_at("history")
     store = create_store(db, synchronous="OFF")
     await store.open()
     written, tickets, _ = await write_history(store, config, list(days_before(date(2026, 11, 25), 35)), 900, 18)

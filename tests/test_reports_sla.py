@@ -32,12 +32,12 @@ async def until(condition, timeout: float = 15.0) -> None:
             await asyncio.sleep(0.05)
 
 
-async def test_one_message_when_a_service_crosses_its_target(aiohttp_client, tmp_path, telegram, clock):
+async def test_one_message_when_a_service_crosses_its_target(aiohttp_client, db_at, telegram, clock):
     config = parse_hall(hall_dict(alerts={"supervisor_chat": str(CHAT)}, services=[
         {"code": "A", "name": "KTP Elektronik", "agency": "DUKCAPIL", "target_wait_minutes": 10},
         {"code": "B", "name": "Kartu Keluarga", "agency": "DUKCAPIL"},
         {"code": "P", "name": "Paspor", "agency": "IMIGRASI"}]))
-    settings = Settings(db=tmp_path / "sla.sqlite3", telegram_token=telegram.token, telegram_api_url=telegram.url)
+    settings = Settings(db=db_at("sla"), telegram_token=telegram.token, telegram_api_url=telegram.url)
     client = await aiohttp_client(create_app(settings, config=config, clock=clock, synchronous="NORMAL"))
     async with asyncio.timeout(10):
         while client.server.app[BOT].username is None:

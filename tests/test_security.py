@@ -64,12 +64,12 @@ requests = st.lists(st.tuples(st.sampled_from(ROUTES), st.text(max_size=30), bod
 
 
 @pytest.fixture
-def server_url(tmp_path):
+def server_url(tmp_path, db_at):
     """The real server in a subprocess (the fuzzer below talks to it from a plain, blocking client)."""
     hall = tmp_path / "hall.toml"
     hall.write_text(HALL_TOML)
     with (tmp_path / "server.log").open("wb") as log_file, subprocess.Popen(
-            [sys.executable, "-m", "kiosk", "serve", "--config", str(hall), "--db", str(tmp_path / "fuzz.sqlite3"),
+            [sys.executable, "-m", "kiosk", "serve", "--config", str(hall), "--db", str(db_at("fuzz")),
              "--port", "0"], stdout=subprocess.PIPE, stderr=log_file,
             env=os.environ | {"PYTHONUNBUFFERED": "1"}) as proc:
         assert proc.stdout is not None
@@ -161,12 +161,12 @@ async def test_ticket_tokens_are_unguessable_and_wrong_ones_reveal_nothing(clien
             assert "B001" not in text and "Kartu Keluarga" not in text, "a wrong token shows no ticket"
 
 
-async def test_one_kiosk_flooding_neither_slows_others_nor_drains_the_quota(aiohttp_server, tmp_path, clock):
+async def test_one_kiosk_flooding_neither_slows_others_nor_drains_the_quota(aiohttp_server, db_at, clock):
     hall = hall_dict(limits={"tickets_per_minute": 6, "ticket_burst": 3},
                      services=[{"code": "A", "name": "KTP", "agency": "DUKCAPIL", "daily_quota": 50},
                                {"code": "B", "name": "KK", "agency": "DUKCAPIL"},
                                {"code": "P", "name": "Paspor", "agency": "IMIGRASI"}])
-    app = create_app(Settings(db=tmp_path / "flood.sqlite3"), config=parse_hall(hall), clock=clock,
+    app = create_app(Settings(db=db_at("flood")), config=parse_hall(hall), clock=clock,
                      synchronous="NORMAL")
     server = await aiohttp_server(app)
     url = str(server.make_url("/api/tickets"))

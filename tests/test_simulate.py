@@ -237,13 +237,13 @@ stagger_breaks_minutes = 45
     assert set(friday.values()) == {((11 * 3600 + 1800, 13 * 3600),)}
 
 
-async def test_a_real_day_replayed_from_a_database(runtime_factory, clock, tmp_path):
+async def test_a_real_day_replayed_from_a_database(runtime_factory, db_at, clock, tmp_path):
     clock.set(wib(2026, 3, 2, 8, 0))
     rt = await runtime_factory(hall(counters=2))
     for minute, priority in ((0, False), (7, True), (31, False)):
         clock.set(wib(2026, 3, 2, 8, minute))
         await rt.queue.issue("M", priority=priority)
-    db = rt.writer.store.path
+    db = db_at("q0")  # the runtime's database: an SQLite file, or its hall's URL on PostgreSQL
     prof = profile(f'''
 [replay]
 database = "{db}"
@@ -317,10 +317,10 @@ def test_percentile_is_linear_between_ranks():
     assert percentile([0, 10, 20, 30], 90) == pytest.approx(27)
 
 
-async def test_the_command_simulates_the_hall_kept_in_a_database(runtime_factory, tmp_path):
+async def test_the_command_simulates_the_hall_kept_in_a_database(runtime_factory, db_at, tmp_path):
     # The hall in the database has one service on one counter; the profile names it and one more.
-    rt = await runtime_factory(hall(counters=1))
-    db = rt.writer.store.path
+    await runtime_factory(hall(counters=1))
+    db = str(db_at("q0"))  # the runtime's database (on PostgreSQL its hall's URL)
     prof = tmp_path / "pagi.toml"
     prof.write_text('''
 [profile]

@@ -15,11 +15,11 @@ CAP = 20
 
 
 @pytest.fixture
-async def server(tmp_path):
+async def server(tmp_path, db_at):
     hall = tmp_path / "hall.toml"
     hall.write_text(HALL_TOML.replace("connections_per_address = 100000",
                                       f"connections_per_address = {CAP}\nrequest_timeout_s = {TIMEOUT_S}"))
-    proc = ServerProcess(hall, tmp_path / "slow.sqlite3")
+    proc = ServerProcess(hall, db_at("slow"))
     port = int((await proc.start()).rsplit(":", 1)[1])
     yield port
     assert await proc.stop() == 0

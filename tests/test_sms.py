@@ -27,13 +27,13 @@ async def until(condition, timeout: float = 15.0):
 
 
 @pytest.fixture
-def sms_client(aiohttp_client, tmp_path, monkeypatch):
+def sms_client(aiohttp_client, tmp_path, monkeypatch, db_at):
     async def make(sms: dict):
         monkeypatch.setenv("GILIRAN_SMS_USERNAME", "giliran")
         monkeypatch.setenv("GILIRAN_SMS_PASSWORD", "sandi-gateway")
         monkeypatch.setenv("GILIRAN_SMS_TOKEN", "token-gateway")
         config = parse_hall(hall_dict(alerts=ALERTS, sms=sms | {"rate_per_minute": 600}))
-        return await aiohttp_client(create_app(Settings(db=tmp_path / "sms.sqlite3"), config=config,
+        return await aiohttp_client(create_app(Settings(db=db_at("sms")), config=config,
                                                synchronous="NORMAL"))
     return make
 

@@ -31,14 +31,14 @@ async def test_the_ticket_page_follows_the_queue_live(aiohttp_server, app, brows
     await page.close()
 
 
-async def test_sms_and_cancel_from_the_ticket_page(aiohttp_server, tmp_path, clock, browser, aiohttp_client):  # noqa: F811
+async def test_sms_and_cancel_from_the_ticket_page(aiohttp_server, db_at, tmp_path, clock, browser, aiohttp_client):  # noqa: F811
     from kiosk.app import create_app
     from kiosk.hall.parse import parse_hall
     from kiosk.settings import Settings
     from tests.conftest import hall_dict
 
     config = parse_hall(hall_dict(sms={"provider": "http", "base_url": "http://127.0.0.1:9"}))  # a gateway
-    server = await aiohttp_server(create_app(Settings(db=tmp_path / "sms.sqlite3"), config=config, clock=clock,
+    server = await aiohttp_server(create_app(Settings(db=db_at("sms"), var=tmp_path), config=config, clock=clock,
                                              synchronous="NORMAL"))
     client = await aiohttp_client(server)
     ticket = await take(client, "B")
@@ -79,14 +79,14 @@ async def test_cancelling_takes_two_deliberate_taps(aiohttp_server, app, browser
 
 
 async def test_the_page_follows_a_transfer_asks_for_sound_and_shows_the_number_called(
-        aiohttp_server, tmp_path, clock, browser, aiohttp_client):  # noqa: F811
+        aiohttp_server, db_at, tmp_path, clock, browser, aiohttp_client):  # noqa: F811
     from kiosk.app import create_app
     from kiosk.hall.parse import parse_hall
     from kiosk.settings import Settings
     from tests.conftest import hall_dict
 
     config = parse_hall(hall_dict(sms={"provider": "http", "base_url": "http://127.0.0.1:9"}))
-    server = await aiohttp_server(create_app(Settings(db=tmp_path / "s.sqlite3"), config=config, clock=clock,
+    server = await aiohttp_server(create_app(Settings(db=db_at("s"), var=tmp_path), config=config, clock=clock,
                                              synchronous="NORMAL"))
     client = await aiohttp_client(server)
     staff = await login(client, "siti", "officer", ("1", "2"))

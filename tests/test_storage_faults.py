@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kiosk.web.appkeys import STORE
 from tests.conftest import take
+
+pytestmark = pytest.mark.sqlite_only  # SQLite's own disk-full path (PostgreSQL away: test_pg_processes.py)
 
 
 async def _set_max_pages(client, pages: int) -> None:

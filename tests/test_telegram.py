@@ -30,13 +30,13 @@ async def telegram():
 
 
 @pytest.fixture
-def bot_client(aiohttp_client, tmp_path, telegram):
+def bot_client(aiohttp_client, tmp_path, telegram, db_at):
     async def make(mode: str = "polling", **alerts):
         config = parse_hall(hall_dict(alerts=ALERTS | alerts, hall=HALL, services=[
             {"code": "A", "name": "KTP Elektronik", "agency": "DUKCAPIL"},
             {"code": "B", "name": "Kartu Keluarga", "agency": "DUKCAPIL"},
             {"code": "P", "name": "Paspor", "agency": "IMIGRASI"}]))
-        settings = Settings(db=tmp_path / "tg.sqlite3", telegram_token=telegram.token,
+        settings = Settings(db=db_at("tg"), telegram_token=telegram.token,
                             telegram_api_url=telegram.url, telegram_mode=mode,
                             telegram_secret="rahasia-webhook" if mode == "webhook" else None)
         client = await aiohttp_client(create_app(settings, config=config, synchronous="NORMAL"))
@@ -188,11 +188,11 @@ async def test_buttons_under_the_confirmation_defer_once_and_show_the_status(tel
                      behind[2]["number"]], "two went ahead, then it was called"
 
 
-async def test_a_revoked_bot_token_never_delays_sms_and_admins_are_told(telegram, aiohttp_client, tmp_path, caplog):
+async def test_a_revoked_bot_token_never_delays_sms_and_admins_are_told(telegram, aiohttp_client, db_at, caplog):
     gateway = GatewayStandIn("/kirim", ok_status=200, ok_body={"ok": True})
     url = await gateway.start()
     config = parse_hall(hall_dict(alerts=ALERTS, sms={"provider": "http", "base_url": url, "path": "/kirim"}))
-    settings = Settings(db=tmp_path / "tg.sqlite3", telegram_token=telegram.token, telegram_api_url=telegram.url)
+    settings = Settings(db=db_at("tg"), telegram_token=telegram.token, telegram_api_url=telegram.url)
     client = await aiohttp_client(create_app(settings, config=config, synchronous="NORMAL"))
     async with asyncio.timeout(10):
         while client.server.app[BOT].username is None:
@@ -226,8 +226,8 @@ async def test_a_revoked_bot_token_never_delays_sms_and_admins_are_told(telegram
     await gateway.stop()
 
 
-async def test_a_token_refused_at_start_is_shown_to_admins(telegram, aiohttp_client, tmp_path, caplog):
-    settings = Settings(db=tmp_path / "tg.sqlite3", telegram_token="999:salah", telegram_api_url=telegram.url)
+async def test_a_token_refused_at_start_is_shown_to_admins(telegram, aiohttp_client, db_at, caplog):
+    settings = Settings(db=db_at("tg"), telegram_token="999:salah", telegram_api_url=telegram.url)
     client = await aiohttp_client(create_app(settings, config=parse_hall(hall_dict()), synchronous="NORMAL"))
     await until(lambda: any("TELEGRAM BOT CANNOT START" in r.getMessage() for r in caplog.records))
     staff = await login(client, "admin", "admin")
@@ -267,14 +267,14 @@ def test_serve_refuses_a_webhook_telegram_cannot_reach(tmp_path, monkeypatch, ca
     assert "Telegram sends webhooks only over HTTPS" in capsys.readouterr().err
 
 
-async def test_messages_pending_at_a_crash_are_delivered_once_after_restart(telegram, tmp_path):
+async def test_messages_pending_at_a_crash_are_delivered_once_after_restart(telegram, tmp_path, db_at):
     from tests.server_process import ServerProcess, write_hall
 
     config = write_hall(tmp_path)
     config.write_text(config.read_text() + "\n[alerts]\nretry_first_s = 0.2\napproach_ahead = 1\n")
     env = {"GILIRAN_TELEGRAM_TOKEN": telegram.token, "GILIRAN_TELEGRAM_API_URL": telegram.url}
     telegram.faults = [(500, None)] * 10_000  # Telegram is down
-    server = ServerProcess(config, tmp_path / "crash.sqlite3", env)
+    server = ServerProcess(config, db_at("crash"), env)
     url = await server.start()
     import aiohttp
     async with aiohttp.ClientSession() as session:
@@ -286,7 +286,7 @@ async def test_messages_pending_at_a_crash_are_delivered_once_after_restart(tele
         finally:
             await server.kill()
         telegram.faults.clear()  # Telegram is back
-        server = ServerProcess(config, tmp_path / "crash.sqlite3", env)
+        server = ServerProcess(config, db_at("crash"), env)
         await server.start()
         try:
             await until(lambda: len(telegram.texts(CHAT)) >= 2)

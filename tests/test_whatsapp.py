@@ -4,7 +4,6 @@ window, text inside it, signed webhooks, delivery reports) and the Fonnte and Wa
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from urllib.parse import quote
 
 import pytest
@@ -13,7 +12,7 @@ from kiosk.app import create_app
 from kiosk.hall.parse import parse_hall
 from kiosk.queue.clock import FakeClock
 from kiosk.settings import Settings
-from tests.conftest import hall_dict, login, take, wib
+from tests.conftest import hall_dict, login, query, take, wib
 from tests.whatsapp_standin import GRAPH_VERSION, PHONE_NUMBER_ID, CloudStandIn, FonnteStandIn, WablasStandIn
 
 ALERTS = {"approach_ahead": 1, "approach_minutes": 0, "retry_first_s": 0.2, "give_up_minutes": 5}
@@ -32,17 +31,16 @@ async def until(condition, timeout: float = 15.0, show=None):
 
 
 def rows(client, sql: str) -> list[tuple]:
-    with sqlite3.connect(client.db) as conn:
-        return conn.execute(sql).fetchall()
+    return query(client.db, sql)
 
 
 @pytest.fixture
-def wa_client(aiohttp_client, tmp_path, monkeypatch):
+def wa_client(aiohttp_client, db_at, monkeypatch):
     async def make(whatsapp: dict, clock=None, env: dict | None = None):
         for key, value in (env or {}).items():
             monkeypatch.setenv(key, value)
         config = parse_hall(hall_dict(alerts=ALERTS, whatsapp={"number": HALL_NUMBER} | whatsapp))
-        db = tmp_path / "wa.sqlite3"
+        db = db_at("wa")
         client = await aiohttp_client(create_app(Settings(db=db), config=config, clock=clock, synchronous="NORMAL"))
         client.db = db
         return client
@@ -165,8 +163,9 @@ async def test_a_text_reported_undelivered_after_the_window_closed_goes_again_as
         await client.post("/api/counters/2/next", headers=staff)
     await until(lambda: len(bodies(cloud, WA)) == 2, show=lambda: bodies(cloud, WA))
     assert bodies(cloud, WA)[1] == "template:antrean_hampir_tiba(A003, 1, sekitar 10 menit)"
-    states = rows(client, "SELECT stage, state, key LIKE '%:template' FROM outbox WHERE channel = 'whatsapp' "
-                          "ORDER BY id")
+    sql = "SELECT stage, state, key LIKE '%:template' FROM outbox WHERE channel = 'whatsapp' ORDER BY id"
+    await until(lambda: rows(client, sql)[-1][1] != "pending")  # sent, and its outcome recorded
+    states = rows(client, sql)
     assert states == [("subscribed", "sent", 0), ("approaching", "failed", 0), ("approaching", "sent", 1)], \
         "the text is recorded as not delivered (131047) and the template went once"
     (error,) = rows(client, "SELECT last_error FROM outbox WHERE state = 'failed'")[0]

@@ -16,6 +16,9 @@ SERVICE_CODE = re.compile(r"^[A-Z]{1,2}$")
 AGENCY_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 COUNTER_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 HOURS_RANGE = re.compile(r"^\s*(\d{2}):(\d{2})\s*-\s*(\d{2}):(\d{2})\s*$")
+# A hall's id names its data in a database shared by many halls (PostgreSQL: schema hall_<id>).
+HALL_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+DEFAULT_HALL_ID = "default"
 # A file of the display's playlist (uploaded by admins into var/media/): images and videos browsers play.
 MEDIA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}\.(png|jpg|jpeg|webp|gif|mp4|webm)$")
 
@@ -272,6 +275,7 @@ class HallInfo:
     name: str
     timezone: str
     public_url: str
+    id: str = DEFAULT_HALL_ID  # which hall's rows, in a database shared by several halls
 
     @property
     def tz(self) -> ZoneInfo:

@@ -18,6 +18,8 @@ from kiosk.hall.booking import SERVICE_BOOKING_KEYS, parse_booking_rules, parse_
 from kiosk.hall.config import (
     AGENCY_CODE,
     COUNTER_ID,
+    DEFAULT_HALL_ID,
+    HALL_ID,
     HOURS_RANGE,
     PICTOGRAMS,
     SERVICE_CODE,
@@ -102,7 +104,10 @@ def parse_hall(raw: dict[str, Any], source: str = "<hall>") -> HallConfig:
 
 
 def _hall_info(h: Reader) -> HallInfo:
-    h.unknown_keys({"name", "timezone", "public_url"})
+    h.unknown_keys({"id", "name", "timezone", "public_url"})
+    hall_id = h.text("id", DEFAULT_HALL_ID)
+    if not HALL_ID.match(hall_id):
+        h.fail("id", f"'{hall_id}' must be lower-case letters, digits and '-' (at most 40), e.g. 'mpp-purwakarta'")
     tz_name = h.text("timezone", "Asia/Jakarta")
     try:
         ZoneInfo(tz_name)
@@ -111,7 +116,7 @@ def _hall_info(h: Reader) -> HallInfo:
     public_url = h.text("public_url", "http://localhost:8080").rstrip("/")
     if not re.match(r"^https?://[^\s/]+", public_url):
         h.fail("public_url", f"must start with http:// or https://, not '{public_url}'")
-    return HallInfo(name=h.name("name"), timezone=tz_name, public_url=public_url)
+    return HallInfo(name=h.name("name"), timezone=tz_name, public_url=public_url, id=hall_id)
 
 
 def _agencies(top: Reader) -> tuple[Agency, ...]:

@@ -17,6 +17,7 @@ from kiosk.hall.messages import indonesian
 from kiosk.hall.parse import parse_hall
 from kiosk.hall.reader import control_characters
 from kiosk.queue.errors import Conflict, Unprocessable
+from kiosk.queue.events import EventBus
 from kiosk.queue.writer import Work, Writer
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class HallService:
         old = writer.config
         try:
             async with writer.write() as w:
-                old = writer.config
+                old = writer.config = await self._newest(w, writer.config)
                 doc = edit(old.raw)
                 await self._check_in_use(w, old, doc)
                 try:
@@ -79,12 +80,48 @@ class HallService:
         except BaseException:
             writer.config = old
             raise
+        await self._tell(old, new)
+        return new
+
+    async def _tell(self, old: HallConfig, new: HallConfig) -> None:
         for listener in self._listeners:
             try:
                 await listener(old, new)
             except Exception:  # one room failing to follow must not undo a committed change
                 log.exception("applying the hall change to %s failed", getattr(listener, "__qualname__", listener))
-        return new
+
+    @staticmethod
+    async def _newest(w: Work, current: HallConfig) -> HallConfig:
+        """The hall document as stored now (another process of the hall may have changed it)."""
+        stored = await w.q.setting(HALL_KEY)
+        if stored is None or json.loads(stored) == current.raw:
+            return current
+        return parse_hall(json.loads(stored), "database")
+
+    async def follow(self, bus: EventBus) -> None:
+        """Use the hall document another process of the hall changed, as soon as it is heard of
+        (`hall.changed`); until cancelled. With one process, its own changes are already in force."""
+        while not bus.closed:
+            async for _ in bus.subscribe(("hall.changed",)):
+                try:
+                    await self.reload()
+                except Exception:
+                    log.exception("the hall changed by another process could not be applied; still using the old one")
+
+    async def reload(self) -> None:
+        """Use the database's hall document if it differs from the one in force."""
+        stored = await self.writer.store.reads.setting(HALL_KEY)
+        if stored is None or json.loads(stored) == self.writer.config.raw:
+            return  # in force already (this process's own change, or nothing new)
+        # Read again and put in force under the writer (on a shared database, the hall's lock): a
+        # change this process commits meanwhile can then never be undone by a document read
+        # before it (the read above may be older than a change in force but not yet committed).
+        async with self.writer.write() as w:
+            old = self.writer.config
+            new = self.writer.config = await self._newest(w, old)
+        if new is not old:
+            log.info("hall document changed by another process of the hall: in force here too")
+            await self._tell(old, new)
 
     @staticmethod
     async def _check_in_use(w: Work, old: HallConfig, doc: dict[str, Any]) -> None:

@@ -166,6 +166,8 @@ class Issuer:
         written = len(w.changes)
         try:
             return await self.issue_in(w, take)
+        except Unavailable:  # the store failed (a database away mid-transaction): not a refusal
+            raise
         except DomainError as exc:
             if len(w.changes) != written:  # refused after writing: undo the whole transaction instead
                 raise RuntimeError("a ticket was refused after it was written") from exc

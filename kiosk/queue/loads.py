@@ -78,7 +78,8 @@ class _Cached:
     forecast: Forecast
     fingerprint: tuple[Any, ...]
     waiting: dict[str, int]  # per service, as read plus the tickets admitted since
-    generation: int | None  # the write it was built in (None: built outside one)
+    generation: tuple[int, int] | None  # the write it was built in and the other processes' writes heard
+    #                                     of by then (None: built outside a write)
 
 
 class Loads:
@@ -196,6 +197,9 @@ class Loads:
         """The group's forecast: kept while its fingerprint (counters working, their visits and
         priority streaks, people waiting) is what it was built from and it is under a minute old."""
         writer = self.writer
+        # Other processes of the hall (a shared database) call and pause too: a write of theirs heard
+        # of since the run means it may rest on what changed, so it is checked like one of ours.
+        moment = (writer.generation, writer.publisher.heard)
         key = (writer.store.failures, day, writer.config)
         if key != self._cache_key:
             self._cache.clear()
@@ -204,16 +208,16 @@ class Loads:
         group = self.group(code)
         cached = self._cache.get(group)
         fresh = cached is not None and not cached.forecast.stale and now - cached.forecast.now < STALE_S
-        if cached is not None and fresh and cached.generation == writer.generation and in_write:
+        if cached is not None and fresh and cached.generation == moment and in_write:
             return cached  # only tickets issued since: nothing it rests on can have changed
         desks, fingerprint, waiting = await self._state(q, group, day, prefetched)
         if cached is not None and fresh and cached.fingerprint == fingerprint and cached.waiting == waiting:
-            cached.generation = writer.generation if in_write else None
+            cached.generation = moment if in_write else None
             return cached
         second, runs = self._runs.get(group, (-1, 0))
         if cached is not None and fresh and second == int(now) and runs >= RUNS_PER_SECOND \
                 and self._patched(cached, fingerprint, waiting):
-            cached.generation = writer.generation if in_write else None
+            cached.generation = moment if in_write else None
             return cached
         self._runs[group] = (int(now), runs + 1 if second == int(now) else 1)
         lanes = await q.waiting_lanes(day, group, FORECAST_READ) if desks and any(waiting.values()) else []
@@ -225,7 +229,7 @@ class Loads:
         arrivals, drop = await self._flow(q, group, now, day) if desks else ({}, {})
         forecast = Forecast.run(now, desks, lanes, paces, max_in_row=writer.config.queue.priority_max_in_row,
                                 unread=unread, arrivals=arrivals, drop=drop, horizon=FORECAST_TICKETS)
-        cached = _Cached(forecast, fingerprint, waiting, writer.generation if in_write else None)
+        cached = _Cached(forecast, fingerprint, waiting, moment if in_write else None)
         self._cache[group] = cached
         return cached
 

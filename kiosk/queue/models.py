@@ -33,7 +33,8 @@ PRIORITY_REASONS = {
     "ibu_balita": "Ibu dengan balita",
 }
 
-ROLES = ("admin", "supervisor", "officer")
+ROLES = ("admin", "supervisor", "officer", "regency")
+HALL_ROLES = ("admin", "supervisor", "officer")  # who works in the hall; `regency` only reads across halls
 
 # Alert channels whose addresses are phone numbers (erased when their day is over).
 PHONE_CHANNELS = ("sms", "whatsapp")

@@ -94,9 +94,13 @@ class PrintJobs:
             await w.q.finish_print_job(job.id, state=state, at=w.now, error=error, partial=partial)
             w.notify("print.done" if sent else "print.failed",
                      {"job": job.id, "printer": job.printer_id, "error": error})
-        waiters = self._waiters.pop(job.id, [])
+        await self.settled(job.id)
+
+    async def settled(self, job_id: int) -> None:
+        """An attempt at a job ended (here, or in another process of the hall): wake who waits for it."""
+        waiters = self._waiters.pop(job_id, [])
         if waiters:
-            updated = await self.writer.store.reads.print_job(job.id)
+            updated = await self.writer.store.reads.print_job(job_id)
             for waiter in waiters:
                 if not waiter.done() and updated is not None:
                     waiter.set_result(updated)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.hall.config import HallConfig
 from kiosk.queue.clock import Clock, to_local
-from kiosk.queue.errors import NotFound
+from kiosk.queue.errors import NotFound, Unavailable
 from kiosk.queue.events import EventBus
 from kiosk.queue.models import Event, Ticket
 from kiosk.storage.base import Queries, Store
@@ -76,6 +76,7 @@ class Writer:
         self.config = config  # the hall in force; replaced whole by HallService.change
         self.clock = clock
         self.bus = bus
+        self.publisher = store.publisher(bus)  # committed events to the bus (and other processes')
         self.generation = 0  # counts writes that did more than issue tickets (see Loads)
         self._day: str | None = None
         self._hooks: list[Hook] = []
@@ -130,10 +131,12 @@ class Writer:
                     try:
                         async with q.savepoint("hook"):
                             await hook(work)
+                    except Unavailable:  # the store itself failed: the whole transaction is lost
+                        raise
                     except Exception:
                         log.exception("a transaction hook failed; the queue change is kept")
-        for event in work.events:
-            self.bus.publish(event)
+            q.announce(work.events)
+        self.publisher.committed(work.events)
         if day != self._day:
             self._day = day
 

@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from kiosk.storage import is_shared
+
 TIME = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2}))?$")
 LAWS = ("lognormal", "exponential", "fixed")
 SERVICE_KEYS = {"arrivals", "load", "arrivals_at", "service_time", "priority", "no_show", "cancel",
@@ -154,11 +156,14 @@ def _replay(doc: dict[str, Any], source: str) -> Replay | None:
     replay = _table(doc, "replay", source)
     _unknown(replay, {"database", "day"}, source, "replay")
     if not isinstance(replay.get("database"), str) or not isinstance(replay.get("day"), str):
-        raise ProfileError(f"{source}: replay needs database (a path) and day (YYYY-MM-DD)")
+        raise ProfileError(f"{source}: replay needs database (a path, or a postgresql:// URL with ?hall=) "
+                           "and day (YYYY-MM-DD)")
     try:
         date.fromisoformat(replay["day"])
     except ValueError:
         raise ProfileError(f"{source}: replay.day must be YYYY-MM-DD") from None
+    if is_shared(replay["database"]):  # a hall of a PostgreSQL database
+        return Replay(replay["database"], replay["day"])
     database = Path(replay["database"])
     if not database.is_absolute():
         database = Path(source).parent / database

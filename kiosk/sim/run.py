@@ -16,7 +16,7 @@ from kiosk.sim.plan import plan_day
 from kiosk.sim.profile import Profile, ProfileError
 from kiosk.sim.report import write_report
 from kiosk.sim.whatif import counters_what_if, staffing
-from kiosk.storage import read_day_of
+from kiosk.storage import read_day_of, shown
 
 SEEDS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
 
@@ -43,14 +43,15 @@ async def replayed(config: HallConfig, profile: Profile) -> list[tuple[int, str,
         return None
     try:
         tickets, _ = await read_day_of(profile.replay.database, profile.replay.day)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, LookupError) as exc:
         raise ProfileError(f"{profile.source}: replay: {exc}") from None
     out = []
     for t in tickets:
         local = datetime.fromtimestamp(t.issued_at, config.hall.tz)
         out.append((local.hour * 3600 + local.minute * 60 + local.second, t.prefix, t.priority))
     if not out:
-        raise ProfileError(f"{profile.source}: replay: no tickets on {profile.replay.day} in {profile.replay.database}")
+        raise ProfileError(f"{profile.source}: replay: no tickets on {profile.replay.day} in "
+                           f"{shown(profile.replay.database)}")
     return out
 
 

@@ -88,7 +88,7 @@ class StaffAuth:
     def __init__(self, store: Store, config: HallConfig, clock: Clock) -> None:
         self.store = store
         self.clock = clock
-        self._failures = RateLimiter(*self._failure_rate(config), clock.now)
+        self._failures = RateLimiter(*self._failure_rate(config), clock.now, store.buckets, "login")
 
     @staticmethod
     def _failure_rate(config: HallConfig) -> tuple[float, int]:
@@ -147,7 +147,7 @@ class StaffAuth:
         # Failures count per (user, address) and per address: someone guessing from one place is
         # slowed there, and cannot lock the real user out of their account from another place.
         keys = (f"user:{normalise_username(username)}@{client}", f"addr:{client}")
-        waits = [self._failures.retry_after(k) for k in keys]
+        waits = [await self._failures.wait(k) for k in keys]
         if max(waits) > 0:
             raise TooManyRequests("Terlalu banyak percobaan masuk yang gagal. Coba lagi nanti.", max(waits),
                                   code="too_many_attempts")
@@ -157,7 +157,7 @@ class StaffAuth:
         if not ok or user is None or user.disabled:
             for key in keys:
                 try:
-                    self._failures.take(key, "")
+                    await self._failures.check(key, "")
                 except TooManyRequests:
                     pass
             raise Unauthorized("Nama pengguna atau kata sandi salah.", code="invalid_credentials")

@@ -8,16 +8,24 @@ can stand beside it). Nothing here says how a store answers, only what.
   a hot path makes (a store may answer them from the same place as `reads`).
 - Rows come out as the dataclasses of kiosk/queue/models.py (or plain dicts for listings).
 - A store that cannot write (disk full, database away) raises `Unavailable` (503).
+- Several processes may serve one hall on a shared database (PostgreSQL): `publisher` brings every
+  process's committed events to each one's bus, `exclusive` runs a piece of work in one of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.queue.models import CounterState, Event, PrintJob, Ticket, User
+from kiosk.support.ratelimit import SharedBuckets
+
+if TYPE_CHECKING:
+    from kiosk.queue.events import EventBus
+
+Body = Callable[[], Coroutine[Any, Any, None]]
 
 Lane = tuple[int, str, bool, float]  # a waiting ticket as the wait forecast reads it: id, service, priority, place
 DeskRow = tuple[int, int | None, str | None, float | None]  # a working counter: streak, its visit's ticket,
@@ -528,12 +536,35 @@ class BookingQueries(Protocol):
         """Bookings of some services between two days (the admin's list)."""
 
 
-class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries, HistoryQueries,
-              DayQueries, BookingQueries, SurveyQueries, Protocol):
+class RegencyQueries(Protocol):
+    """What a regency sees of its halls (read only)."""
+
+    async def halls_day(self, day: str, now: float) -> list[dict[str, Any]]:
+        """Every hall of the database with its figures for `day` (issued, waiting, at counters,
+        served, no-shows, mean wait until called, longest current wait), by hall name."""
+
+
+class Queries(TicketQueries, CounterQueries, PrintQueries, AlertQueries, RecordQueries, StaffQueries,
+              HistoryQueries, RegencyQueries, DayQueries, BookingQueries, SurveyQueries, Protocol):
     """Everything the domain reads and writes, on one connection or transaction."""
 
     def savepoint(self, name: str) -> AbstractAsyncContextManager[None]:
         """A nested transaction: on error only its own writes are undone."""
+
+    def announce(self, events: Sequence[Event]) -> None:
+        """Inside a write transaction: the events and notices it publishes once committed (a store
+        shared by several processes tells the others with the commit)."""
+
+
+class Publisher(Protocol):
+    """Where the writer hands each transaction's events once it has committed."""
+
+    @property
+    def heard(self) -> int:
+        """Transactions of other processes of the hall heard of so far (0 with one process)."""
+
+    def committed(self, events: Sequence[Event]) -> None:
+        """Publish a committed transaction's events (in commit order with every other's)."""
 
 
 class Store(Protocol):
@@ -541,6 +572,7 @@ class Store(Protocol):
 
     path: str  # where it is, for log lines
     failures: int  # writes undone so far (what was read inside them may not be true)
+    buckets: SharedBuckets | None  # rate limits shared by the hall's processes (None: one process)
 
     async def open(self) -> None:
         """Connect and bring the schema up to date."""
@@ -562,3 +594,23 @@ class Store(Protocol):
     @property
     def reports(self) -> ReportQueries:
         """Reads for reports, apart from everything else (a long report never delays the queue)."""
+
+    async def regency_halls(self) -> dict[str, str | None]:
+        """Every hall of the database (by id) and its stored hall document (JSON, None if none yet):
+        a regency's view; an SQLite database holds one hall."""
+
+    def reports_of(self, hall: str) -> ReportQueries:
+        """The report reads of a hall of this database (read only; SQLite: its one hall)."""
+
+    def publisher(self, bus: EventBus) -> Publisher:
+        """How committed events reach `bus`: one process publishes its own as they commit; with
+        several processes on one database, the others' events and notices arrive too, and all in
+        commit order."""
+
+    async def exclusive(self, name: str, body: Body) -> None:
+        """Run `body()` in one process of the hall at a time (a printer's spool, the outbox): wait
+        while another process runs it, take over when that one dies; until `body` returns or this
+        is cancelled."""
+
+    def runs_here(self, name: str) -> bool:
+        """Whether this process runs the exclusive work `name` now."""

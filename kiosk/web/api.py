@@ -62,7 +62,7 @@ async def take_ticket(request: web.Request) -> web.Response:
     kiosk = field(data, "kiosk", str, max_len=32)
     if kiosk is not None:
         check_kiosk(request, kiosk)
-    request.app[TICKET_LIMITER].take(
+    await request.app[TICKET_LIMITER].check(
         request.remote or "?", "Terlalu banyak nomor diambil dari perangkat ini. Tunggu sebentar.")
     queue = request.app[QUEUE]
     ticket, view = await queue.take(service, priority=priority, priority_reason=reason, phone=phone, kiosk=kiosk)

@@ -17,13 +17,13 @@ from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
 from kiosk.queue.errors import BadRequest, DomainError, Forbidden, Unauthorized
-from kiosk.queue.models import ROLES, User
+from kiosk.queue.models import HALL_ROLES, User
 from kiosk.staff.auth import require_role
 from kiosk.support.jsontext import dumps
 from kiosk.web.appkeys import AUTH, QUEUE
 
 log = logging.getLogger(__name__)
-STAFF_ROLES = ROLES
+STAFF_ROLES = HALL_ROLES
 SESSION_COOKIE = "giliran_session"
 LOGIN_CSRF_COOKIE = "giliran_login_csrf"
 

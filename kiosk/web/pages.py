@@ -19,8 +19,9 @@ ERROR_TITLES = {
 }
 
 
-# Roles as staff read them (the stored names stay English: admin, supervisor, officer).
-ROLE_LABELS = {"admin": "admin", "supervisor": "pengawas", "officer": "petugas loket"}
+# Roles as staff read them (the stored names stay English: admin, supervisor, officer, regency).
+ROLE_LABELS = {"admin": "admin", "supervisor": "pengawas", "officer": "petugas loket",
+               "regency": "pemantau kabupaten"}
 
 
 def role_label(role: str) -> str:

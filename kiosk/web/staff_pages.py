@@ -94,6 +94,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 async def choose_counter(request: web.Request) -> web.StreamResponse:
     """After login: the counters this user may work."""
     user = await logged_in(request)
+    if user.role == "regency":  # reads across halls, works at no counter
+        raise web.HTTPSeeOther("/kabupaten")
     config = request.app[QUEUE].config
     groups: dict[str, list[Any]] = {}
     for counter in config.counters:

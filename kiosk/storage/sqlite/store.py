@@ -22,9 +22,10 @@ The writer is built for throughput without giving up durability (docs/scaling.md
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +34,14 @@ from typing import Any
 import aiosqlite
 
 from kiosk.queue.errors import Unavailable
+from kiosk.queue.events import EventBus
+from kiosk.queue.models import Event
+from kiosk.storage.base import Body
 from kiosk.storage.sqlite.connection import InlineConnection
 from kiosk.storage.sqlite.migrations import MIGRATIONS, statements
 from kiosk.storage.sqlite.queries import SqliteQueries
 from kiosk.storage.sqlite.reports import ReportReader, SqliteReportQueries
+from kiosk.support.ratelimit import SharedBuckets
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,19 @@ def stored_setting(path: str | Path, key: str) -> str | None:
     except sqlite3.Error:  # no settings table yet (an older or empty database)
         return None
     return str(row[0]) if row else None
+
+
+@dataclass(frozen=True)
+class LocalPublisher:
+    """One process: a transaction's events go to the bus as soon as it has committed."""
+
+    bus: EventBus
+    heard: int = 0  # nobody else writes to the hall
+
+    def committed(self, events: Sequence[Event]) -> None:
+        """Publish a committed transaction's events."""
+        for event in events:
+            self.bus.publish(event)
 
 
 @dataclass
@@ -89,6 +107,7 @@ class SqliteStore:
         self._batch: _Batch | None = None
         self._flushing: set[asyncio.Task[None]] = set()
         self.failures = 0  # writes undone so far (what was read inside them may not be true)
+        self.buckets: SharedBuckets | None = None  # one process: its rate limits are exact in memory
 
     async def open(self) -> None:
         """Connect, switch to WAL and apply migrations."""
@@ -186,6 +205,28 @@ class SqliteStore:
     def reports(self) -> SqliteReportQueries:
         """Report queries on a connection and a low-priority thread of their own, opened on first use."""
         return SqliteReportQueries(self._reports)
+
+    async def regency_halls(self) -> dict[str, str | None]:
+        """The one hall of the file and its stored hall document."""
+        doc = await self.reads.setting("hall")
+        hall = json.loads(doc).get("hall", {}).get("id", "default") if doc else "default"
+        return {str(hall): doc}
+
+    def reports_of(self, hall: str) -> SqliteReportQueries:
+        """The report reads of the file's one hall."""
+        return self.reports
+
+    def publisher(self, bus: EventBus) -> LocalPublisher:
+        """One process per SQLite database: its own events are all there is."""
+        return LocalPublisher(bus)
+
+    async def exclusive(self, name: str, body: Body) -> None:
+        """One process per SQLite database: everything runs here."""
+        await body()
+
+    def runs_here(self, name: str) -> bool:
+        """Everything runs in the one process."""
+        return True
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteQueries]:
