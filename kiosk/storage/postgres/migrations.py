@@ -228,6 +228,79 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE print_jobs ADD COLUMN told_unprinted_at double precision;
     """,
+    # 11: the online queue (docs/booking.md): bookings and numbers taken from home, one-time codes
+    # sent to phones (only their HMAC kept) and the identities they confirmed.
+    f"""
+    CREATE TABLE bookings (
+        id {ID},
+        code text NOT NULL UNIQUE,
+        kind text NOT NULL,
+        service text NOT NULL,
+        day text NOT NULL,
+        slot_start double precision,
+        slot_label text,
+        identity text NOT NULL,
+        contact text,
+        state text NOT NULL,
+        created_at double precision NOT NULL,
+        ticket_id bigint REFERENCES tickets (id),
+        checked_in_at double precision,
+        ended_at double precision,
+        reminded_day integer NOT NULL DEFAULT 0,
+        reminded_hour integer NOT NULL DEFAULT 0
+    );
+    CREATE INDEX bookings_slot ON bookings (service, day, state, slot_start, id);
+    CREATE INDEX bookings_identity ON bookings (identity, service, day, id);
+    CREATE INDEX bookings_open ON bookings (state, day, id);
+    CREATE INDEX bookings_ticket ON bookings (ticket_id) WHERE ticket_id IS NOT NULL;
+    CREATE TABLE verifications (
+        id {ID},
+        token text NOT NULL UNIQUE,
+        phone text NOT NULL,
+        code_hash text NOT NULL,
+        created_at double precision NOT NULL,
+        expires_at double precision NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        confirmed_at double precision
+    );
+    CREATE INDEX verifications_phone ON verifications (phone, created_at, id);
+    CREATE TABLE identities (
+        token_hash text PRIMARY KEY,
+        identity text NOT NULL,
+        expires_at double precision NOT NULL
+    );
+    """,
+    # 12: the satisfaction survey (SKM, docs/survey.md): one response per served ticket.
+    f"""
+    CREATE TABLE survey_responses (
+        id {ID},
+        ticket_id bigint NOT NULL UNIQUE REFERENCES tickets (id),
+        day text NOT NULL,
+        service text NOT NULL,
+        agency text NOT NULL,
+        counter_id text,
+        officer text,
+        u1 integer CHECK (u1 BETWEEN 1 AND 4),
+        u2 integer CHECK (u2 BETWEEN 1 AND 4),
+        u3 integer CHECK (u3 BETWEEN 1 AND 4),
+        u4 integer CHECK (u4 BETWEEN 1 AND 4),
+        u5 integer CHECK (u5 BETWEEN 1 AND 4),
+        u6 integer CHECK (u6 BETWEEN 1 AND 4),
+        u7 integer CHECK (u7 BETWEEN 1 AND 4),
+        u8 integer CHECK (u8 BETWEEN 1 AND 4),
+        u9 integer CHECK (u9 BETWEEN 1 AND 4),
+        gender text,
+        age integer,
+        education text,
+        occupation text,
+        comment text,
+        channel text NOT NULL,
+        complete integer NOT NULL DEFAULT 0,
+        created_at double precision NOT NULL,
+        updated_at double precision NOT NULL
+    );
+    CREATE INDEX survey_responses_day ON survey_responses (day, service, id);
+    """,
 )
 
 # Tables only the PostgreSQL store needs (not part of the hall's data, so not in the numbered list):

@@ -19,6 +19,7 @@ import asyncpg
 
 from kiosk.storage.base import WAIT_BUCKETS, DayRange, GroupStats, ServiceInfo, WaitStats
 from kiosk.storage.postgres.connection import CONNECTION_FAILURES, unavailable
+from kiosk.storage.postgres.survey import PgSurveyReportSql
 
 COUNT_COLUMNS = ("issued", "transferred_in", "called", "wait_sum", "served", "no_show", "cancelled", "expired",
                  "transferred_out", "visits", "started", "walk_sum", "service_sum", "busy_sum")
@@ -46,7 +47,7 @@ def scoped(column: str, scope: Sequence[str] | None, param: int) -> tuple[str, l
     return ("", []) if scope is None else (f" AND {column} = ANY(${param}::text[])", [list(scope)])
 
 
-class PgReportQueries:
+class PgReportQueries(PgSurveyReportSql):
     """The report reads of one hall (its schema is the pool's search_path)."""
 
     def __init__(self, pool: asyncpg.Pool, schema: str | None = None) -> None:

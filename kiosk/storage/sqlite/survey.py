@@ -7,7 +7,7 @@ write it too."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kiosk.queue.models import Ticket
@@ -77,13 +77,17 @@ class SurveySql(Sql):
         return None if row is None else ticket_row(row)
 
 
-def _tallies(conn: sqlite3.Connection, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
+Statement = tuple[str, list[Any]]  # SQL with ? parameters (the PostgreSQL store translates it) and its values
+
+
+def tallies_statement(days: DayRange, scope: Sequence[str] | None) -> Statement:
     where, params = _scope("service", scope)
-    rows = conn.execute(
-        f"SELECT service, agency, counter_id, officer, SUBSTR(day, 1, 7), COUNT(*), {_SUMS}, {_DIST} "
-        f"FROM survey_responses WHERE day BETWEEN ? AND ?{where} "
-        "GROUP BY service, agency, counter_id, officer, SUBSTR(day, 1, 7)",
-        (days.first, days.last, *params)).fetchall()
+    return (f"SELECT service, agency, counter_id, officer, SUBSTR(day, 1, 7), COUNT(*), {_SUMS}, {_DIST} "
+            f"FROM survey_responses WHERE day BETWEEN ? AND ?{where} "
+            "GROUP BY service, agency, counter_id, officer, SUBSTR(day, 1, 7)", [days.first, days.last, *params])
+
+
+def tallies(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
     out = []
     for r in rows:
         sums = {f"U{i + 1}": int(r[6 + 2 * i] or 0) for i in range(9)}
@@ -94,39 +98,54 @@ def _tallies(conn: sqlite3.Connection, days: DayRange, scope: Sequence[str] | No
     return out
 
 
-def _served(conn: sqlite3.Connection, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
+def served_statement(days: DayRange, scope: Sequence[str] | None) -> Statement:
     """Tickets served per (service, counter, officer, month), from the reports' own sums (the
     counter and officer that ended the stay, docs/reports.md)."""
     where, params = _scope("service", scope)
-    rows = conn.execute(
-        f"SELECT service, counter, officer, SUBSTR(day, 1, 7), SUM(served) FROM report_counts "
-        f"WHERE day BETWEEN ? AND ? AND served > 0{where} GROUP BY service, counter, officer, SUBSTR(day, 1, 7)",
-        (days.first, days.last, *params)).fetchall()
+    return (f"SELECT service, counter, officer, SUBSTR(day, 1, 7), SUM(served) FROM report_counts "
+            f"WHERE day BETWEEN ? AND ? AND served > 0{where} GROUP BY service, counter, officer, SUBSTR(day, 1, 7)",
+            [days.first, days.last, *params])
+
+
+def served(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
     return [{"service": r[0], "counter": r[1] or None, "officer": r[2] or None, "month": r[3], "served": int(r[4])}
             for r in rows]
 
 
-def _comments(conn: sqlite3.Connection, days: DayRange, scope: Sequence[str] | None,
-              limit: int) -> list[dict[str, Any]]:
+def comments_statement(days: DayRange, scope: Sequence[str] | None, limit: int) -> Statement:
     where, params = _scope("service", scope)
-    rows = conn.execute(
-        f"SELECT day, service, comment FROM survey_responses WHERE day BETWEEN ? AND ? AND comment IS NOT NULL "
-        f"AND comment <> ''{where} ORDER BY day DESC, updated_at DESC LIMIT ?",
-        (days.first, days.last, *params, limit)).fetchall()
+    return (f"SELECT day, service, comment FROM survey_responses WHERE day BETWEEN ? AND ? AND comment IS NOT NULL "
+            f"AND comment <> ''{where} ORDER BY day DESC, updated_at DESC LIMIT ?",
+            [days.first, days.last, *params, limit])
+
+
+def comments(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
     return [{"day": r[0], "service": r[1], "comment": r[2]} for r in rows]
 
 
-def _profile(conn: sqlite3.Connection, days: DayRange, scope: Sequence[str] | None) -> list[tuple[str, str, int]]:
+_AGE = ("CASE WHEN age IS NULL THEN NULL WHEN age < 25 THEN '< 25' WHEN age < 40 THEN '25-39' "
+        "WHEN age < 60 THEN '40-59' ELSE '60+' END")
+PROFILE_FIELDS = (("gender", "gender"), ("age", _AGE), ("education", "education"), ("occupation", "occupation"))
+
+
+def profile_statement(column: str, days: DayRange, scope: Sequence[str] | None) -> Statement:
     where, params = _scope("service", scope)
-    age = ("CASE WHEN age IS NULL THEN NULL WHEN age < 25 THEN '< 25' WHEN age < 40 THEN '25-39' "
-           "WHEN age < 60 THEN '40-59' ELSE '60+' END")
+    return (f"SELECT {column}, COUNT(*) FROM survey_responses WHERE day BETWEEN ? AND ?{where} "
+            f"GROUP BY {column} ORDER BY {column}", [days.first, days.last, *params])
+
+
+def profile_rows(name: str, rows: Iterable[Sequence[Any]]) -> list[tuple[str, str, int]]:
+    return [(name, "" if r[0] is None else str(r[0]), int(r[1])) for r in rows]
+
+
+def _all(conn: sqlite3.Connection, statement: Statement) -> list[Any]:
+    return conn.execute(statement[0], statement[1]).fetchall()
+
+
+def _profile(conn: sqlite3.Connection, days: DayRange, scope: Sequence[str] | None) -> list[tuple[str, str, int]]:
     out: list[tuple[str, str, int]] = []
-    for name, column in (("gender", "gender"), ("age", age), ("education", "education"),
-                         ("occupation", "occupation")):
-        rows = conn.execute(
-            f"SELECT {column}, COUNT(*) FROM survey_responses WHERE day BETWEEN ? AND ?{where} "
-            f"GROUP BY {column} ORDER BY {column}", (days.first, days.last, *params)).fetchall()
-        out.extend((name, "" if r[0] is None else str(r[0]), int(r[1])) for r in rows)
+    for name, column in PROFILE_FIELDS:
+        out.extend(profile_rows(name, _all(conn, profile_statement(column, days, scope))))
     return out
 
 
@@ -139,11 +158,12 @@ class SurveyReportSql:
                           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The responses' tallies and the tickets served, per (service, counter, officer, month), from
         one snapshot."""
-        return await self.reader.run(lambda sql: (_tallies(sql.conn, days, scope), _served(sql.conn, days, scope)))
+        return await self.reader.run(lambda sql: (tallies(_all(sql.conn, tallies_statement(days, scope))),
+                                                  served(_all(sql.conn, served_statement(days, scope)))))
 
     async def survey_comments(self, days: DayRange, scope: Sequence[str] | None, limit: int) -> list[dict[str, Any]]:
         """The suggestions written, newest first: day, service, text (never who wrote them)."""
-        return await self.reader.run(lambda sql: _comments(sql.conn, days, scope, limit))
+        return await self.reader.run(lambda sql: comments(_all(sql.conn, comments_statement(days, scope, limit))))
 
     async def survey_profile(self, days: DayRange, scope: Sequence[str] | None) -> list[tuple[str, str, int]]:
         """Respondents per profile answer: (field, value or '' when not given, count)."""
