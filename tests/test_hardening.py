@@ -63,6 +63,20 @@ async def test_lone_surrogates_are_refused_everywhere(client, admin, no_tracebac
         await assert_refused(resp)
 
 
+async def test_a_nul_character_is_refused_before_any_store_sees_it(client, admin, no_tracebacks):
+    """PostgreSQL's text cannot hold NUL (SQLite's can): a token, a query or a JSON string with one
+    is a 400 on either store, never a 500 from the database."""
+    ticket = await take(client, "A")
+    for path in (f"/api/tickets/{ticket['token']}%00", "/api/tickets/%00", "/t/x%00y",
+                 "/api/services?x=%00", "/api/reports/summary?from=2026-11-01%00&to=2026-11-02"):
+        resp = await client.get(path, headers=admin)
+        assert resp.status == 400, (path, resp.status)
+    await assert_refused(await client.post("/api/tickets", data=b'{"service": "A\\u0000"}', headers=JSON))
+    await assert_refused(await client.post("/api/tickets", data=b'{"service": "A", "phone": "0812\\u0000"}',
+                                           headers=JSON))
+    assert (await client.get(f"/api/tickets/{ticket['token']}")).status == 200, "the ticket itself is fine"
+
+
 async def test_deep_json_and_broken_encodings_are_bad_requests(client, no_tracebacks):
     await assert_refused(await client.post("/api/tickets", data=b"[" * 5000 + b"]" * 5000, headers=JSON))
     await assert_refused(await client.post("/api/tickets", data=b'{"a":' * 3000 + b"1" + b"}" * 3000,

@@ -125,7 +125,10 @@ def _plain_text(data: Any) -> bool:
 
 
 def is_unicode(text: str) -> bool:
-    """Whether a string can be stored and sent as UTF-8 (no lone surrogates)."""
+    """Whether a string can be stored and sent as UTF-8 text by either store: no lone surrogates,
+    and no NUL character (PostgreSQL's text cannot hold one; nothing a person types contains it)."""
+    if "\x00" in text:
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

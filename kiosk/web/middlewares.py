@@ -8,10 +8,10 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from kiosk.queue.errors import DomainError
+from kiosk.queue.errors import BadRequest, DomainError
 from kiosk.support.jsontext import dumps
 from kiosk.web.appkeys import QUEUE
-from kiosk.web.http import CLOSE_CONNECTION
+from kiosk.web.http import CLOSE_CONNECTION, is_unicode
 from kiosk.web.pages import render_error
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,9 @@ def error_response(request: web.Request, status: int, code: str, message: str,
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Map domain errors, HTTP errors and crashes to answers without tracebacks."""
     try:
+        if not is_unicode(request.path) or not is_unicode(request.query_string):
+            # An address with %00 or a lone surrogate names nothing here (and PostgreSQL refuses NUL).
+            raise BadRequest("Alamat permintaan berisi karakter yang tidak valid.")
         response = await handler(request)
     except DomainError as exc:
         if exc.status >= 500:
