@@ -17,7 +17,7 @@ from kiosk.storage.sqlite.tickets import ticket_row
 
 
 class PgQueries(PgForecastSql, SqliteQueries):
-    """The `Queries` of the PostgreSQL store (see kiosk/storage/base.py for the contract)."""
+    """The `Queries` of the PostgreSQL store (see kiosk/storage/base/ for the contract)."""
 
     # --- tickets ---------------------------------------------------------------------------
     async def oldest_waiting(self, day: str, services: Iterable[str], priority: bool) -> Ticket | None:

@@ -20,7 +20,7 @@ from kiosk.storage.sqlite.tickets import TicketSql
 
 class SqliteQueries(TicketSql, CounterSql, PrintSql, AlertSql, RecordSql, StaffSql, HistorySql,
                     RegencySql, DaySql, BookingSql, SurveySql):
-    """The `Queries` of the SQLite store (see kiosk/storage/base.py for the contract)."""
+    """The `Queries` of the SQLite store (see kiosk/storage/base/ for the contract)."""
 
     announced: Sequence[Event] = ()
 

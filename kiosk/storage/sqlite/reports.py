@@ -166,7 +166,7 @@ class ReportReader:
 
 
 class SqliteReportQueries(SurveyReportSql):
-    """The `ReportQueries` of the SQLite store (see kiosk/storage/base.py)."""
+    """The `ReportQueries` of the SQLite store (see kiosk/storage/base/)."""
 
     def __init__(self, reader: ReportReader) -> None:
         self.reader = reader

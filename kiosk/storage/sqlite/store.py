@@ -1,6 +1,6 @@
 """SQLite store: one writer connection behind a lock, one reader, versioned migrations.
 
-The domain calls `Queries` methods (kiosk/storage/base.py), either inside
+The domain calls `Queries` methods (kiosk/storage/base/), either inside
 `SqliteStore.transaction()` (the single writer), on `reads` (aiosqlite, in its thread), or on
 `quick` (small indexed reads inline on the event loop, for hot paths). The SQL itself lives in
 the modules beside this one, one per concern.
