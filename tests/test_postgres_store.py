@@ -296,6 +296,7 @@ async def test_an_older_hall_gets_its_history_summarised(pg_server, clock):
     await worked_day(runtime, clock)
     before = {by: await Summaries(store, hall).summary(Period(DAY, DAY), by, None) for by in ("counter", "hour")}
     kept = sorted(tuple(r) for r in await store.reads._all("SELECT * FROM report_stays"))
+    hours = sorted(tuple(r) for r in await store.reads._all("SELECT * FROM report_hours") if any(tuple(r)[3:]))
     await store.close()
     before_reports = next(i for i, script in enumerate(PG_MIGRATIONS) if "report_stays" in script)
     conn = await asyncpg.connect(pg_server, server_settings={"search_path": "hall_before_reports"})
@@ -304,9 +305,11 @@ async def test_an_older_hall_gets_its_history_summarised(pg_server, clock):
             "DROP TRIGGER report_ticket_issued ON tickets; DROP TRIGGER report_ticket_called ON tickets; "
             "DROP TRIGGER report_ticket_closed ON tickets; DROP TRIGGER report_ticket_requeued ON tickets; "
             "DROP TRIGGER report_ticket_transferred ON tickets; DROP TRIGGER report_visit_logged ON service_log; "
-            "DROP TABLE report_stays, report_counts, report_counter_days; "
+            "DROP TRIGGER report_hours_visit ON service_log; "  # migration 13, after them
+            "DROP TABLE report_stays, report_counts, report_counter_days, report_hours; "
             "DROP FUNCTION report_ticket_issued, report_ticket_called, report_ticket_closed, report_ticket_requeued, "
-            "report_ticket_transferred, report_visit_logged, report_stays_sync, whole_seconds; "
+            "report_ticket_transferred, report_visit_logged, report_stays_sync, report_hours_sync, "
+            "report_hours_visit, whole_seconds; "
             "ALTER TABLE users DROP COLUMN agencies; ALTER TABLE print_jobs DROP COLUMN told_unprinted_at; "
             "DROP TABLE bookings, verifications, identities, survey_responses; "  # migrations 11 and 12, after them
             f"UPDATE schema_version SET version = {before_reports}")
@@ -316,6 +319,8 @@ async def test_an_older_hall_gets_its_history_summarised(pg_server, clock):
     await store.open()
     try:
         assert sorted(tuple(r) for r in await store.reads._all("SELECT * FROM report_stays")) == kept
+        assert sorted(tuple(r) for r in await store.reads._all("SELECT * FROM report_hours")
+                      if any(tuple(r)[3:])) == hours
         for by, summary in before.items():
             assert await Summaries(store, hall).summary(Period(DAY, DAY), by, None) == summary
     finally:

@@ -4,6 +4,7 @@ checked against numbers worked out by hand in docs/reports.md's terms."""
 
 from __future__ import annotations
 
+import math
 import random
 import sqlite3
 from datetime import date
@@ -13,11 +14,15 @@ import pytest
 from kiosk.hall.parse import parse_hall
 from kiosk.queue.clock import FakeClock
 from kiosk.reports.period import Period
-from kiosk.reports.summary import Summaries
+from kiosk.reports.summary import Summaries, service_infos
 from kiosk.runtime import Runtime
+from kiosk.storage.base import DayRange
+from kiosk.storage.postgres.report_hours import DERIVED_HOURS as PG_DERIVED_HOURS
 from kiosk.storage.postgres.report_schema import DERIVED_STAYS as PG_DERIVED_STAYS
 from kiosk.storage.sqlite.migrations import MIGRATIONS
+from kiosk.storage.sqlite.report_hours import DERIVED_HOURS
 from kiosk.storage.sqlite.report_schema import DERIVED_STAYS
+from kiosk.storage.sqlite.report_summary import COUNT_COLUMNS
 from tests.conftest import ON_POSTGRES, hall_dict, wib
 
 DAY = date(2026, 11, 25)
@@ -229,10 +234,9 @@ async def _waits(runtime: Runtime, first: date, last: date) -> list[int]:
     return [r[0] for r in rows]
 
 
-async def test_summaries_kept_by_triggers_equal_a_rebuild_from_the_tickets(runtime_factory, hall, clock):
-    """Random days at the counters; the stays the triggers kept equal the ones derived from the
-    tickets and visit log afterwards, and every summary row equals the stays summed."""
-    runtime = await runtime_factory(hall)
+async def random_days(runtime: Runtime, clock: FakeClock) -> None:
+    """The worked day, then two more days of 400 random actions at four counters (issues, calls,
+    starts, finishes, no-shows, transfers, requeues, cancels; refused ones included)."""
     await worked_day(runtime, clock)
     q = runtime.queue
     rng = random.Random(18)
@@ -263,6 +267,13 @@ async def test_summaries_kept_by_triggers_equal_a_rebuild_from_the_tickets(runti
             assert getattr(exc, "status", 0) in (400, 404, 409, 422), exc
         if step == 300:
             clock.set(wib(2026, 11, 27, 8, 0))
+
+
+async def test_summaries_kept_by_triggers_equal_a_rebuild_from_the_tickets(runtime_factory, hall, clock):
+    """Random days at the counters; the stays the triggers kept equal the ones derived from the
+    tickets and visit log afterwards, and every summary row equals the stays summed."""
+    runtime = await runtime_factory(hall)
+    await random_days(runtime, clock)
     reads = runtime.writer.store.reads  # the triggers of the store that runs (SQLite's, or their plpgsql form)
 
     async def rows(sql: str) -> list[tuple]:
@@ -292,6 +303,91 @@ async def test_summaries_kept_by_triggers_equal_a_rebuild_from_the_tickets(runti
                         f"WHERE issued + transferred_in + called + served + no_show + cancelled + expired "
                         f"+ transferred_out > 0 ORDER BY 1, 2, 3, 4")
     assert [r for r in summed if any(r[4:])] == stored
+    # The hourly summary (migration 13) equals the stays and visits summed per day x service x UTC hour.
+    kept_hours = await rows("SELECT * FROM report_hours ORDER BY 1, 2, 3")
+    derived_hours = sorted(await rows(PG_DERIVED_HOURS if ON_POSTGRES else DERIVED_HOURS))
+    assert [r for r in kept_hours if any(r[3:])] == [r for r in derived_hours if any(r[3:])]
+    assert len(derived_hours) > 20
+
+
+def whole(seconds: float | None) -> int:
+    """A duration in whole seconds as the reports count it: halves away from zero, negative as 0."""
+    return 0 if seconds is None or seconds < 0 else math.floor(seconds + 0.5)
+
+
+def hours_of(stays: list[tuple], visits: list[tuple], offset_s: int, targets: dict[str, int]
+             ) -> tuple[dict[str, dict[str, int]], dict[str, tuple[int, int, int, int]]]:
+    """By hand from the raw rows: per local hour, the counts, and (called, within target, p50, p90) of
+    the waits of the stays that began then."""
+    def hour(at: float) -> str:
+        return f"{int(at + offset_s) % 86400 // 3600:02d}"
+    counts: dict[str, dict[str, int]] = {}
+    waits: dict[str, list[tuple[int, str]]] = {}
+
+    def add(h: str, **values: int) -> None:
+        cell = counts.setdefault(h, dict.fromkeys(COUNT_COLUMNS, 0))
+        for key, value in values.items():
+            cell[key] += value
+    for service, kind, begin_at, wait_s, outcome, end_at in stays:
+        add(hour(begin_at), issued=int(kind == 0), transferred_in=int(kind == 1), called=int(wait_s is not None),
+            wait_sum=wait_s or 0)
+        if wait_s is not None:
+            waits.setdefault(hour(begin_at), []).append((wait_s, service))
+        if outcome is not None:
+            name = "served" if outcome == "done" else outcome
+            add(hour(end_at if end_at is not None else begin_at), **{name: 1})
+    for called_at, started_at, ended_at in visits:
+        add(hour(called_at), visits=1, started=int(started_at is not None),
+            walk_sum=whole(started_at - called_at) if started_at is not None else 0,
+            service_sum=whole(ended_at - started_at) if started_at is not None else 0,
+            busy_sum=whole(ended_at - called_at))
+    ranked = {}
+    for h, ws in waits.items():
+        ordered = sorted(w for w, _ in ws)
+        n = len(ordered)
+        ranked[h] = (n, sum(w <= targets[svc] for w, svc in ws), ordered[math.ceil(n * 50 / 100) - 1],
+                     ordered[math.ceil(n * 90 / 100) - 1])
+    return counts, ranked
+
+
+@pytest.mark.parametrize("offset_h", [7, 8, 9, 0, -3, 5.5])
+async def test_hours_of_the_day_equal_the_stays_counted_by_hand(runtime_factory, hall, clock, offset_h):
+    """Random days; by hour of the day, for halls at UTC+7, +8, +9 (the hourly summary), 0 and -3
+    (the hour moves to another UTC hour) and +5:30 (read from the stays): every count, the waits'
+    percentiles and the share within target equal the raw rows counted here, and so do the charts'
+    arrivals and served-per-hour."""
+    runtime = await runtime_factory(hall)
+    await random_days(runtime, clock)
+    store, offset_s = runtime.writer.store, int(offset_h * 3600)
+    reads = store.reads
+    days = DayRange("2026-11-25", "2026-11-27")
+    services = service_infos(runtime.writer.config)
+    targets = {s.code: s.target_s for s in services}
+    stays = [tuple(r) for r in await reads._all(  # type: ignore[attr-defined]
+        "SELECT service, kind, begin_at, wait_s, outcome, end_at FROM report_stays")]
+    visits = [tuple(r) for r in await reads._all(  # type: ignore[attr-defined]
+        "SELECT called_at, started_at, ended_at FROM service_log")]
+    counts, ranked = hours_of(stays, visits, offset_s, targets)
+    hours, total = await store.reports.summary(days, "hour", services, None, 1800, offset_s)
+    assert {h: g.counts for h, g in hours.items()} == counts
+    assert {h: (g.waits.called, g.waits.within_target, g.waits.p50, g.waits.p90) for h, g in hours.items()
+            if g.waits} == ranked
+    assert total.counts == {c: sum(h[c] for h in counts.values()) for c in COUNT_COLUMNS}
+    _, whole_range = await store.reports.summary(days, "total", services, None, 1800, offset_s)
+    assert total == whole_range
+    arrivals = await store.reports.arrivals(days, offset_s, None)
+    by_hand: dict[tuple[str, int], int] = {}
+    for day, begin_at in await reads._all("SELECT day, begin_at FROM report_stays WHERE kind = 0"):  # type: ignore
+        key = (day, int(begin_at + offset_s) % 86400 // 3600)
+        by_hand[key] = by_hand.get(key, 0) + 1
+    assert {(d, h): n for d, h, n in arrivals} == by_hand
+    assert [(d, h) for d, h, _ in arrivals] == sorted(by_hand)
+    served = await store.reports.served_hours(days, offset_s, None)
+    assert served == {int(h): c["served"] for h, c in counts.items() if c["served"]}
+    scoped, _ = await store.reports.summary(days, "hour", services, ["A"], 1800, offset_s)
+    only_a, _ = hours_of([s for s in stays if s[0] == "A"], [], offset_s, targets)
+    assert {h: g.counts["issued"] for h, g in scoped.items() if g.counts["issued"]} == \
+        {h: c["issued"] for h, c in only_a.items() if c["issued"]}
 
 
 @pytest.mark.sqlite_only  # the PostgreSQL form: tests/test_postgres_store.py
@@ -307,9 +403,11 @@ async def test_an_older_database_gets_its_history_summarised(runtime_factory, ha
         kept = sorted(conn.execute("SELECT * FROM report_stays").fetchall())
         triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
                                                "AND name LIKE 'report%'")]
-        assert len(triggers) == 11
+        assert len(triggers) == 16
+        hours = sorted(r for r in conn.execute("SELECT * FROM report_hours") if any(r[3:]))
         for name in triggers:
             conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP TABLE report_hours")  # migration 13, after them
         for table in ("report_stays", "report_counts", "report_counter_days"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("ALTER TABLE users DROP COLUMN agencies")
@@ -323,6 +421,7 @@ async def test_an_older_database_gets_its_history_summarised(runtime_factory, ha
         with sqlite3.connect(store.path) as conn:
             assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
             assert sorted(conn.execute("SELECT * FROM report_stays").fetchall()) == kept
+            assert sorted(r for r in conn.execute("SELECT * FROM report_hours") if any(r[3:])) == hours
         after = await Summaries(store, hall).summary(Period(DAY, DAY), "counter", None)
         assert after == before
     finally:

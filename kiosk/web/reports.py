@@ -100,26 +100,39 @@ def _page_period(request: web.Request, today: Any) -> tuple[str, Period]:
     return preset, Period.preset(preset, today)
 
 
-@routes.get("/laporan")
-async def page(request: web.Request) -> web.StreamResponse:
-    """Supervisor and admin: the report page (range picker, summaries, charts, downloads; prints on A4)."""
+async def report_page_user(request: web.Request) -> User:
+    """The signed-in supervisor or admin a report page is for (others: an Indonesian 403 page)."""
     user = await logged_in(request)
     if user.role not in MANAGERS:
         raise Forbidden("Laporan hanya untuk supervisor dan admin.")
-    queue = request.app[QUEUE]
-    config = queue.config
-    today = queue.local_now().date()
+    return user
+
+
+def page_range(request: web.Request, today: Any) -> tuple[Period, dict[str, Any], int]:
+    """The range a report page shows, the range form's values (_range_form.html) and the status: a
+    range that cannot be read shows this month with its message, answered 422."""
     message, status = None, 200
     try:
         preset, period = _page_period(request, today)
     except DomainError as exc:
         preset, period, message, status = "custom", Period.preset("month", today), exc.message, exc.status
+    form = {"period": period, "preset": preset, "presets": PRESETS, "message": message,
+            "query": urlencode({"from": period.first.isoformat(), "to": period.last.isoformat()}),
+            "custom_from": request.query.get("from", period.first.isoformat()),
+            "custom_to": request.query.get("to", period.last.isoformat())}
+    return period, form, status
+
+
+@routes.get("/laporan")
+async def page(request: web.Request) -> web.StreamResponse:
+    """Supervisor and admin: the report page (range picker, summaries, charts, downloads; prints on A4)."""
+    user = await report_page_user(request)
+    queue = request.app[QUEUE]
+    config = queue.config
+    period, form, status = page_range(request, queue.local_now().date())
     book = await report_book(request.app[STORE], config, period, report_scope(user, config))
-    query = urlencode({"from": period.first.isoformat(), "to": period.last.isoformat()})
     html = render("laporan.html", hall=config.hall, user=user, csrf=csrf_for(request.cookies[SESSION_COOKIE]),
-                  book=book, period=period, preset=preset, presets=PRESETS, query=query, message=message,
-                  limited=scope_text(user, config), custom_from=request.query.get("from", period.first.isoformat()),
-                  custom_to=request.query.get("to", period.last.isoformat()),
+                  book=book, limited=scope_text(user, config),
                   titles={"service": "Per layanan", "agency": "Per instansi", "counter": "Per loket",
-                          "officer": "Per petugas"})
+                          "officer": "Per petugas"}, **form)
     return web.Response(text=html, content_type="text/html", status=status)

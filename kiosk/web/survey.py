@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 
 from kiosk.hall.survey import EDUCATION, GENDERS, OCCUPATIONS
-from kiosk.queue.errors import DomainError, Forbidden, NotFound
+from kiosk.queue.errors import NotFound
 from kiosk.reports.export import filename, to_csv, to_xlsx
-from kiosk.reports.period import PRESETS, Period
+from kiosk.reports.period import Period
 from kiosk.reports.scope import report_scope, scope_text
 from kiosk.survey.results import (
     GROUPINGS,
@@ -37,8 +36,7 @@ from kiosk.survey.tables import (
 from kiosk.web.appkeys import QUEUE, STORE, SURVEYS
 from kiosk.web.http import SESSION_COOKIE, csrf_for, field, json_body, ok, staff
 from kiosk.web.pages import render
-from kiosk.web.reports import XLSX, _page_period, download, heading
-from kiosk.web.staff_pages import logged_in
+from kiosk.web.reports import XLSX, download, heading, page_range, report_page_user
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -144,17 +142,11 @@ async def ikm_comments(request: web.Request) -> web.Response:
 @routes.get("/laporan/ikm")
 async def ikm_page(request: web.Request) -> web.StreamResponse:
     """Supervisor and admin: the IKM page beside /laporan (tables, charts, comments, downloads)."""
-    user = await logged_in(request)
-    if user.role not in MANAGERS:
-        raise Forbidden("Laporan hanya untuk supervisor dan admin.")
+    user = await report_page_user(request)
     queue = request.app[QUEUE]
     config = queue.config
     today = queue.local_now().date()
-    message, status = None, 200
-    try:
-        preset, period = _page_period(request, today)
-    except DomainError as exc:
-        preset, period, message, status = "custom", Period.preset("month", today), exc.message, exc.status
+    period, form, status = page_range(request, today)
     scope = report_scope(user, config)
     store = request.app[STORE]
     results = await ikm_reports(store, config, period, GROUPINGS, scope)
@@ -164,10 +156,7 @@ async def ikm_page(request: web.Request) -> web.StreamResponse:
                "people": await profile(store, period, scope),
                "comments": await comments(store, config, period, scope, 200)}
     html = render("survey_ikm.html", hall=config.hall, user=user, csrf=csrf_for(request.cookies[SESSION_COOKIE]),
-                  period=period, preset=preset, presets=PRESETS, message=message,
-                  query=urlencode({"from": period.first.isoformat(), "to": period.last.isoformat()}),
-                  limited=scope_text(user, config), custom_from=request.query.get("from", period.first.isoformat()),
-                  custom_to=request.query.get("to", period.last.isoformat()), elements=config.survey.elements,
+                  limited=scope_text(user, config), elements=config.survey.elements,
                   titles={"service": "Per layanan", "agency": "Per instansi", "counter": "Per loket",
-                          "officer": "Per petugas", "month": "Per bulan"}, **figures)
+                          "officer": "Per petugas", "month": "Per bulan"}, **form, **figures)
     return web.Response(text=html, content_type="text/html", status=status)

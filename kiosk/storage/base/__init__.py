@@ -39,6 +39,7 @@ from kiosk.storage.base.reports import (
     ReportQueries,
     ServiceInfo,
     WaitStats,
+    waits_by_hour,
 )
 from kiosk.storage.base.store import (
     Publisher,
@@ -70,4 +71,5 @@ __all__ = [
     "TicketQueries",
     "WAIT_BUCKETS",
     "WaitStats",
+    "waits_by_hour",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -71,6 +71,35 @@ class WaitStats:
     p50: int
     p90: int
     total_s: int
+
+    @classmethod
+    def of_counted(cls, waits: Sequence[tuple[int, int, int]]) -> WaitStats:
+        """The statistics of (wait, how many, how many within target) rows in wait order: p50 and p90
+        are the waits at their nearest ranks, ceil(p x n / 100), among all of them."""
+        n = sum(c for _, c, _ in waits)
+        k50, k90, seen, p50, p90 = -(-50 * n // 100), -(-90 * n // 100), 0, 0, 0
+        for wait, count, _ in waits:
+            if seen < k50 <= seen + count:
+                p50 = wait
+            if seen < k90 <= seen + count:
+                p90 = wait
+            seen += count
+        return cls(called=n, within_target=sum(ok for _, _, ok in waits), p50=p50, p90=p90,
+                   total_s=sum(w * c for w, c, _ in waits))
+
+
+def waits_by_hour(rows: Iterable[Sequence[Any]]) -> tuple[dict[str, WaitStats], WaitStats | None]:
+    """Per hour and in total, the wait statistics of (wait, hour, how many, how many within target)
+    rows given in wait order (a report by hour of the day reads them in one walk of the waits)."""
+    per_hour: dict[str, list[tuple[int, int, int]]] = {}
+    per_wait: dict[int, list[int]] = {}
+    for wait, hour, count, ok in rows:
+        per_hour.setdefault(str(hour), []).append((int(wait), int(count), int(ok)))
+        cell = per_wait.setdefault(int(wait), [0, 0])
+        cell[0] += int(count)
+        cell[1] += int(ok)
+    total = WaitStats.of_counted([(w, c, ok) for w, (c, ok) in per_wait.items()]) if per_wait else None
+    return {hour: WaitStats.of_counted(waits) for hour, waits in per_hour.items()}, total
 
 
 @dataclass(frozen=True)

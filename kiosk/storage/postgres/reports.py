@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from kiosk.storage.base import WAIT_BUCKETS, DayRange, GroupStats, ServiceInfo, WaitStats
+from kiosk.storage.base import WAIT_BUCKETS, DayRange, GroupStats, ServiceInfo, WaitStats, waits_by_hour
 from kiosk.storage.postgres.connection import CONNECTION_FAILURES, unavailable
 from kiosk.storage.postgres.survey import PgSurveyReportSql
 
@@ -71,8 +71,7 @@ class PgReportQueries(PgSurveyReportSql):
                 [s.target_s for s in services], default_target_s]
         async with self._snapshot() as conn:
             if by == "hour":
-                hours = await self._by_hour(conn, base, offset_s, scope)
-                return hours, (await self._grouped(conn, base, "total", scope))[1]
+                return await self._by_hour(conn, base, offset_s, scope)
             return await self._grouped(conn, base, by, scope)
 
     async def _grouped(self, conn: asyncpg.Connection, base: list[Any], by: str, scope: Sequence[str] | None
@@ -101,7 +100,30 @@ class PgReportQueries(PgSurveyReportSql):
         return out, GroupStats(total, _waits(total, ranks.get(TOTAL)))
 
     async def _by_hour(self, conn: asyncpg.Connection, base: list[Any], offset_s: int, scope: Sequence[str] | None
-                       ) -> dict[str, GroupStats]:
+                       ) -> tuple[dict[str, GroupStats], GroupStats]:
+        """Per local hour and in total; a hall whose offset is whole hours reads the hourly summary."""
+        if offset_s % 3600 == 0:
+            out = await self._summarised_hours(conn, base, offset_s, scope)
+        else:
+            out = await self._hours_from_stays(conn, base, offset_s, scope)
+        waits, total_waits = await self._hour_waits(conn, base, offset_s, scope)
+        total = {c: sum(g[c] for g in out.values()) for c in COUNT_COLUMNS}  # the hours partition every count
+        return {hour: GroupStats(c, waits.get(hour)) for hour, c in out.items()}, GroupStats(total, total_waits)
+
+    @staticmethod
+    async def _summarised_hours(conn: asyncpg.Connection, base: list[Any], offset_s: int,
+                                scope: Sequence[str] | None) -> dict[str, dict[str, int]]:
+        where, extra = scoped("service", scope, 3)
+        sums = ", ".join(f"SUM({c})" for c in COUNT_COLUMNS)
+        rows = await conn.fetch(f"SELECT hour, {sums} FROM report_hours WHERE day BETWEEN $1 AND $2{where} "
+                                f"GROUP BY hour", base[0], base[1], *extra)
+        shift = offset_s // 3600
+        return {f"{(int(r[0]) + shift) % 24:02d}": dict(zip(COUNT_COLUMNS, (int(v or 0) for v in r[1:]), strict=True))
+                for r in rows if any(r[1:])}
+
+    @staticmethod
+    async def _hours_from_stays(conn: asyncpg.Connection, base: list[Any], offset_s: int,
+                                scope: Sequence[str] | None) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
 
         def put(hour: str, **values: int) -> None:
@@ -129,12 +151,11 @@ class PgReportQueries(PgSurveyReportSql):
                     FROM service_log WHERE day BETWEEN $1 AND $2{where} GROUP BY 1""", *span, *extra):
             put(r[0], visits=int(r[1]), started=int(r[2]), walk_sum=int(r[3]), service_sum=int(r[4]),
                 busy_sum=int(r[5]))
-        waits = await self._hour_waits(conn, base, offset_s, scope)
-        return {hour: GroupStats(c, waits.get(hour)) for hour, c in out.items()}
+        return out
 
     @staticmethod
     async def _hour_waits(conn: asyncpg.Connection, base: list[Any], offset_s: int, scope: Sequence[str] | None
-                          ) -> dict[str, WaitStats]:
+                          ) -> tuple[dict[str, WaitStats], WaitStats | None]:
         where, extra = scoped("s.service", scope, 8)
         rows = await conn.fetch(
             f"""WITH {SERVICES}
@@ -142,28 +163,20 @@ class PgReportQueries(PgSurveyReportSql):
                 FROM report_stays s JOIN svc v ON v.service = s.service
                 WHERE s.wait_s IS NOT NULL AND s.day BETWEEN $1 AND $2{where} GROUP BY 1, 2 ORDER BY 1""",
             *base, offset_s, *extra)
-        by_hour_rows: dict[str, list[tuple[int, int, int]]] = {}
-        for wait, hour, count, ok in rows:
-            by_hour_rows.setdefault(hour, []).append((int(wait), int(count), int(ok)))
-        out = {}
-        for hour, waits in by_hour_rows.items():
-            n = sum(c for _, c, _ in waits)
-            k50, k90, seen, p50, p90 = -(-50 * n // 100), -(-90 * n // 100), 0, 0, 0
-            for wait, count, _ in waits:
-                if seen < k50 <= seen + count:
-                    p50 = wait
-                if seen < k90 <= seen + count:
-                    p90 = wait
-                seen += count
-            out[hour] = WaitStats(called=n, within_target=sum(ok for _, _, ok in waits), p50=p50, p90=p90,
-                                  total_s=sum(w * c for w, c, _ in waits))
-        return out
+        return waits_by_hour(rows)
 
     # --- charts ---------------------------------------------------------------------------------------
     async def arrivals(self, days: DayRange, offset_s: int, scope: Sequence[str] | None) -> list[tuple[str, int, int]]:
-        """(day, local hour, tickets issued) for the heat map."""
-        where, extra = scoped("service", scope, 4)
+        """(day, local hour, tickets issued) for the heat map (from the hourly summary when the hall's
+        offset is whole hours)."""
         async with self._snapshot() as conn:
+            if offset_s % 3600 == 0:
+                where, extra = scoped("service", scope, 3)
+                rows = await conn.fetch(
+                    f"""SELECT day, hour, SUM(issued) FROM report_hours WHERE day BETWEEN $1 AND $2{where}
+                        GROUP BY 1, 2 HAVING SUM(issued) > 0""", days.first, days.last, *extra)
+                return sorted((str(r[0]), (int(r[1]) + offset_s // 3600) % 24, int(r[2])) for r in rows)
+            where, extra = scoped("service", scope, 4)
             rows = await conn.fetch(
                 f"""SELECT day, (trunc(begin_at + $3)::bigint % 86400) / 3600, COUNT(*) FROM report_stays
                     WHERE day BETWEEN $1 AND $2 AND kind = 0{where} GROUP BY 1, 2 ORDER BY 1, 2""",
@@ -172,8 +185,14 @@ class PgReportQueries(PgSurveyReportSql):
 
     async def served_hours(self, days: DayRange, offset_s: int, scope: Sequence[str] | None) -> dict[int, int]:
         """Per local hour of the day, the stays served then."""
-        where, extra = scoped("service", scope, 4)
         async with self._snapshot() as conn:
+            if offset_s % 3600 == 0:
+                where, extra = scoped("service", scope, 3)
+                rows = await conn.fetch(
+                    f"""SELECT hour, SUM(served) FROM report_hours WHERE day BETWEEN $1 AND $2{where}
+                        GROUP BY 1 HAVING SUM(served) > 0""", days.first, days.last, *extra)
+                return {(int(r[0]) + offset_s // 3600) % 24: int(r[1]) for r in rows}
+            where, extra = scoped("service", scope, 4)
             rows = await conn.fetch(
                 f"""SELECT (trunc(end_at + $3)::bigint % 86400) / 3600, COUNT(*) FROM report_stays
                     WHERE day BETWEEN $1 AND $2 AND outcome = 'done'{where} GROUP BY 1""",

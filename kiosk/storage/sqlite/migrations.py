@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from kiosk.storage.sqlite.report_hours import HOURS_MIGRATION
 from kiosk.storage.sqlite.report_schema import (
     DERIVED_STAYS,
     REPORT_SOURCE_TRIGGERS,
@@ -330,6 +331,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX survey_responses_day ON survey_responses (day, service);
     """,
+    # 13: the reports' hourly summary (report_hours.py): per day x service x UTC hour, arrivals and waits
+    # by the hour a stay began, outcomes by the hour it ended, visits by the hour of the call; kept by
+    # triggers on the stays and the visit log, earlier history summed once here.
+    HOURS_MIGRATION,
 )
 
 

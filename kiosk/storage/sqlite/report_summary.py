@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from kiosk.storage.base import DayRange, GroupStats, ServiceInfo, WaitStats
+from kiosk.storage.base import DayRange, GroupStats, ServiceInfo, WaitStats, waits_by_hour
 
 COUNT_COLUMNS = ("issued", "transferred_in", "called", "wait_sum", "served", "no_show", "cancelled", "expired",
                  "transferred_out", "visits", "started", "walk_sum", "service_sum", "busy_sum")
@@ -169,10 +169,35 @@ def hour_sql(column: str) -> str:
 
 
 def by_hour(conn: sqlite3.Connection, days: DayRange, offset_s: int, scope: Sequence[str] | None
-            ) -> dict[str, GroupStats]:
-    """Per local hour: arrivals and their waits by the hour of arrival, outcomes by the hour they
-    happened (an expired stay: the hour it arrived), visits by the hour of the call."""
+            ) -> tuple[dict[str, GroupStats], GroupStats]:
+    """Per local hour and in total: arrivals and their waits by the hour of arrival, outcomes by the hour
+    they happened (an expired stay: the hour it arrived), visits by the hour of the call. A hall whose
+    UTC offset is whole hours reads the hourly summary (report_hours.py); any other, the stays."""
     where, params = scope_sql("service", scope)
+    if offset_s % 3600 == 0:
+        out = _summarised_hours(conn, days, offset_s, where, params)
+    else:
+        out = _hours_from_stays(conn, days, offset_s, where, params)
+    waits, total_waits = _hour_waits(conn, days, offset_s, where, params)
+    total = {c: sum(g[c] for g in out.values()) for c in COUNT_COLUMNS}  # the hours partition every count
+    return {hour: GroupStats(c, waits.get(hour)) for hour, c in out.items()}, GroupStats(total, total_waits)
+
+
+def _summarised_hours(conn: sqlite3.Connection, days: DayRange, offset_s: int, where: str, params: list[Any]
+                      ) -> dict[str, dict[str, int]]:
+    """The hourly summary's rows of the range, summed per UTC hour and moved to the local hour; an hour
+    whose every count went back to 0 (a stay's end moved to another hour) has nothing to report."""
+    sums = ", ".join(f"SUM({c})" for c in COUNT_COLUMNS)
+    rows = conn.execute(f"SELECT hour, {sums} FROM report_hours WHERE day BETWEEN ? AND ?{where} GROUP BY hour",
+                        (days.first, days.last, *params)).fetchall()
+    shift = offset_s // 3600
+    return {f"{(int(r[0]) + shift) % 24:02d}": dict(zip(COUNT_COLUMNS, (int(v or 0) for v in r[1:]), strict=True))
+            for r in rows if any(r[1:])}
+
+
+def _hours_from_stays(conn: sqlite3.Connection, days: DayRange, offset_s: int, where: str, params: list[Any]
+                      ) -> dict[str, dict[str, int]]:
+    """The same counts read from the stays and the visit log (a hall whose offset is not whole hours)."""
     span = (days.first, days.last)
     out: dict[str, dict[str, int]] = {}
 
@@ -197,32 +222,17 @@ def by_hour(conn: sqlite3.Connection, days: DayRange, offset_s: int, scope: Sequ
                        TOTAL(MAX(0, CAST(ROUND(ended_at - called_at) AS INTEGER)))
                 FROM service_log WHERE day BETWEEN ? AND ?{where} GROUP BY 1""", (offset_s, *span, *params)):
         put(r[0], visits=int(r[1]), started=int(r[2]), walk_sum=int(r[3]), service_sum=int(r[4]), busy_sum=int(r[5]))
-    waits = _hour_waits(conn, days, offset_s, where, params)
-    return {hour: GroupStats(c, waits.get(hour)) for hour, c in out.items()}
+    return out
 
 
 def _hour_waits(conn: sqlite3.Connection, days: DayRange, offset_s: int, where: str, params: list[Any]
-                ) -> dict[str, WaitStats]:
-    """Per hour of arrival, the waits' percentiles: the index of all waits walked in wait order gives
-    (wait, hour, count, within target) rows, few (waits repeat), in which each hour's ranks are counted."""
+                ) -> tuple[dict[str, WaitStats], WaitStats | None]:
+    """Per hour of arrival and in total, the waits' percentiles: the index of all waits walked in wait
+    order gives (wait, hour, count, within target) rows, few (waits repeat), in which each hour's
+    ranks and the total's are counted."""
     rows = conn.execute(
         f"""SELECT s.wait_s, {hour_sql('s.begin_at')}, COUNT(*), SUM(s.wait_s <= v.target)
             FROM report_stays s INDEXED BY report_waits_all JOIN report_svc v ON v.service = s.service
             WHERE s.wait_s IS NOT NULL AND s.day BETWEEN ? AND ?{where.replace('service', 's.service')}
             GROUP BY 1, 2 ORDER BY 1""", (offset_s, days.first, days.last, *params)).fetchall()
-    by_hour_rows: dict[str, list[tuple[int, int, int]]] = {}
-    for wait, hour, count, ok in rows:
-        by_hour_rows.setdefault(hour, []).append((int(wait), int(count), int(ok)))
-    out = {}
-    for hour, waits in by_hour_rows.items():
-        n = sum(c for _, c, _ in waits)
-        k50, k90, seen, p50, p90 = rank(50, n), rank(90, n), 0, 0, 0
-        for wait, count, _ in waits:
-            if seen < k50 <= seen + count:
-                p50 = wait
-            if seen < k90 <= seen + count:
-                p90 = wait
-            seen += count
-        out[hour] = WaitStats(called=n, within_target=sum(ok for _, _, ok in waits), p50=p50, p90=p90,
-                              total_s=sum(w * c for w, c, _ in waits))
-    return out
+    return waits_by_hour(rows)

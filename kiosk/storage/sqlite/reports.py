@@ -1,36 +1,28 @@
 """Reads for reports (the tables of the reports' migration, kiosk/storage/sqlite/report_schema.py).
 
-Reports never touch the writer. They run on a connection and a thread of their own, at a lower CPU
-priority than the server's event loop, so a year-long report does not slow ticket issue: SQLite
-computes every sum and percentile in C (the GIL is released meanwhile) and hands back one row per
-group. Each call reads one snapshot (a read transaction), so a summary's rows add up to its total
-even while tickets are being issued. The summary's SQL is in report_summary.py.
+Reports never touch the writer. `ReportSql` runs in the report worker (report_reader.py: a process of
+its own with a read-only connection, at a lower CPU priority), so a year-long report does not slow
+ticket issue: SQLite computes every sum and percentile and hands back one row per group. Each call
+reads one snapshot (a read transaction), so a summary's rows add up to its total even while tickets
+are being issued. The summary's SQL is in report_summary.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
 import sqlite3
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from kiosk.storage.base import WAIT_BUCKETS, DayRange, GroupStats, ServiceInfo
 from kiosk.storage.sqlite.report_summary import by_hour, grouped, load_services, scope_sql
-from kiosk.storage.sqlite.survey import SurveyReportSql
+from kiosk.storage.sqlite.survey import SurveyReportSql, SurveyReportWork
 
-log = logging.getLogger(__name__)
-T = TypeVar("T")
-REPORT_NICE = int(os.environ.get("GILIRAN_REPORT_NICE", "10"))  # the report thread's lower priority (Linux: per thread)
-
+if TYPE_CHECKING:
+    from kiosk.storage.sqlite.report_reader import ReportReader
 
 
-class ReportSql:
-    """The report queries on one (report) connection; every method runs in the report thread."""
+class ReportSql(SurveyReportWork):
+    """The report queries on one (report) connection; every method runs in the report worker."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -40,13 +32,19 @@ class ReportSql:
         """Per group and in total: counts, sums and wait statistics, from one snapshot."""
         load_services(self.conn, days, services, default_target_s)
         if by == "hour":
-            return by_hour(self.conn, days, offset_s, scope), grouped(self.conn, days, "total", scope)[1]
+            return by_hour(self.conn, days, offset_s, scope)
         return grouped(self.conn, days, by, scope)
 
     # --- charts -----------------------------------------------------------------------------------------
     def arrivals(self, days: DayRange, offset_s: int, scope: Sequence[str] | None) -> list[tuple[str, int, int]]:
-        """(day, local hour, tickets issued) for the heat map."""
+        """(day, local hour, tickets issued) for the heat map (from the hourly summary when the hall's
+        offset is whole hours)."""
         where, scope_params = scope_sql("service", scope)
+        if offset_s % 3600 == 0:
+            rows = self.conn.execute(
+                f"""SELECT day, hour, SUM(issued) FROM report_hours WHERE day BETWEEN ? AND ?{where}
+                    GROUP BY 1, 2 HAVING SUM(issued) > 0""", (days.first, days.last, *scope_params)).fetchall()
+            return sorted((str(r[0]), (int(r[1]) + offset_s // 3600) % 24, int(r[2])) for r in rows)
         rows = self.conn.execute(
             f"""SELECT day, CAST((begin_at + ?) % 86400 AS INTEGER) / 3600, COUNT(*) FROM report_stays
                 WHERE day BETWEEN ? AND ? AND kind = 0{where} GROUP BY 1, 2 ORDER BY 1, 2""",
@@ -56,6 +54,11 @@ class ReportSql:
     def served_hours(self, days: DayRange, offset_s: int, scope: Sequence[str] | None) -> dict[int, int]:
         """Per local hour of the day, the stays served then."""
         where, params = scope_sql("service", scope)
+        if offset_s % 3600 == 0:
+            rows = self.conn.execute(
+                f"""SELECT hour, SUM(served) FROM report_hours WHERE day BETWEEN ? AND ?{where}
+                    GROUP BY 1 HAVING SUM(served) > 0""", (days.first, days.last, *params)).fetchall()
+            return {(int(r[0]) + offset_s // 3600) % 24: int(r[1]) for r in rows}
         rows = self.conn.execute(
             f"""SELECT CAST((end_at + ?) % 86400 AS INTEGER) / 3600, COUNT(*) FROM report_stays
                 WHERE day BETWEEN ? AND ? AND outcome = 'done'{where} GROUP BY 1""",
@@ -106,65 +109,6 @@ class ReportSql:
         return {str(r[0]): float(r[1]) for r in rows}
 
 
-def _lower_priority() -> None:
-    """Lower this thread's CPU priority (Linux applies nice values per thread)."""
-    if REPORT_NICE <= 0:
-        return
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), REPORT_NICE)
-    except (AttributeError, OSError):  # another system, or not allowed: reports still run
-        log.debug("report thread keeps its priority")
-
-
-class ReportReader:
-    """The report connection: its own read-only SQLite connection in its own low-priority thread,
-    opened on first use."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._executor: ThreadPoolExecutor | None = None
-        self._sql: ReportSql | None = None
-        self._lock = asyncio.Lock()
-
-    def _connect(self) -> ReportSql:
-        _lower_priority()
-        target = self.path if self.path == ":memory:" else f"file:{Path(self.path).resolve()}?mode=ro"
-        # Read-only on the database file (mode=ro); the connection's own temporary tables may be written.
-        conn = sqlite3.connect(target, uri=self.path != ":memory:", check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 5000")
-        conn.execute("PRAGMA cache_size = -32000")  # 32 MB of pages: the indexes a year walks stay in memory
-        conn.execute("PRAGMA temp_store = MEMORY")
-        return ReportSql(conn)
-
-    @staticmethod
-    def _in_snapshot(work: Callable[[ReportSql], T], sql: ReportSql) -> T:
-        sql.conn.execute("BEGIN")
-        try:
-            return work(sql)
-        finally:
-            sql.conn.execute("COMMIT")
-
-    async def run(self, work: Callable[[ReportSql], T]) -> T:
-        """Run `work(sql)` in the report thread (one query at a time)."""
-        async with self._lock:
-            loop = asyncio.get_running_loop()
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports")
-                self._sql = await loop.run_in_executor(self._executor, self._connect)
-            assert self._sql is not None
-            return await loop.run_in_executor(self._executor, self._in_snapshot, work, self._sql)
-
-    async def close(self) -> None:
-        """Close the connection and stop the thread."""
-        if self._executor is None:
-            return
-        sql, executor = self._sql, self._executor
-        self._executor = self._sql = None
-        if sql is not None:
-            await asyncio.get_running_loop().run_in_executor(executor, sql.conn.close)
-        executor.shutdown(wait=False)
-
-
 class SqliteReportQueries(SurveyReportSql):
     """The `ReportQueries` of the SQLite store (see kiosk/storage/base/)."""
 
@@ -174,31 +118,31 @@ class SqliteReportQueries(SurveyReportSql):
     async def summary(self, days: DayRange, by: str, services: Sequence[ServiceInfo], scope: Sequence[str] | None,
                       default_target_s: int, offset_s: int) -> tuple[dict[str, GroupStats], GroupStats]:
         """Per group and in total: counts, sums and wait statistics, from one snapshot."""
-        return await self.reader.run(lambda sql: sql.summary(days, by, services, scope, default_target_s, offset_s))
+        return await self.reader.run(ReportSql.summary, days, by, services, scope, default_target_s, offset_s)
 
     async def arrivals(self, days: DayRange, offset_s: int, scope: Sequence[str] | None) -> list[tuple[str, int, int]]:
         """(day, local hour, tickets issued)."""
-        return await self.reader.run(lambda sql: sql.arrivals(days, offset_s, scope))
+        return await self.reader.run(ReportSql.arrivals, days, offset_s, scope)
 
     async def served_hours(self, days: DayRange, offset_s: int, scope: Sequence[str] | None) -> dict[int, int]:
         """Per local hour of the day, the stays served then."""
-        return await self.reader.run(lambda sql: sql.served_hours(days, offset_s, scope))
+        return await self.reader.run(ReportSql.served_hours, days, offset_s, scope)
 
     async def wait_classes(self, days: DayRange, scope: Sequence[str] | None) -> dict[str, list[int]]:
         """Per service, called stays per waiting-time class."""
-        return await self.reader.run(lambda sql: sql.wait_classes(days, scope))
+        return await self.reader.run(ReportSql.wait_classes, days, scope)
 
     async def counter_days(self, days: DayRange, scope: Sequence[str] | None) -> list[dict[str, Any]]:
         """Per counter and day: first call, last visit end, busy seconds."""
-        return await self.reader.run(lambda sql: sql.counter_days(days, scope))
+        return await self.reader.run(ReportSql.counter_days, days, scope)
 
     async def pauses(self, start: float, end: float) -> list[tuple[str, str, float]]:
         """The counters' pause and resume actions between two times."""
-        return await self.reader.run(lambda sql: sql.pauses(start, end))
+        return await self.reader.run(ReportSql.pauses, start, end)
 
     async def longest_waits(self, day: str) -> dict[str, float]:
         """Per service, when today's longest-waiting uncalled ticket joined its queue."""
-        return await self.reader.run(lambda sql: sql.longest_waits(day))
+        return await self.reader.run(ReportSql.longest_waits, day)
 
 
-__all__ = ["ReportReader", "SqliteReportQueries"]
+__all__ = ["ReportSql", "SqliteReportQueries"]

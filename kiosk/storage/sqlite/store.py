@@ -40,7 +40,8 @@ from kiosk.storage.base import Body
 from kiosk.storage.sqlite.connection import InlineConnection
 from kiosk.storage.sqlite.migrations import MIGRATIONS, statements
 from kiosk.storage.sqlite.queries import SqliteQueries
-from kiosk.storage.sqlite.reports import ReportReader, SqliteReportQueries
+from kiosk.storage.sqlite.report_reader import ReportReader
+from kiosk.storage.sqlite.reports import SqliteReportQueries
 from kiosk.support.ratelimit import SharedBuckets
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from kiosk.storage.base import DayRange
 from kiosk.storage.sqlite.sql import Sql
 
 if TYPE_CHECKING:
-    from kiosk.storage.sqlite.reports import ReportReader
+    from kiosk.storage.sqlite.report_reader import ReportReader
 from kiosk.storage.sqlite.tickets import ticket_row
 
 ELEMENT_COLUMNS = tuple(f"u{i}" for i in range(1, 10))
@@ -149,8 +149,25 @@ def _profile(conn: sqlite3.Connection, days: DayRange, scope: Sequence[str] | No
     return out
 
 
+class SurveyReportWork:
+    """The IKM's sums, run in the report worker (a mixin of ReportSql, kiosk/storage/sqlite/reports.py)."""
+
+    conn: sqlite3.Connection
+
+    def survey_sums(self, days: DayRange, scope: Sequence[str] | None
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return (tallies(_all(self.conn, tallies_statement(days, scope))),
+                served(_all(self.conn, served_statement(days, scope))))
+
+    def survey_comments(self, days: DayRange, scope: Sequence[str] | None, limit: int) -> list[dict[str, Any]]:
+        return comments(_all(self.conn, comments_statement(days, scope, limit)))
+
+    def survey_profile(self, days: DayRange, scope: Sequence[str] | None) -> list[tuple[str, str, int]]:
+        return _profile(self.conn, days, scope)
+
+
 class SurveyReportSql:
-    """The IKM's sums on the report connection (a mixin of SqliteReportQueries: `self.reader.run`)."""
+    """The IKM's sums on the report worker (a mixin of SqliteReportQueries: `self.reader.run`)."""
 
     reader: ReportReader
 
@@ -158,13 +175,12 @@ class SurveyReportSql:
                           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The responses' tallies and the tickets served, per (service, counter, officer, month), from
         one snapshot."""
-        return await self.reader.run(lambda sql: (tallies(_all(sql.conn, tallies_statement(days, scope))),
-                                                  served(_all(sql.conn, served_statement(days, scope)))))
+        return await self.reader.run(SurveyReportWork.survey_sums, days, scope)
 
     async def survey_comments(self, days: DayRange, scope: Sequence[str] | None, limit: int) -> list[dict[str, Any]]:
         """The suggestions written, newest first: day, service, text (never who wrote them)."""
-        return await self.reader.run(lambda sql: comments(_all(sql.conn, comments_statement(days, scope, limit))))
+        return await self.reader.run(SurveyReportWork.survey_comments, days, scope, limit)
 
     async def survey_profile(self, days: DayRange, scope: Sequence[str] | None) -> list[tuple[str, str, int]]:
         """Respondents per profile answer: (field, value or '' when not given, count)."""
-        return await self.reader.run(lambda sql: _profile(sql.conn, days, scope))
+        return await self.reader.run(SurveyReportWork.survey_profile, days, scope)
