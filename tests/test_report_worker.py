@@ -34,6 +34,17 @@ def broken(sql: ReportSql) -> None:
     sql.conn.execute("SELECT * FROM no_such_table")
 
 
+class Odd(Exception):
+    """An error whose class the server cannot rebuild from its pickle (it wants two arguments)."""
+
+    def __init__(self, what: str, why: str) -> None:
+        super().__init__(f"{what}: {why}")
+
+
+def odd(sql: ReportSql) -> None:
+    raise Odd("laporan", "gagal")
+
+
 @pytest.fixture
 def database(tmp_path):
     path = tmp_path / "hall.sqlite3"
@@ -65,6 +76,9 @@ async def test_a_failing_report_raises_its_error_and_the_worker_goes_on(database
     try:
         with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
             await reader.run(broken)
+        assert (await reader.run(whereabouts))[2] == 7
+        with pytest.raises(RuntimeError, match="report failed"):
+            await reader.run(odd)
         assert (await reader.run(whereabouts))[2] == 7
     finally:
         await reader.close()
@@ -98,7 +112,9 @@ async def test_without_a_process_the_worker_is_a_thread(database, monkeypatch):
     monkeypatch.setenv("GILIRAN_REPORT_PROCESS", "0")
     reader = ReportReader(database)
     try:
-        pid, _, tickets = await reader.run(whereabouts)
+        pid, policy, tickets = await reader.run(whereabouts)
         assert pid == os.getpid() and tickets == 7 and reader.pid is None
+        if hasattr(os, "SCHED_IDLE"):  # a thread holding the server's GIL is never idle-only (nice 10)
+            assert policy == os.SCHED_OTHER
     finally:
         await reader.close()

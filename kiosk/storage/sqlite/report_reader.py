@@ -18,10 +18,12 @@ default, Linux SCHED_IDLE: only CPU time nothing else wants), a nice value, or 0
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
 import pickle
+import signal
 import sqlite3
 import struct
 import sys
@@ -36,27 +38,31 @@ from kiosk.storage.sqlite.reports import ReportSql
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 P = ParamSpec("P")
-REPORT_PRIORITY = os.environ.get("GILIRAN_REPORT_PRIORITY", "idle")  # "idle", a nice value, or 0
+# "idle", a nice value, or 0 (GILIRAN_REPORT_NICE, its name before the report process, still counts)
+REPORT_PRIORITY = os.environ.get("GILIRAN_REPORT_PRIORITY", os.environ.get("GILIRAN_REPORT_NICE", "idle"))
+THREAD_NICE = 10  # a worker thread of the server is never SCHED_IDLE (see _lower_priority)
 MMAP_BYTES = 1 << 31  # the database read through a memory map, up to 2 GiB (pages are not copied per read)
 _worker = threading.local()  # the worker's ReportSql (one per worker thread or process)
 
 
-def _lower_priority() -> None:
+def _lower_priority(thread: bool) -> None:
     """Lower this worker's CPU priority (Linux applies it per thread): `idle` (SCHED_IDLE, the default)
-    runs it only on CPU time nothing else wants; a number is a nice value; 0 keeps the server's."""
+    runs it only on CPU time nothing else wants; a number is a nice value; 0 keeps the server's. A
+    worker that is a thread of the server gets nice 10 for `idle`: it holds the server's GIL between
+    SQLite steps, and an idle thread holding it would stall the event loop while the CPU is busy."""
     try:
-        if REPORT_PRIORITY == "idle":
+        if REPORT_PRIORITY == "idle" and not thread:
             os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
-        elif int(REPORT_PRIORITY) > 0:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), int(REPORT_PRIORITY))
+        elif (nice := THREAD_NICE if REPORT_PRIORITY == "idle" else int(REPORT_PRIORITY)) > 0:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
     except (AttributeError, OSError, ValueError):  # another system, not allowed, or a typo: reports still run
         log.warning("the report worker keeps the server's CPU priority (GILIRAN_REPORT_PRIORITY=%s)", REPORT_PRIORITY)
 
 
-def _open(path: str) -> None:
+def _open(path: str, thread: bool) -> None:
     """The worker's start: its priority, then its connection, read-only on the database file (its
     own temporary tables may be written)."""
-    _lower_priority()
+    _lower_priority(thread)
     target = path if path == ":memory:" else f"file:{Path(path).resolve()}?mode=ro"
     conn = sqlite3.connect(target, uri=path != ":memory:", check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 5000")
@@ -104,8 +110,8 @@ class _Process:
     @classmethod
     async def start(cls, path: str) -> _Process:
         env = os.environ | {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}  # what this process imports
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "kiosk.storage.sqlite.report_reader", path,
+        proc = await asyncio.create_subprocess_exec(  # -P: not the current folder first, the path above
+            sys.executable, "-P", "-m", "kiosk.storage.sqlite.report_reader", path,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env)
         return cls(proc)
 
@@ -116,12 +122,25 @@ class _Process:
             self.proc.stdin.write(_HEAD.pack(len(data)) + data)
             await self.proc.stdin.drain()
             (size,) = _HEAD.unpack(await self.proc.stdout.readexactly(_HEAD.size))
-            status, value = pickle.loads(await self.proc.stdout.readexactly(size))
+            reply = await self.proc.stdout.readexactly(size)
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
-            raise ReportWorkerStopped("the report process stopped") from exc
+            code = self.proc.returncode
+            raise ReportWorkerStopped(f"the report process stopped (exit status {code}; its error is in the "
+                                      "server's log)") from exc
+        try:
+            status, value = pickle.loads(reply)
+        except Exception as exc:  # an error the server cannot rebuild (its class wants other arguments)
+            raise RuntimeError(f"the report failed: {exc!r}") from None
         if status == "error":
             raise value
         return value
+
+    def kill(self) -> None:
+        """End the process now (a report no caller waits for), and its pipes."""
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
 
     async def stop(self) -> None:
         """End the process: its input closed (it exits after the report under way), or killed."""
@@ -139,7 +158,7 @@ class ReportReader:
     """The report worker of one database: started on first use, one report at a time."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
+        self.path = path if path == ":memory:" else os.path.abspath(path)  # a later chdir changes nothing
         self._process: _Process | None = None
         self._thread: ThreadPoolExecutor | None = None
         self._lock = asyncio.Lock()
@@ -152,7 +171,7 @@ class ReportReader:
             if not in_process(self.path):
                 if self._thread is None:
                     self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reports", initializer=_open,
-                                                      initargs=(self.path,))
+                                                      initargs=(self.path, True))
                 call = functools.partial(_in_snapshot, work, args, kwargs)
                 return await asyncio.get_running_loop().run_in_executor(self._thread, call)
             for attempt in (1, 2):
@@ -162,13 +181,14 @@ class ReportReader:
                     result: T = await self._process.call((work, args, kwargs))
                     return result
                 except ReportWorkerStopped:
-                    self._process = None
+                    process, self._process = self._process, None
+                    process.kill()
                     if attempt == 2:
                         raise
                     log.warning("the report process stopped; starting another")
                 except asyncio.CancelledError:  # its reply would come to the next caller: end it
                     process, self._process = self._process, None
-                    process.proc.kill()
+                    process.kill()
                     raise
             raise AssertionError("unreachable")
 
@@ -192,11 +212,12 @@ class ReportReader:
 def main() -> None:
     """The report process: requests on standard input, replies on a private copy of standard output
     (the real one goes to standard error, so nothing printed can break a reply)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the server's terminal: the server ends it
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     requests = sys.stdin.buffer
     logging.basicConfig(level=os.environ.get("GILIRAN_LOG_LEVEL", "INFO"), format="%(levelname)s %(name)s: %(message)s")
-    _open(sys.argv[1])
+    _open(sys.argv[1], thread=False)
     while len(head := requests.read(_HEAD.size)) == _HEAD.size:  # until the server closes the pipe
         (size,) = _HEAD.unpack(head)
         work, args, kwargs = pickle.loads(requests.read(size))
