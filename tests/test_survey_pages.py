@@ -102,7 +102,8 @@ async def test_from_the_console_to_the_ikm_page(aiohttp_server, app, clock, brow
     await sri.goto(str(server.make_url("/staff/login")))
     await sri.fill("#username", "sri")
     await sri.fill("#password", PASSWORD)
-    await sri.click("button[type=submit]")
+    async with sri.expect_navigation():  # the login's own page first (going on at once aborts it)
+        await sri.click("button[type=submit]")
     await sri.goto(str(server.make_url("/laporan/ikm")))
     assert await sri.text_content("#ikm-total") == "86,11"
     row = await sri.text_content("#tabel-ikm-service tbody tr:first-child")
